@@ -1,0 +1,50 @@
+#include "storage/pass_lock.hpp"
+
+#include "util/clock.hpp"
+#include "util/error.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+
+namespace imgsync::storage {
+
+std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wait,
+                                          double wait_seconds, const std::string& started_at,
+                                          Holder* holder) {
+    util::UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd)
+        throw Error(ExitCode::state_error,
+                    fmt::format("cannot open lock file {}: {}", lock_path, std::strerror(errno)));
+    double deadline = util::monotonic_seconds() + wait_seconds;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            throw Error(ExitCode::state_error, fmt::format("cannot lock {}: {}", lock_path,
+                                                           std::strerror(errno)));
+        bool waiting = wait && (wait_seconds <= 0 || util::monotonic_seconds() < deadline);
+        if (!waiting) {
+            if (holder) {
+                char buf[256] = {};
+                long long n = util::read_at(fd.get(), buf, sizeof buf - 1, 0);
+                std::string text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+                std::sscanf(text.c_str(), "%ld", &holder->pid);
+                auto space = text.find(' ');
+                holder->started_at =
+                    space == std::string::npos ? "" : text.substr(space + 1, text.find('\n') - space - 1);
+            }
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::string info = fmt::format("{} {}\n", ::getpid(), started_at);
+    if (::ftruncate(fd.get(), 0) == 0)
+        (void)::pwrite(fd.get(), info.data(), info.size(), 0);
+    return PassLock(std::move(fd));
+}
+
+} // namespace imgsync::storage

@@ -1,0 +1,73 @@
+// Plain records as the state file stores them. No behaviour: core/ computes with them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace imgsync::storage {
+
+struct ImageRecord {
+    std::int64_t id = 0;
+    std::string path;
+    std::string key;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string sha256; // lower-case hex
+    std::string md5;    // lower-case hex
+    std::string content_type;
+    std::string state; // pending | uploading | uploaded | failed (core/image_state.hpp)
+    std::int64_t attempts = 0;
+    std::optional<std::string> last_error;
+    std::int64_t next_attempt_at = 0;
+    std::int64_t added_at = 0;
+    std::optional<std::int64_t> uploaded_at;
+    std::optional<std::string> etag;
+    std::optional<std::string> upload_id; // multipart upload in progress
+    std::int64_t part_size = 0;
+};
+
+// What add registers: the file as it was when hashed.
+struct NewImage {
+    std::string path;
+    std::string key;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string sha256;
+    std::string md5;
+    std::string content_type;
+};
+
+struct PartRecord {
+    std::int64_t part_number = 0;
+    std::string etag;
+    std::uint64_t size = 0;
+};
+
+struct BacklogCounts {
+    std::int64_t pending = 0, uploading = 0, uploaded = 0, failed = 0;
+    std::uint64_t bytes_pending = 0, bytes_uploaded = 0, bytes_failed = 0;
+    std::optional<std::int64_t> oldest_pending_added_at; // epoch seconds
+};
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::int64_t started_at = 0;
+    std::optional<std::int64_t> finished_at;
+    std::int64_t uploaded = 0, failed = 0, retried = 0;
+    std::uint64_t bytes = 0;
+    // running | ok | limit | deadline | interrupted | failed | partial | crashed
+    std::string outcome;
+    std::string message;
+};
+
+// Activity within [now - window_seconds, now], from the hourly activity table.
+struct ArrivalWindow {
+    std::int64_t window_seconds = 0;
+    std::int64_t images_added = 0;
+    std::uint64_t bytes_added = 0;
+    std::int64_t images_uploaded = 0;
+    std::uint64_t bytes_uploaded = 0;
+};
+
+} // namespace imgsync::storage

@@ -1,0 +1,158 @@
+#include "storage/sqlite.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace imgsync::storage {
+
+void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+    std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+        detail = "file is not an imgsync state database (not SQLite)";
+        break;
+    case SQLITE_CORRUPT:
+        detail = "database is corrupt (" + detail + ")";
+        break;
+    case SQLITE_READONLY:
+        detail = "state file is read-only (" + detail + ")";
+        break;
+    case SQLITE_FULL:
+        detail = "disk full while writing the state file";
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        detail = "state file is locked by another program (" + detail + ")";
+        break;
+    default:
+        break;
+    }
+    throw Error(ExitCode::state_error, fmt::format("{}: {}", what, detail));
+}
+
+void Statement::Finalize::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    stmt_.reset(raw);
+    if (rc != SQLITE_OK)
+        throw_sqlite(db, rc, "state file");
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_.get(), index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_.get(), index, value.data(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+    sqlite3_bind_null(stmt_.get(), index);
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& value) {
+    return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
+}
+
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+    return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    int code = sqlite3_extended_errcode(db_);
+    sqlite3_reset(stmt_.get());
+    throw_sqlite(db_, code, "state file");
+}
+
+int Statement::run() {
+    while (step()) {
+    }
+    int changes = sqlite3_changes(db_);
+    reset();
+    return changes;
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+}
+
+std::int64_t Statement::int64(int column) const {
+    return sqlite3_column_int64(stmt_.get(), column);
+}
+
+std::string Statement::text(int column) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))
+             : std::string();
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+    if (is_null(column))
+        return std::nullopt;
+    return text(column);
+}
+
+std::optional<std::int64_t> Statement::optional_int64(int column) const {
+    if (is_null(column))
+        return std::nullopt;
+    return int64(column);
+}
+
+void Database::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+Database::Database(const std::string& path, Mode mode) : path_(path) {
+    sqlite3* raw = nullptr;
+    int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY
+                                        : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    handle_.reset(raw);
+    if (rc != SQLITE_OK)
+        throw Error(ExitCode::state_error,
+                    fmt::format("cannot open state file {}: {}", path,
+                                raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(raw, 1);
+    // Another imgsync (status during a pass) may hold the write lock for a moment.
+    sqlite3_busy_timeout(raw, 5000);
+}
+
+void Database::exec(std::string_view sql) {
+    std::string text(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(handle_.get(), text.c_str(), nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK)
+        throw_sqlite(handle_.get(), sqlite3_extended_errcode(handle_.get()), "state file");
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_.get()); }
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+    if (open_)
+        sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+    db_.exec("COMMIT");
+    open_ = false;
+}
+
+} // namespace imgsync::storage

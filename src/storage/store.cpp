@@ -1,0 +1,486 @@
+#include "storage/store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgsync::storage {
+
+namespace {
+
+// Version 1. Counters per state and per hour are kept by triggers so that `status` reads a handful
+// of rows instead of scanning a million (the 50 ms target on 1,000,000 images).
+constexpr const char* schema_v1 = R"sql(
+CREATE TABLE images (
+    id              INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL UNIQUE,
+    key             TEXT NOT NULL UNIQUE,
+    size            INTEGER NOT NULL CHECK (size >= 0),
+    mtime_ns        INTEGER NOT NULL,
+    sha256          TEXT NOT NULL,
+    md5             TEXT NOT NULL,
+    content_type    TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'uploading', 'uploaded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    added_at        INTEGER NOT NULL,
+    uploaded_at     INTEGER,
+    etag            TEXT,
+    run_id          INTEGER,
+    upload_id       TEXT,
+    part_size       INTEGER NOT NULL DEFAULT 0
+);
+-- The pass's queue: oldest pending first.
+CREATE INDEX images_queue ON images (added_at, id) WHERE state = 'pending';
+CREATE INDEX images_state ON images (state, id);
+
+CREATE TABLE parts (
+    image_id    INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    etag        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (image_id, part_number)
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    pid         INTEGER NOT NULL,
+    uploaded    INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    retried     INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    outcome     TEXT NOT NULL DEFAULT 'running',
+    message     TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE totals (
+    state  TEXT PRIMARY KEY,
+    images INTEGER NOT NULL,
+    bytes  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO totals VALUES ('pending', 0, 0), ('uploading', 0, 0), ('uploaded', 0, 0),
+                          ('failed', 0, 0);
+
+CREATE TABLE activity (
+    hour           INTEGER PRIMARY KEY,
+    added          INTEGER NOT NULL DEFAULT 0,
+    added_bytes    INTEGER NOT NULL DEFAULT 0,
+    uploaded       INTEGER NOT NULL DEFAULT 0,
+    uploaded_bytes INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TRIGGER images_insert AFTER INSERT ON images BEGIN
+    UPDATE totals SET images = images + 1, bytes = bytes + NEW.size WHERE state = NEW.state;
+    INSERT INTO activity (hour, added, added_bytes) VALUES (NEW.added_at / 3600, 1, NEW.size)
+        ON CONFLICT (hour) DO UPDATE SET added = added + 1,
+                                         added_bytes = added_bytes + excluded.added_bytes;
+END;
+CREATE TRIGGER images_update AFTER UPDATE OF state, size ON images BEGIN
+    UPDATE totals SET images = images - 1, bytes = bytes - OLD.size WHERE state = OLD.state;
+    UPDATE totals SET images = images + 1, bytes = bytes + NEW.size WHERE state = NEW.state;
+END;
+CREATE TRIGGER images_uploaded AFTER UPDATE OF state ON images
+    WHEN NEW.state = 'uploaded' AND OLD.state <> 'uploaded' BEGIN
+    INSERT INTO activity (hour, uploaded, uploaded_bytes)
+        VALUES (NEW.uploaded_at / 3600, 1, NEW.size)
+        ON CONFLICT (hour) DO UPDATE SET uploaded = uploaded + 1,
+                                         uploaded_bytes = uploaded_bytes + excluded.uploaded_bytes;
+END;
+CREATE TRIGGER images_delete AFTER DELETE ON images BEGIN
+    UPDATE totals SET images = images - 1, bytes = bytes - OLD.size WHERE state = OLD.state;
+END;
+)sql";
+
+constexpr const char* image_columns =
+    "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "
+    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size";
+
+ImageRecord read_image(const Statement& s) {
+    ImageRecord r;
+    r.id = s.int64(0);
+    r.path = s.text(1);
+    r.key = s.text(2);
+    r.size = static_cast<std::uint64_t>(s.int64(3));
+    r.mtime_ns = s.int64(4);
+    r.sha256 = s.text(5);
+    r.md5 = s.text(6);
+    r.content_type = s.text(7);
+    r.state = s.text(8);
+    r.attempts = s.int64(9);
+    r.last_error = s.optional_text(10);
+    r.next_attempt_at = s.int64(11);
+    r.added_at = s.int64(12);
+    r.uploaded_at = s.optional_int64(13);
+    r.etag = s.optional_text(14);
+    r.upload_id = s.optional_text(15);
+    r.part_size = s.int64(16);
+    return r;
+}
+
+// SQLite creates the database with the process umask; the state file names every image, so it is
+// created private (0600) before SQLite opens it. SQLite gives -wal and -shm the same mode.
+void create_private(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (errno == EEXIST)
+        return;
+    throw Error(ExitCode::state_error,
+                fmt::format("cannot create state file {}: {}", path, std::strerror(errno)));
+}
+
+Database open_database(const std::string& path, Store::Access access) {
+    if (access == Store::Access::read_only)
+        return Database(path, Database::Mode::read_only);
+    create_private(path);
+    return Database(path, Database::Mode::read_write_create);
+}
+
+} // namespace
+
+Store::Store(const std::string& path, Access access) : db_(open_database(path, access)) {
+    db_.exec("PRAGMA foreign_keys = ON");
+    if (access == Access::read_write) {
+        // WAL: status can read while a pass writes. NORMAL: a power loss may forget the last
+        // commits (an image is then uploaded again, which is harmless) but never corrupts.
+        db_.exec("PRAGMA journal_mode = WAL");
+        db_.exec("PRAGMA synchronous = NORMAL");
+        migrate();
+    } else {
+        auto s = db_.prepare("PRAGMA user_version");
+        s.step();
+        if (s.int64(0) != schema_version)
+            throw Error(ExitCode::state_error,
+                        fmt::format("state file {} has schema version {}, expected {}", path,
+                                    s.int64(0), schema_version));
+    }
+}
+
+Statement& Store::stmt(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end())
+        it = statements_.emplace(sql, db_.prepare(sql)).first;
+    it->second.reset();
+    return it->second;
+}
+
+void Store::migrate() {
+    auto version_stmt = db_.prepare("PRAGMA user_version");
+    version_stmt.step();
+    std::int64_t version = version_stmt.int64(0);
+    version_stmt.reset();
+    if (version == schema_version)
+        return;
+    if (version > schema_version)
+        throw Error(ExitCode::state_error,
+                    fmt::format("state file {} has schema version {}, newer than this imgsync "
+                                "understands ({}); upgrade imgsync",
+                                db_.path(), version, schema_version));
+    Transaction txn(db_);
+    if (version < 1) {
+        // A file that is not empty but has no schema is somebody else's database.
+        auto tables = db_.prepare("SELECT count(*) FROM sqlite_master");
+        tables.step();
+        if (tables.int64(0) != 0)
+            throw Error(ExitCode::state_error,
+                        fmt::format("{} is an SQLite database but not an imgsync state file",
+                                    db_.path()));
+        db_.exec(schema_v1);
+    }
+    // Future migrations go here: if (version < 2) { ... }
+    db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
+    txn.commit();
+}
+
+std::optional<Store::Known> Store::find_by_path(const std::string& path) {
+    auto& s = stmt("SELECT id, size, mtime_ns, state FROM images WHERE path = ?1");
+    s.bind(1, path);
+    if (!s.step())
+        return std::nullopt;
+    Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), s.text(3)};
+    s.reset(); // an unfinished SELECT would hold its read snapshot open
+    return known;
+}
+
+std::optional<std::string> Store::path_for_key(const std::string& key) {
+    auto& s = stmt("SELECT path FROM images WHERE key = ?1");
+    s.bind(1, key);
+    if (!s.step())
+        return std::nullopt;
+    std::string path = s.text(0);
+    s.reset();
+    return path;
+}
+
+void Store::insert_image(const NewImage& image, std::int64_t now) {
+    auto& s = stmt("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, "
+                         "content_type, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, image.path)
+        .bind(2, image.key)
+        .bind(3, static_cast<std::int64_t>(image.size))
+        .bind(4, image.mtime_ns)
+        .bind(5, image.sha256)
+        .bind(6, image.md5)
+        .bind(7, image.content_type)
+        .bind(8, now);
+    s.run();
+}
+
+void Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t now) {
+    auto& s = stmt(
+        "UPDATE images SET size = ?2, mtime_ns = ?3, sha256 = ?4, md5 = ?5, content_type = ?6, "
+        "state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = 0, added_at = ?7, "
+        "uploaded_at = NULL, etag = NULL, upload_id = NULL, part_size = 0 WHERE id = ?1");
+    s.bind(1, id)
+        .bind(2, static_cast<std::int64_t>(image.size))
+        .bind(3, image.mtime_ns)
+        .bind(4, image.sha256)
+        .bind(5, image.md5)
+        .bind(6, image.content_type)
+        .bind(7, now);
+    s.run();
+    stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+}
+
+int Store::recover_orphans(std::int64_t now) {
+    Transaction txn(db_);
+    int n = stmt("UPDATE images SET state = 'pending', run_id = NULL "
+                        "WHERE state = 'uploading'")
+                .run();
+    stmt("UPDATE runs SET outcome = 'crashed', finished_at = ?1, "
+                "message = 'the pass ended without recording its end (killed or crashed)' "
+                "WHERE outcome = 'running'")
+        .bind(1, now)
+        .run();
+    txn.commit();
+    return n;
+}
+
+std::int64_t Store::begin_run(std::int64_t now, std::int64_t pid) {
+    stmt("INSERT INTO runs (started_at, pid) VALUES (?1, ?2)").bind(1, now).bind(2, pid).run();
+    return db_.last_insert_rowid();
+}
+
+void Store::finish_run(const RunRecord& totals, std::int64_t now) {
+    stmt("UPDATE runs SET finished_at = ?2, uploaded = ?3, failed = ?4, retried = ?5, "
+                "bytes = ?6, outcome = ?7, message = ?8 WHERE id = ?1")
+        .bind(1, totals.id)
+        .bind(2, now)
+        .bind(3, totals.uploaded)
+        .bind(4, totals.failed)
+        .bind(5, totals.retried)
+        .bind(6, static_cast<std::int64_t>(totals.bytes))
+        .bind(7, totals.outcome)
+        .bind(8, totals.message)
+        .run();
+}
+
+std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int limit) {
+    std::vector<ImageRecord> claimed;
+    if (limit <= 0)
+        return claimed;
+    Transaction txn(db_);
+    auto s = db_.prepare(fmt::format(
+        "UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
+        "SELECT id FROM images WHERE state = 'pending' AND next_attempt_at <= ?2 "
+        "ORDER BY added_at, id LIMIT ?3) RETURNING {}",
+        image_columns));
+    s.bind(1, run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
+    while (s.step())
+        claimed.push_back(read_image(s));
+    s.reset();
+    txn.commit();
+    // RETURNING gives no order; the pass promises oldest first.
+    std::sort(claimed.begin(), claimed.end(), [](const ImageRecord& a, const ImageRecord& b) {
+        return a.added_at != b.added_at ? a.added_at < b.added_at : a.id < b.id;
+    });
+    return claimed;
+}
+
+void Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
+    stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
+                "last_error = NULL, upload_id = NULL, run_id = NULL WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, now)
+        .bind(3, etag)
+        .run();
+    stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+}
+
+void Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
+                         const std::optional<std::string>& last_error) {
+    stmt("UPDATE images SET state = 'pending', attempts = ?2, next_attempt_at = ?3, "
+                "last_error = coalesce(?4, last_error), run_id = NULL WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, attempts)
+        .bind(3, next_attempt_at)
+        .bind(4, last_error)
+        .run();
+}
+
+void Store::mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error) {
+    stmt("UPDATE images SET state = 'failed', attempts = ?2, last_error = ?3, "
+                "run_id = NULL WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, attempts)
+        .bind(3, error)
+        .run();
+}
+
+void Store::set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
+                          std::int64_t part_size) {
+    stmt("UPDATE images SET upload_id = ?2, part_size = ?3 WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, upload_id)
+        .bind(3, part_size)
+        .run();
+    if (!upload_id)
+        stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+}
+
+void Store::add_part(std::int64_t id, const PartRecord& part) {
+    stmt("INSERT OR REPLACE INTO parts (image_id, part_number, etag, size) "
+                "VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, id)
+        .bind(2, part.part_number)
+        .bind(3, part.etag)
+        .bind(4, static_cast<std::int64_t>(part.size))
+        .run();
+}
+
+std::vector<PartRecord> Store::parts(std::int64_t id) {
+    auto& s = stmt(
+        "SELECT part_number, etag, size FROM parts WHERE image_id = ?1 ORDER BY part_number");
+    s.bind(1, id);
+    std::vector<PartRecord> out;
+    while (s.step())
+        out.push_back({s.int64(0), s.text(1), static_cast<std::uint64_t>(s.int64(2))});
+    return out;
+}
+
+int Store::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
+    Transaction txn(db_);
+    int n = 0;
+    constexpr const char* requeue = "UPDATE images SET state = 'pending', attempts = 0, "
+                                    "next_attempt_at = 0 WHERE state = 'failed'";
+    if (all) {
+        n = stmt(requeue).run();
+    } else {
+        auto s = db_.prepare(std::string(requeue) + " AND id = ?1");
+        for (auto id : ids)
+            n += s.bind(1, id).run();
+    }
+    txn.commit();
+    return n;
+}
+
+std::optional<ImageRecord> Store::image(std::int64_t id) {
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
+    s.bind(1, id);
+    if (!s.step())
+        return std::nullopt;
+    return read_image(s);
+}
+
+std::optional<ImageRecord> Store::image_by_key(const std::string& key) {
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE key = ?1", image_columns));
+    s.bind(1, key);
+    if (!s.step())
+        return std::nullopt;
+    return read_image(s);
+}
+
+void Store::for_each_image(const std::string& state, std::int64_t limit,
+                           const std::function<void(const ImageRecord&)>& visit) {
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE (?1 = 'all' OR state = ?1) "
+                                     "ORDER BY id LIMIT ?2",
+                                     image_columns));
+    s.bind(1, state).bind(2, limit < 0 ? std::int64_t{-1} : limit);
+    while (s.step())
+        visit(read_image(s));
+}
+
+BacklogCounts Store::counts() {
+    BacklogCounts c;
+    auto& s = stmt("SELECT state, images, bytes FROM totals");
+    while (s.step()) {
+        std::string state = s.text(0);
+        std::int64_t n = s.int64(1);
+        auto bytes = static_cast<std::uint64_t>(s.int64(2));
+        if (state == "pending") {
+            c.pending = n;
+            c.bytes_pending = bytes;
+        } else if (state == "uploading") {
+            c.uploading = n;
+        } else if (state == "uploaded") {
+            c.uploaded = n;
+            c.bytes_uploaded = bytes;
+        } else if (state == "failed") {
+            c.failed = n;
+            c.bytes_failed = bytes;
+        }
+    }
+    auto& oldest = stmt("SELECT min(added_at) FROM images WHERE state = 'pending'");
+    oldest.step();
+    c.oldest_pending_added_at = oldest.optional_int64(0);
+    oldest.reset();
+    return c;
+}
+
+std::vector<RunRecord> Store::recent_runs(int limit) {
+    auto& s = stmt("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
+                         "outcome, message FROM runs ORDER BY id DESC LIMIT ?1");
+    s.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<RunRecord> runs;
+    while (s.step()) {
+        RunRecord r;
+        r.id = s.int64(0);
+        r.started_at = s.int64(1);
+        r.finished_at = s.optional_int64(2);
+        r.uploaded = s.int64(3);
+        r.failed = s.int64(4);
+        r.retried = s.int64(5);
+        r.bytes = static_cast<std::uint64_t>(s.int64(6));
+        r.outcome = s.text(7);
+        r.message = s.text(8);
+        runs.push_back(std::move(r));
+    }
+    return runs;
+}
+
+ArrivalWindow Store::window(std::int64_t now, std::int64_t seconds) {
+    auto& s = stmt("SELECT coalesce(sum(added), 0), coalesce(sum(added_bytes), 0), "
+                         "coalesce(sum(uploaded), 0), coalesce(sum(uploaded_bytes), 0) "
+                         "FROM activity WHERE hour >= ?1");
+    s.bind(1, (now - seconds) / 3600);
+    s.step();
+    ArrivalWindow w;
+    w.window_seconds = seconds;
+    w.images_added = s.int64(0);
+    w.bytes_added = static_cast<std::uint64_t>(s.int64(1));
+    w.images_uploaded = s.int64(2);
+    w.bytes_uploaded = static_cast<std::uint64_t>(s.int64(3));
+    s.reset();
+    return w;
+}
+
+std::string Store::integrity_check() {
+    auto s = db_.prepare("PRAGMA integrity_check");
+    std::string out;
+    while (s.step())
+        out += s.text(0);
+    return out;
+}
+
+} // namespace imgsync::storage

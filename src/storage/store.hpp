@@ -1,0 +1,83 @@
+// The state file: one SQLite database in WAL mode that owns every image's path, size, hashes and
+// upload state, the passes' history and multipart progress. Image bytes never enter it.
+// This is the only code that speaks SQL.
+#pragma once
+
+#include "storage/records.hpp"
+#include "storage/sqlite.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace imgsync::storage {
+
+class Store {
+  public:
+    enum class Access { read_write, read_only };
+    // Creates the file (mode 0600) and its schema on first use and migrates older schemas.
+    // read_only refuses a missing file instead of creating it.
+    Store(const std::string& path, Access access);
+
+    static constexpr int schema_version = 1;
+
+    Database& db() { return db_; }
+
+    // --- add ---------------------------------------------------------------------------------
+    struct Known {
+        std::int64_t id;
+        std::uint64_t size;
+        std::int64_t mtime_ns;
+        std::string state;
+    };
+    std::optional<Known> find_by_path(const std::string& path);
+    // The path already registered under this key, if any.
+    std::optional<std::string> path_for_key(const std::string& key);
+    void insert_image(const NewImage& image, std::int64_t now);
+    // The file behind an existing record changed: new content, back to pending.
+    void replace_content(std::int64_t id, const NewImage& image, std::int64_t now);
+
+    // --- a pass ------------------------------------------------------------------------------
+    // Images left "uploading" by a pass that died: back to pending. Call only under the pass lock.
+    int recover_orphans(std::int64_t now);
+    std::int64_t begin_run(std::int64_t now, std::int64_t pid);
+    void finish_run(const RunRecord& totals, std::int64_t now);
+    // Moves up to `limit` due pending images, oldest first, to uploading and returns them.
+    std::vector<ImageRecord> claim(std::int64_t run_id, std::int64_t now, int limit);
+    void mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now);
+    // Back to pending: after a transient failure (attempts counted, retry after next_attempt_at)
+    // or because the pass stopped before it finished (attempts unchanged).
+    void mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
+                      const std::optional<std::string>& last_error);
+    void mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error);
+
+    // Multipart progress, so a killed pass resumes instead of starting over.
+    void set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
+                       std::int64_t part_size);
+    void add_part(std::int64_t id, const PartRecord& part);
+    std::vector<PartRecord> parts(std::int64_t id);
+
+    // --- operators ---------------------------------------------------------------------------
+    int requeue_failed(const std::vector<std::int64_t>& ids, bool all);
+    std::optional<ImageRecord> image(std::int64_t id);
+    std::optional<ImageRecord> image_by_key(const std::string& key);
+    // Streams rows (state "all" or one state) in id order without holding them all in memory.
+    void for_each_image(const std::string& state, std::int64_t limit,
+                        const std::function<void(const ImageRecord&)>& visit);
+    BacklogCounts counts();
+    std::vector<RunRecord> recent_runs(int limit);
+    ArrivalWindow window(std::int64_t now, std::int64_t seconds);
+    std::string integrity_check();
+
+  private:
+    void migrate();
+    // Prepared once per connection; `sql` must be a string literal (the key is not copied).
+    Statement& stmt(std::string_view sql);
+    Database db_;
+    std::unordered_map<std::string_view, Statement> statements_;
+};
+
+} // namespace imgsync::storage

@@ -1,0 +1,142 @@
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgsync::util {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+    if (this != &other)
+        reset(other.release());
+    return *this;
+}
+
+void UniqueFd::reset(int fd) {
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = fd;
+}
+
+std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
+    if (path.empty())
+        return std::nullopt;
+    std::string partial;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        partial = path.substr(0, pos);
+        if (partial.empty())
+            continue;
+        if (::mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
+            return fmt::format("cannot create directory {}: {}", partial, std::strerror(errno));
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return fmt::format("{} is not a directory", path);
+    return std::nullopt;
+}
+
+std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
+                                             unsigned mode) {
+    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                       static_cast<mode_t>(mode)));
+    if (!fd)
+        return fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            std::string err = fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+            ::unlink(tmp.c_str());
+            return err;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+        std::string err = fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+        ::unlink(tmp.c_str());
+        return err;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::string err = fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
+        ::unlink(tmp.c_str());
+        return err;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> read_text_file(const std::string& path, std::string* error) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (error && errno != ENOENT)
+            *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+        return std::nullopt;
+    }
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (error)
+                *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+            return std::nullopt;
+        }
+        if (n == 0)
+            break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+std::string parent_dir(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    if (slash == std::string::npos)
+        return ".";
+    if (slash == 0)
+        return "/";
+    return path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::optional<FileStat> stat_fd(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        return std::nullopt;
+    FileStat out;
+    out.size = static_cast<std::uint64_t>(st.st_size);
+    out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    out.mode = st.st_mode;
+    return out;
+}
+
+long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset) {
+    std::size_t done = 0;
+    auto* p = static_cast<char*>(buf);
+    while (done < size) {
+        ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    return static_cast<long long>(done);
+}
+
+} // namespace imgsync::util

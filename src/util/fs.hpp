@@ -1,0 +1,59 @@
+// The filesystem edge: file descriptors, private directories, atomic writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace imgsync::util {
+
+// Owns one file descriptor; closes it on destruction.
+class UniqueFd {
+  public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept;
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() { reset(); }
+
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    int release() {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+    void reset(int fd = -1);
+
+  private:
+    int fd_ = -1;
+};
+
+// mkdir -p with `mode` for the directories it creates. Returns an error message or nullopt.
+std::optional<std::string> make_dirs(const std::string& path, unsigned mode);
+
+// Writes a file by writing a temporary file beside it and renaming it over the target, so readers
+// (node_exporter's textfile collector) never see half a file.
+std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
+                                             unsigned mode = 0644);
+
+// Reads a whole small file (configuration, credentials). nullopt when it does not exist.
+std::optional<std::string> read_text_file(const std::string& path, std::string* error = nullptr);
+
+std::string parent_dir(const std::string& path);
+std::string base_name(const std::string& path);
+
+struct FileStat {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    unsigned mode = 0;
+};
+std::optional<FileStat> stat_fd(int fd);
+
+// pread() until `size` bytes or EOF; returns bytes read or -1 (errno set).
+long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset);
+
+} // namespace imgsync::util

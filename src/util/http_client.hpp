@@ -1,0 +1,88 @@
+// The network edge: many HTTP requests in flight over libcurl's multi interface, connections
+// reused, bodies streamed from file descriptors (never read whole into memory), and an optional
+// gate that meters the bytes sent across all transfers together (the bandwidth throttle).
+// Single-threaded: the caller drives it with poll().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace imgsync::util {
+
+struct HttpRequest {
+    std::string method; // GET PUT POST DELETE HEAD
+    std::string url;
+    std::vector<std::string> headers; // "Name: value"
+    // Body: `length` bytes of the file `body_fd` from `offset` (the fd stays the caller's), or
+    // `memory` when body_fd is -1.
+    int body_fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    std::string memory;
+    // Timeouts. A transfer that moves less than 1 byte/s for stall_seconds is abandoned.
+    long connect_timeout_ms = 10000;
+    long stall_seconds = 60;
+    long total_timeout_ms = 0; // 0: no overall limit (stall detection still applies)
+};
+
+enum class Transport { ok, dns, connect, tls, timeout, dropped, aborted, other };
+const char* transport_name(Transport t);
+
+struct HttpResponse {
+    long status = 0;
+    Transport transport = Transport::ok;
+    std::string transport_error; // curl's message when transport != ok
+    std::string body;            // capped (error bodies and listings are small)
+    std::string etag, date, retry_after, request_id, content_type;
+    double seconds = 0;
+    std::uint64_t bytes_sent = 0;
+};
+
+class HttpClient {
+  public:
+    struct Options {
+        std::string ca_bundle;     // private CA file; empty = system store. Verification is always on.
+        long max_host_connections = 16;
+        bool verbose = false;      // curl's wire trace on stderr (headers; never used in tests)
+    };
+    explicit HttpClient(const Options& options);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // Asks how many of `wanted` bytes may be sent now; 0 pauses the transfer until a later poll()
+    // finds budget again. Unset: unlimited.
+    using SendGate = std::function<std::size_t(std::size_t wanted)>;
+    void set_send_gate(SendGate gate) { gate_ = std::move(gate); }
+
+    using Done = std::function<void(std::uint64_t tag, HttpResponse&& response)>;
+    void start(std::uint64_t tag, HttpRequest request);
+    // Drives transfers for up to timeout_ms and reports every finished one through on_done.
+    void poll(int timeout_ms, const Done& on_done);
+    // Abandons a transfer; it is not reported.
+    void cancel(std::uint64_t tag);
+    std::size_t in_flight() const { return transfers_.size(); }
+    // Bytes handed to curl so far, across all transfers (progress display).
+    std::uint64_t bytes_sent_total() const { return bytes_sent_total_; }
+
+  private:
+    struct Transfer;
+    struct Multi;
+    static std::size_t read_body(char* buffer, std::size_t size, std::size_t n, void* user);
+    static std::size_t write_body(char* data, std::size_t size, std::size_t n, void* user);
+    static std::size_t header_line(char* data, std::size_t size, std::size_t n, void* user);
+    void release(std::unique_ptr<Transfer> transfer);
+
+    Options options_;
+    std::unique_ptr<Multi> multi_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
+    std::vector<std::unique_ptr<Transfer>> idle_; // easy handles kept for reuse
+    SendGate gate_;
+    std::uint64_t bytes_sent_total_ = 0;
+};
+
+} // namespace imgsync::util
