@@ -1,0 +1,387 @@
+#include "s3/credentials.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace imgsync::s3 {
+
+// ---- Secret ------------------------------------------------------------------------------------
+
+Secret& Secret::operator=(const Secret& other) {
+    if (this != &other) {
+        wipe();
+        value_ = other.value_;
+    }
+    return *this;
+}
+
+Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
+    other.wipe();
+}
+
+Secret& Secret::operator=(Secret&& other) noexcept {
+    if (this != &other) {
+        wipe();
+        value_ = std::move(other.value_);
+        other.wipe();
+    }
+    return *this;
+}
+
+Secret::~Secret() {
+    wipe();
+}
+
+void Secret::wipe() noexcept {
+    // Best effort: copies made by the caller through reveal() are theirs to care for.
+    if (!value_.empty()) {
+        OPENSSL_cleanse(value_.data(), value_.size());
+    }
+    value_.clear();
+}
+
+// ---- INI ---------------------------------------------------------------------------------------
+
+namespace {
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && is_space(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+// Splits "key = value" or "key: value" at whichever delimiter comes first, as configparser does.
+bool split_option(std::string_view line, std::string& key, std::string& value) {
+    const auto pos = line.find_first_of("=:");
+    if (pos == std::string_view::npos) {
+        return false;
+    }
+    const auto k = trim(line.substr(0, pos));
+    if (k.empty()) {
+        return false;
+    }
+    key = lower(k);
+    value = std::string(trim(line.substr(pos + 1)));
+    return true;
+}
+
+} // namespace
+
+IniFile parse_ini(std::string_view text) {
+    IniFile ini;
+    std::map<std::string, std::string>* section = nullptr;
+    std::string last_key; // the option an indented line continues, if any
+    bool nested = false;  // last_key opened a nested block ("s3 =")
+
+    while (!text.empty()) {
+        const auto eol = text.find('\n');
+        std::string_view raw = text.substr(0, eol);
+        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+
+        const auto line = trim(raw);
+        if (line.empty()) {
+            last_key.clear();
+            nested = false;
+            continue;
+        }
+        if (line.front() == '#' || line.front() == ';') {
+            continue;
+        }
+        const bool indented = is_space(raw.front());
+        if (indented && section != nullptr && !last_key.empty()) {
+            std::string key;
+            std::string value;
+            if (nested && split_option(line, key, value)) {
+                (*section)[last_key + "." + key] = value;
+            } else if (!nested) {
+                auto& v = (*section)[last_key];
+                v += '\n';
+                v += line;
+            }
+            continue;
+        }
+        if (line.front() == '[') {
+            const auto close = line.find(']');
+            last_key.clear();
+            nested = false;
+            if (close == std::string_view::npos) {
+                section = nullptr; // a broken header: ignore what follows until the next one
+                continue;
+            }
+            section = &ini[std::string(trim(line.substr(1, close - 1)))];
+            continue;
+        }
+        std::string key;
+        std::string value;
+        if (section == nullptr || !split_option(line, key, value)) {
+            last_key.clear();
+            nested = false;
+            continue;
+        }
+        nested = value.empty();
+        (*section)[key] = value;
+        last_key = key;
+    }
+    return ini;
+}
+
+// ---- environment -------------------------------------------------------------------------------
+
+EnvLookup env_from_map(std::map<std::string, std::string, std::less<>> vars) {
+    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+        const auto it = vars.find(name);
+        if (it == vars.end() || it->second.empty()) {
+            return std::nullopt;
+        }
+        return it->second;
+    };
+}
+
+namespace {
+
+std::optional<std::string> get_env(const EnvLookup& env, std::string_view name) {
+    if (!env) {
+        return std::nullopt;
+    }
+    auto value = env(name);
+    if (value && value->empty()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<std::string> shared_file_path(const EnvLookup& env, std::string_view override_var,
+                                            std::string_view leaf) {
+    const auto home = get_env(env, "HOME");
+    if (auto path = get_env(env, override_var)) {
+        if (home && (*path == "~" || path->rfind("~/", 0) == 0)) {
+            std::string base = *home;
+            while (base.size() > 1 && base.back() == '/') {
+                base.pop_back();
+            }
+            return base + path->substr(1);
+        }
+        return path;
+    }
+    if (!home) {
+        return std::nullopt;
+    }
+    std::string path = *home;
+    if (path.empty() || path.back() != '/') {
+        path += '/';
+    }
+    path += ".aws/";
+    path += leaf;
+    return path;
+}
+
+} // namespace
+
+std::optional<std::string> credentials_file_path(const EnvLookup& env) {
+    return shared_file_path(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
+}
+
+std::optional<std::string> config_file_path(const EnvLookup& env) {
+    return shared_file_path(env, "AWS_CONFIG_FILE", "config");
+}
+
+// ---- resolution --------------------------------------------------------------------------------
+
+namespace {
+
+using Section = std::map<std::string, std::string>;
+
+const Section* find_section(const IniFile& ini, std::string_view name) {
+    const auto it = ini.find(std::string(name));
+    return it == ini.end() ? nullptr : &it->second;
+}
+
+// In the config file a profile is "[profile NAME]", except the default one, which may be
+// "[default]" or "[profile default]". The space after "profile" may be any run of blanks.
+const Section* find_config_profile(const IniFile& ini, std::string_view profile) {
+    for (const auto& [name, section] : ini) {
+        std::string_view n = name;
+        if (n.rfind("profile", 0) == 0 && n.size() > 7 && is_space(n[7])) {
+            if (trim(n.substr(7)) == profile) {
+                return &section;
+            }
+        }
+    }
+    if (profile == "default") {
+        return find_section(ini, "default");
+    }
+    return nullptr;
+}
+
+std::string_view value_of(const Section& section, std::string_view key) {
+    const auto it = section.find(std::string(key));
+    return it == section.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+CredentialsResult failure(std::string message) {
+    CredentialsResult r;
+    r.error = std::move(message);
+    return r;
+}
+
+// nullopt: the section holds no static keys at all, so the search goes on.
+std::optional<CredentialsResult> from_section(const Section& section, std::string_view profile,
+                                              std::string_view display) {
+    const auto access_key = value_of(section, "aws_access_key_id");
+    const auto secret_key = value_of(section, "aws_secret_access_key");
+    const std::string where = "profile '" + std::string(profile) + "' in " + std::string(display);
+    if (access_key.empty() && secret_key.empty()) {
+        return std::nullopt;
+    }
+    if (secret_key.empty()) {
+        return failure(where + " has aws_access_key_id but no aws_secret_access_key");
+    }
+    if (access_key.empty()) {
+        return failure(where + " has aws_secret_access_key but no aws_access_key_id");
+    }
+    auto token = value_of(section, "aws_session_token");
+    if (token.empty()) {
+        token = value_of(section, "aws_security_token"); // the older name, still accepted by boto
+    }
+    Credentials c;
+    c.access_key = std::string(access_key);
+    c.secret_key = Secret(std::string(secret_key));
+    c.session_token = Secret(std::string(token));
+    c.source = "profile " + std::string(profile) + " in " + std::string(display);
+    CredentialsResult r;
+    r.credentials = std::move(c);
+    return r;
+}
+
+// A profile that exists but only names another way of getting keys (assume-role, SSO, a helper
+// process): say so instead of "no credentials", which would send the user looking elsewhere.
+std::optional<std::string> unsupported_mechanism(const Section& section) {
+    static constexpr std::array<std::string_view, 6> keys = {
+        "role_arn",      "credential_process",      "sso_session",
+        "sso_start_url", "web_identity_token_file", "credential_source"};
+    for (auto key : keys) {
+        if (section.count(std::string(key)) != 0) {
+            return std::string(key);
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string selected_profile(const CredentialSources& sources) {
+    if (sources.explicit_profile && !sources.explicit_profile->empty()) {
+        return *sources.explicit_profile;
+    }
+    if (auto p = get_env(sources.env, "AWS_PROFILE")) {
+        return *p;
+    }
+    if (auto p = get_env(sources.env, "AWS_DEFAULT_PROFILE")) {
+        return *p;
+    }
+    return "default";
+}
+
+CredentialsResult resolve_credentials(const CredentialSources& sources) {
+    const bool profile_explicit = sources.explicit_profile && !sources.explicit_profile->empty();
+    if (!profile_explicit) {
+        const auto access_key = get_env(sources.env, "AWS_ACCESS_KEY_ID");
+        const auto secret_key = get_env(sources.env, "AWS_SECRET_ACCESS_KEY");
+        if (access_key && secret_key) {
+            Credentials c;
+            c.access_key = *access_key;
+            c.secret_key = Secret(*secret_key);
+            auto token = get_env(sources.env, "AWS_SESSION_TOKEN");
+            if (!token) {
+                token = get_env(sources.env, "AWS_SECURITY_TOKEN");
+            }
+            c.session_token = Secret(token.value_or(std::string{}));
+            c.source = "environment";
+            CredentialsResult r;
+            r.credentials = std::move(c);
+            return r;
+        }
+        if (access_key) {
+            return failure("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+        }
+        if (secret_key) {
+            return failure("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+        }
+    }
+
+    const std::string profile = selected_profile(sources);
+    const IniFile credentials_ini = parse_ini(sources.credentials_text);
+    const IniFile config_ini = parse_ini(sources.config_text);
+    const Section* in_credentials = find_section(credentials_ini, profile);
+    const Section* in_config = find_config_profile(config_ini, profile);
+
+    if (in_credentials != nullptr) {
+        if (auto r = from_section(*in_credentials, profile, sources.credentials_display)) {
+            return std::move(*r);
+        }
+    }
+    if (in_config != nullptr) {
+        if (auto r = from_section(*in_config, profile, sources.config_display)) {
+            return std::move(*r);
+        }
+        if (auto key = unsupported_mechanism(*in_config)) {
+            return failure("profile '" + profile + "' in " + sources.config_display + " uses " +
+                           *key +
+                           ", which imgsync does not support; give the profile "
+                           "aws_access_key_id and aws_secret_access_key, or set "
+                           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+        }
+    }
+    if (in_credentials != nullptr || in_config != nullptr) {
+        return failure("profile '" + profile + "' has no aws_access_key_id and " +
+                       "aws_secret_access_key in " + sources.credentials_display + " or " +
+                       sources.config_display);
+    }
+    if (profile != "default") {
+        return failure("profile '" + profile + "' not found in " + sources.credentials_display +
+                       " or " + sources.config_display);
+    }
+    return failure("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a "
+                   "[default] profile with aws_access_key_id and aws_secret_access_key to " +
+                   sources.credentials_display);
+}
+
+std::optional<std::string> resolve_region(const CredentialSources& sources) {
+    if (auto r = get_env(sources.env, "AWS_REGION")) {
+        return r;
+    }
+    if (auto r = get_env(sources.env, "AWS_DEFAULT_REGION")) {
+        return r;
+    }
+    const IniFile config_ini = parse_ini(sources.config_text);
+    if (const Section* s = find_config_profile(config_ini, selected_profile(sources))) {
+        const auto region = value_of(*s, "region");
+        if (!region.empty()) {
+            return std::string(region);
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace imgsync::s3

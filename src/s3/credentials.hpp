@@ -1,0 +1,101 @@
+// AWS credentials and region, found the way the AWS CLI and SDKs find them: environment first,
+// then the shared credentials file, then the shared config file.
+//
+// Everything here is pure: the caller reads the environment and the two files and passes their
+// contents in, so every rule can be tested without touching the machine.
+//
+// Errors are returned, not thrown: each resolver gives back a value or a one-line message meant
+// for the user. Messages name environment variables, profiles and files, never a key.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace imgsync::s3 {
+
+// A secret string (secret access key, session token). It deliberately has no operator<<, no
+// fmt formatter and no implicit conversion, so it cannot end up in a log line by accident; the
+// only way to the bytes is the explicit reveal(). The buffer is wiped when the value dies.
+class Secret {
+  public:
+    Secret() = default;
+    explicit Secret(std::string value) : value_(std::move(value)) {}
+    Secret(const Secret&) = default;
+    Secret& operator=(const Secret& other);
+    Secret(Secret&& other) noexcept;
+    Secret& operator=(Secret&& other) noexcept;
+    ~Secret();
+
+    std::string_view reveal() const noexcept { return value_; }
+    bool empty() const noexcept { return value_.empty(); }
+
+  private:
+    void wipe() noexcept;
+    std::string value_;
+};
+
+struct Credentials {
+    std::string access_key;
+    Secret secret_key;
+    Secret session_token; // empty unless the credentials are temporary (STS)
+    // Where they came from, for a log line: "environment", "profile default in ~/.aws/credentials".
+    std::string source;
+};
+
+// One INI file: section name -> (lower-cased key -> value). Section names are kept verbatim
+// ("default", "profile work"). A nested block such as
+//     s3 =
+//       addressing_style = path
+// is stored as the key "s3.addressing_style".
+using IniFile = std::map<std::string, std::map<std::string, std::string>>;
+
+// Parses ~/.aws/credentials or ~/.aws/config. Never fails: lines it cannot read are skipped, as
+// the SDKs are lenient too. Comments are whole lines starting with '#' or ';'; a '#' inside a
+// value is part of the value (botocore's configparser behaves the same, and secrets may not
+// contain '#' anyway). A repeated key or section: the last one wins.
+IniFile parse_ini(std::string_view text);
+
+// Looks up one environment variable; nullopt when unset. An empty value counts as unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+EnvLookup env_from_map(std::map<std::string, std::string, std::less<>> vars);
+
+// Where the shared files live: $AWS_SHARED_CREDENTIALS_FILE / $AWS_CONFIG_FILE, else
+// $HOME/.aws/credentials and $HOME/.aws/config. nullopt when neither the override nor HOME is set.
+std::optional<std::string> credentials_file_path(const EnvLookup& env);
+std::optional<std::string> config_file_path(const EnvLookup& env);
+
+struct CredentialSources {
+    EnvLookup env;                // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+                                  // AWS_PROFILE (then AWS_DEFAULT_PROFILE)
+    std::string credentials_text; // contents of the shared credentials file ("" when absent)
+    std::string config_text;      // contents of the shared config file ("" when absent)
+    // A --profile given on the command line. Like the AWS CLI, an explicit profile wins over
+    // credentials in the environment; AWS_PROFILE does not.
+    std::optional<std::string> explicit_profile;
+    // How to name the files in messages and in Credentials::source.
+    std::string credentials_display = "~/.aws/credentials";
+    std::string config_display = "~/.aws/config";
+};
+
+struct CredentialsResult {
+    std::optional<Credentials> credentials;
+    std::string error; // set exactly when credentials is empty
+    explicit operator bool() const noexcept { return credentials.has_value(); }
+};
+
+// Order: environment (unless a profile was given explicitly), then the profile's static keys in
+// the credentials file, then in the config file ([profile NAME], or [default]).
+CredentialsResult resolve_credentials(const CredentialSources& sources);
+
+// The profile that resolve_credentials reads: explicit, else AWS_PROFILE, AWS_DEFAULT_PROFILE,
+// else "default".
+std::string selected_profile(const CredentialSources& sources);
+
+// Region: AWS_REGION, then AWS_DEFAULT_REGION, then `region` in the selected profile of the
+// config file. nullopt when none is set.
+std::optional<std::string> resolve_region(const CredentialSources& sources);
+
+} // namespace imgsync::s3
