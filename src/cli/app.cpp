@@ -1,0 +1,323 @@
+#include "cli/app.hpp"
+
+#include "core/commands.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgsync::cli {
+
+namespace {
+
+constexpr const char* default_config_file = "/etc/imgsync/imgsync.conf";
+
+// "max-images" -> "max_images". Config keys and the IMGSYNC_* suffix are the same name.
+std::string key_for(const std::string& subcommand, const std::string& long_name) {
+    std::string key = long_name;
+    // seed's image-size bounds are not upload's per-pass byte limit: they get their own names.
+    if (subcommand == "seed" && (long_name == "min-bytes" || long_name == "max-bytes"))
+        key = "seed-" + long_name;
+    for (auto& c : key)
+        c = c == '-' ? '_' : c;
+    return key;
+}
+
+std::string env_for(const std::string& key) {
+    std::string env = "IMGSYNC_";
+    for (char c : key)
+        env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return env;
+}
+
+// Gives every long option its IMGSYNC_* variable and records the config keys that exist.
+void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
+    for (CLI::Option* opt : app.get_options()) {
+        const auto& names = opt->get_lnames();
+        if (names.empty() || names[0] == "help" || names[0] == "version" || names[0] == "config")
+            continue;
+        std::string key = key_for(app.get_parent() ? app.get_name() : "", names[0]);
+        opt->envname(env_for(key));
+        keys.insert(key);
+    }
+    for (CLI::App* sub : app.get_subcommands({}))
+        assign_env_names(*sub, keys);
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos)
+        return "";
+    auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+// The config file: `key = value` lines, '#' or ';' comments, optional [section] headers (ignored:
+// every key names one option). Values reach the options as IMGSYNC_* defaults, below the real
+// environment, which gives the documented precedence: command line, environment, file, default.
+void load_config(const std::string& path, bool required, const std::set<std::string>& keys,
+                 core::Context& ctx) {
+    std::string error;
+    auto text = util::read_text_file(path, &error);
+    if (!text) {
+        if (!error.empty() || required)
+            throw Error(ExitCode::usage,
+                        error.empty() ? fmt::format("config file {} does not exist", path) : error);
+        return;
+    }
+    bool has_secret = false;
+    std::size_t line_no = 0, pos = 0;
+    while (pos <= text->size()) {
+        auto end = text->find('\n', pos);
+        std::string line = trim(text->substr(pos, end == std::string::npos ? std::string::npos
+                                                                             : end - pos));
+        pos = end == std::string::npos ? text->size() + 1 : end + 1;
+        ++line_no;
+        if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[')
+            continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos)
+            throw Error(ExitCode::usage,
+                        fmt::format("{}:{}: expected 'key = value'", path, line_no));
+        std::string key = trim(line.substr(0, eq));
+        std::string value = trim(line.substr(eq + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+        for (auto& c : key)
+            c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (key == "aws_access_key_id") {
+            ctx.config_access_key = value;
+        } else if (key == "aws_secret_access_key") {
+            ctx.config_secret_key = value;
+            has_secret = true;
+        } else if (key == "aws_session_token") {
+            ctx.config_session_token = value;
+            has_secret = true;
+        } else if (keys.count(key)) {
+            ::setenv(env_for(key).c_str(), value.c_str(), 0);
+        } else {
+            throw Error(ExitCode::usage, fmt::format("{}:{}: unknown key '{}'", path, line_no, key));
+        }
+    }
+    struct stat st {};
+    if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+        std::fprintf(stderr,
+                     "imgsync: warning: %s holds a secret key and is readable by others "
+                     "(mode %03o); run chmod 600 %s\n",
+                     path.c_str(), static_cast<unsigned>(st.st_mode & 0777), path.c_str());
+}
+
+// --config must be known before CLI11 parses, because the file's values feed the parse.
+std::pair<std::string, bool> find_config_path(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--")
+            break;
+        if (arg == "--config" && i + 1 < argc)
+            return {argv[i + 1], true};
+        if (arg.rfind("--config=", 0) == 0)
+            return {arg.substr(9), true};
+    }
+    if (const char* env = std::getenv("IMGSYNC_CONFIG"); env && *env)
+        return {env, true};
+    return {default_config_file, false};
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+    core::Context ctx;
+    core::GlobalSettings& g = ctx.global;
+    core::SeedSettings seed;
+    core::AddSettings add;
+    core::ListSettings list;
+    core::StatusSettings status;
+    core::UploadSettings upload;
+    core::RetrySettings retry;
+    core::PresignSettings presign;
+
+    CLI::App app{"imgsync: moves a backlog of image files into S3 at a controlled pace.\n"
+                 "Every option can also be set as IMGSYNC_<NAME> in the environment or as\n"
+                 "<name> = value in the config file (precedence: command line, environment,\n"
+                 "config file, default). Credentials come from AWS_ACCESS_KEY_ID /\n"
+                 "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or ~/.aws profiles, never from\n"
+                 "the command line.",
+                 "imgsync"};
+    app.set_version_flag("--version", std::string("imgsync ") + IMGSYNC_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.option_defaults()->always_capture_default();
+
+    app.add_option("--config", g.config_file,
+                   "Config file (key = value lines); default /etc/imgsync/imgsync.conf when it "
+                   "exists")
+        ->envname("IMGSYNC_CONFIG");
+    app.add_option("--db", g.db, "State file (SQLite), created on first use with mode 0600");
+    app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
+    app.add_option("--bucket", g.bucket, "Destination bucket");
+    app.add_option("--prefix", g.prefix, "Prepended to every object key, e.g. photos/");
+    app.add_option("--endpoint", g.endpoint,
+                   "S3 endpoint URL (also AWS_ENDPOINT_URL); default AWS itself");
+    app.add_option("--region", g.region,
+                   "Region (also AWS_REGION, AWS_DEFAULT_REGION, the profile's region); "
+                   "default us-east-1");
+    app.add_option("--addressing", g.addressing,
+                   "auto: virtual-hosted on AWS, path-style for IP or custom endpoints")
+        ->check(CLI::IsMember({"auto", "path", "virtual"}));
+    app.add_option("--profile", g.profile, "AWS profile (else AWS_PROFILE, else default)");
+    app.add_option("--ca-bundle", g.ca_bundle, "CA certificates file for a private CA");
+    app.add_option("--log-format", g.log_format, "Log lines on stderr: logfmt or json")
+        ->check(CLI::IsMember({"logfmt", "json"}));
+    app.add_flag("-v,--verbose", g.verbose, "Log debug events too");
+    app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only");
+
+    auto* seed_cmd = app.add_subcommand("seed", "Write N dummy images into the spool and register "
+                                                "them as pending (demos, CI)");
+    seed_cmd->add_option("--count", seed.count, "How many images")->required()->check(
+        CLI::Range(1, 100000000));
+    seed_cmd->add_option("--min-bytes", seed.min_bytes, "Smallest image size (K, M = 1024 powers)");
+    seed_cmd->add_option("--max-bytes", seed.max_bytes, "Largest image size");
+    seed_cmd->add_option("--format", seed.format, "png, jpeg or mixed")
+        ->check(CLI::IsMember({"png", "jpeg", "mixed"}));
+    seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
+
+    auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
+    add_cmd->add_option("paths", add.paths, "Files or directories")->required();
+    add_cmd->add_option("--key-layout", add.key_layout,
+                        "path: prefix + path relative to the argument; sha256: prefix + "
+                        "content hash; date: prefix + YYYY/MM/DD/name")
+        ->check(CLI::IsMember({"path", "sha256", "date"}));
+
+    auto* list_cmd = app.add_subcommand("list", "List the backlog");
+    list_cmd->add_option("--state", list.state, "pending, uploading, uploaded, failed or all")
+        ->check(CLI::IsMember({"pending", "uploading", "uploaded", "failed", "all"}));
+    list_cmd->add_option("--limit", list.limit, "At most N rows (-1: all)");
+    list_cmd->add_flag("--json", list.json, "One JSON array");
+
+    auto* status_cmd = app.add_subcommand("status", "Is the backlog draining?");
+    status_cmd->add_flag("--json", status.json, "JSON object instead of text");
+    status_cmd->add_flag("--check", status.check,
+                         "Nagios/Icinga plugin output; exit 0 OK, 1 WARNING, 2 CRITICAL, "
+                         "3 UNKNOWN");
+    status_cmd->add_option("--warn-pending", status.warn_pending, "--check: pending images");
+    status_cmd->add_option("--crit-pending", status.crit_pending, "--check: pending images");
+    status_cmd->add_option("--warn-age", status.warn_age, "--check: oldest pending age, e.g. 1h");
+    status_cmd->add_option("--crit-age", status.crit_age, "--check: oldest pending age");
+    status_cmd->add_option("--crit-failed", status.crit_failed, "--check: failed images");
+    status_cmd->add_option("--prometheus", status.prometheus,
+                           "Also write metrics to FILE (node_exporter textfile format)");
+    status_cmd->add_option("--window", status.window, "Window for arrival and upload rates");
+
+    auto* upload_cmd = app.add_subcommand("upload", "Run one throttled upload pass");
+    upload_cmd->add_option("--concurrency", upload.concurrency, "Uploads in flight at once")
+        ->check(CLI::Range(1, 256));
+    upload_cmd->add_option("--max-images", upload.max_images, "At most N images this pass")
+        ->check(CLI::PositiveNumber);
+    upload_cmd->add_option("--max-bytes", upload.max_bytes,
+                           "At most SIZE bytes this pass (K, M, G = 1024 powers; KB, MB = 1000)");
+    upload_cmd->add_option("--rate", upload.rate,
+                           "Images per second, or COUNT/PERIOD such as 100/1m (token bucket)");
+    upload_cmd->add_option("--burst", upload.burst,
+                           "Token bucket size for --rate (0: the concurrency)");
+    upload_cmd->add_option("--bandwidth", upload.bandwidth,
+                           "Bytes per second across all uploads, or a timetable such as "
+                           "\"08:00,512K 19:00,10M 23:00,off\"");
+    upload_cmd->add_option("--max-duration", upload.max_duration,
+                           "Soft deadline (90s, 4m30s): no new upload starts after it");
+    upload_cmd->add_option("--grace", upload.grace,
+                           "After the deadline or a signal, time for uploads in flight");
+    upload_cmd->add_option("--max-attempts", upload.max_attempts,
+                           "Attempts in total before an image becomes failed")
+        ->check(CLI::Range(1, 1000));
+    upload_cmd->add_option("--pass-attempts", upload.pass_attempts,
+                           "Attempts within one pass before an image waits for the next pass")
+        ->check(CLI::Range(1, 100));
+    upload_cmd->add_option("--multipart-threshold", upload.multipart_threshold,
+                           "Files at least this large use multipart upload");
+    upload_cmd->add_option("--part-size", upload.part_size,
+                           "Multipart part size (grown to stay within 10,000 parts)");
+    upload_cmd->add_option("--stall-timeout", upload.stall_timeout,
+                           "Abandon a request that moves no byte for this long");
+    upload_cmd->add_option("--connect-timeout", upload.connect_timeout, "TCP/TLS connect timeout");
+    upload_cmd->add_flag("--wait", upload.wait, "Wait for another pass to finish instead of "
+                                                "exiting with status 5");
+    upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
+    upload_cmd->add_option("--metrics-file", upload.metrics_file,
+                           "Write Prometheus metrics to FILE after the pass");
+    upload_cmd->add_option("--progress", upload.progress,
+                           "Live progress line: auto (only on a terminal), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+
+    auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
+    retry_cmd->add_flag("--all", retry.all, "Every failed image");
+    retry_cmd->add_option("ids", retry.ids, "Image ids (see list --state failed)");
+
+    app.add_subcommand("check", "Validate configuration and credentials with one signed "
+                                "request to the bucket");
+
+    auto* presign_cmd = app.add_subcommand("presign", "Print a presigned GET URL for a key");
+    presign_cmd->add_option("key", presign.key, "Object key (the prefix is not added)")->required();
+    presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
+        ->check(CLI::Range(1, 604800));
+
+    std::set<std::string> keys;
+    assign_env_names(app, keys);
+
+    try {
+        auto [config_path, required] = find_config_path(argc, argv);
+        load_config(config_path, required, keys, ctx);
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::fprintf(stderr, "imgsync: %s\n", e.what());
+        return static_cast<int>(ExitCode::usage);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "imgsync: %s\n", e.what());
+        return static_cast<int>(e.code());
+    }
+
+    util::Logger log(stderr,
+                     g.log_format == "json" ? util::Logger::Format::json
+                                            : util::Logger::Format::logfmt,
+                     util::threshold_for(g.verbose, g.quiet));
+    log.set_color(g.log_format == "logfmt" && ::isatty(2) && !std::getenv("NO_COLOR"));
+    ctx.log = &log;
+
+    try {
+        if (seed_cmd->parsed())
+            return core::cmd_seed(ctx, seed);
+        if (add_cmd->parsed())
+            return core::cmd_add(ctx, add);
+        if (list_cmd->parsed())
+            return core::cmd_list(ctx, list);
+        if (status_cmd->parsed())
+            return core::cmd_status(ctx, status);
+        if (upload_cmd->parsed())
+            return core::cmd_upload(ctx, upload);
+        if (retry_cmd->parsed()) {
+            if (!retry.all && retry.ids.empty())
+                throw Error(ExitCode::usage, "retry: give image ids or --all");
+            return core::cmd_retry(ctx, retry);
+        }
+        if (presign_cmd->parsed())
+            return core::cmd_presign(ctx, presign);
+        return core::cmd_check(ctx);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "imgsync: %s\n", e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "imgsync: internal error: %s\n", e.what());
+        return static_cast<int>(ExitCode::internal);
+    }
+}
+
+} // namespace imgsync::cli

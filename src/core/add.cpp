@@ -1,0 +1,167 @@
+// imgsync add: register existing image files.
+#include "core/common.hpp"
+#include "core/ingest.hpp"
+#include "util/error.hpp"
+#include "util/json.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <filesystem>
+#include <sys/stat.h>
+
+namespace imgsync::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string extension_for(const std::string& content_type) {
+    if (content_type == "image/jpeg")
+        return ".jpg";
+    auto slash = content_type.find('/');
+    return "." + content_type.substr(slash + 1);
+}
+
+// S3 keys are UTF-8. A name that is not valid UTF-8 or holds a control character (a newline
+// would break every line-oriented tool downstream) is refused rather than silently mangled.
+std::optional<std::string> key_problem(const std::string& key) {
+    if (!util::is_valid_utf8(key))
+        return std::string("name is not valid UTF-8 (S3 keys are UTF-8; rename the file)");
+    for (unsigned char c : key)
+        if (c < 0x20 || c == 0x7f)
+            return std::string("name contains a control character such as a newline");
+    if (key.size() > 1024)
+        return fmt::format("key is {} bytes, S3 allows 1024", key.size());
+    return std::nullopt;
+}
+
+std::string make_key(const std::string& layout, const std::string& prefix,
+                     const std::string& relative, const storage::NewImage& image) {
+    if (layout == "sha256")
+        return fmt::format("{}{}/{}{}", prefix, image.sha256.substr(0, 2), image.sha256,
+                           extension_for(image.content_type));
+    if (layout == "date") {
+        std::time_t t = static_cast<std::time_t>(image.mtime_ns / 1000000000);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        return fmt::format("{}{:04}/{:02}/{:02}/{}", prefix, tm.tm_year + 1900, tm.tm_mon + 1,
+                           tm.tm_mday, fs::path(relative).filename().string());
+    }
+    return prefix + relative;
+}
+
+struct AddRun {
+    const Context& ctx;
+    const AddSettings& settings;
+    storage::Store& store;
+    Registrar registrar;
+    std::int64_t unchanged = 0, refused = 0, skipped = 0;
+
+    void refuse(const std::string& path, const std::string& reason) {
+        ++refused;
+        ctx.log->warn("add_refused", {{"path", path}, {"reason", reason}});
+    }
+
+    void file(const fs::path& path, const std::string& relative) {
+        std::string abs = fs::absolute(path).lexically_normal().string();
+        if (auto problem = key_problem(relative)) {
+            refuse(abs, *problem);
+            return;
+        }
+        auto known = store.find_by_path(abs);
+        std::optional<std::int64_t> replace_id;
+        if (known) {
+            struct stat st {};
+            if (::lstat(abs.c_str(), &st) == 0 &&
+                static_cast<std::uint64_t>(st.st_size) == known->size &&
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec ==
+                    known->mtime_ns) {
+                ++unchanged;
+                return;
+            }
+            replace_id = known->id; // the file changed since it was added: new content
+        }
+        Ingested in = ingest_file(abs);
+        if (!in.image) {
+            refuse(abs, in.refusal);
+            return;
+        }
+        in.image->key = make_key(settings.key_layout, ctx.global.prefix, relative, *in.image);
+        if (auto problem = key_problem(in.image->key)) {
+            refuse(abs, *problem);
+            return;
+        }
+        if (!registrar.add(*in.image, replace_id))
+            ++refused;
+        else
+            ctx.log->debug("added", {{"path", abs}, {"key", in.image->key}});
+    }
+
+    void argument(const std::string& arg) {
+        std::error_code ec;
+        auto status = fs::symlink_status(arg, ec);
+        if (ec) {
+            refuse(arg, ec == std::errc::no_such_file_or_directory
+                            ? std::string("no such file or directory")
+                            : ec.message());
+            return;
+        }
+        if (fs::is_directory(status)) {
+            fs::path root(arg);
+            auto it = fs::recursive_directory_iterator(
+                root, fs::directory_options::skip_permission_denied, ec);
+            for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                const auto& entry = *it;
+                auto st = entry.symlink_status(ec);
+                if (ec)
+                    break;
+                if (fs::is_symlink(st)) {
+                    // Policy: links are not followed inside a tree (no loops, no escaping it).
+                    ++skipped;
+                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
+                                                  {"reason", "symbolic link (not followed)"}});
+                    continue;
+                }
+                if (fs::is_regular_file(st))
+                    file(entry.path(), entry.path().lexically_relative(root).string());
+            }
+            if (ec)
+                refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
+            return;
+        }
+        // A file named on the command line: followed if it is a link, as cp does.
+        fs::path path(arg);
+        if (fs::is_symlink(status)) {
+            path = fs::canonical(path, ec);
+            if (ec) {
+                refuse(arg, fmt::format("broken symbolic link: {}", ec.message()));
+                return;
+            }
+        }
+        file(path, fs::path(arg).filename().string());
+    }
+};
+
+} // namespace
+
+int cmd_add(const Context& ctx, const AddSettings& s) {
+    auto store = open_store(ctx);
+    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log)};
+    for (const auto& arg : s.paths)
+        run.argument(arg);
+    run.registrar.flush();
+    ctx.log->info("add_done", {{"added", run.registrar.added},
+                               {"updated", run.registrar.updated},
+                               {"unchanged", run.unchanged},
+                               {"skipped", run.skipped},
+                               {"refused", run.refused}});
+    std::printf("added %lld, updated %lld, unchanged %lld, skipped %lld, refused %lld\n",
+                static_cast<long long>(run.registrar.added),
+                static_cast<long long>(run.registrar.updated),
+                static_cast<long long>(run.unchanged), static_cast<long long>(run.skipped),
+                static_cast<long long>(run.refused));
+    return static_cast<int>(run.refused ? ExitCode::images_failed : ExitCode::ok);
+}
+
+} // namespace imgsync::core

@@ -1,0 +1,95 @@
+#include "core/common.hpp"
+
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+namespace imgsync::core {
+
+std::unique_ptr<storage::Store> open_store(const Context& ctx) {
+    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700))
+        throw Error(ExitCode::state_error, *err);
+    return std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write);
+}
+
+std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
+    struct stat st {};
+    if (::stat(ctx.global.db.c_str(), &st) != 0)
+        throw Error(ExitCode::state_error,
+                    fmt::format("state file {} does not exist yet (imgsync add or seed creates "
+                                "it; --db or IMGSYNC_DB names another)",
+                                ctx.global.db));
+    return std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write);
+}
+
+std::uint64_t require_size(const std::string& option, const std::string& text) {
+    auto parsed = util::parse_size(text);
+    if (!parsed)
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    return *parsed.value;
+}
+
+double require_seconds(const std::string& option, const std::string& text) {
+    auto parsed = util::parse_duration(text);
+    if (!parsed)
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    return static_cast<double>(parsed.value->count()) / 1000.0;
+}
+
+double require_rate(const std::string& option, const std::string& text) {
+    auto parsed = util::parse_rate(text);
+    if (!parsed)
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    return *parsed.value;
+}
+
+Registrar::~Registrar() {
+    // Best effort on the way out of an exception: what was read is still worth keeping.
+    try {
+        flush();
+    } catch (...) {
+    }
+}
+
+bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> replace_id) {
+    for (const auto& p : batch_)
+        if (p.image.key == image.key) {
+            log_.warn("add_refused", {{"path", image.path},
+                                      {"reason", fmt::format("key {} is also the key of {}",
+                                                             image.key, p.image.path)}});
+            return false;
+        }
+    if (auto owner = store_.path_for_key(image.key); owner && *owner != image.path) {
+        log_.warn("add_refused",
+                  {{"path", image.path},
+                   {"reason", fmt::format("key {} is already used by {}", image.key, *owner)}});
+        return false;
+    }
+    batch_.push_back({image, replace_id});
+    if (batch_.size() >= 500)
+        flush();
+    return true;
+}
+
+void Registrar::flush() {
+    if (batch_.empty())
+        return;
+    auto now = util::wall_epoch();
+    storage::Transaction txn(store_.db());
+    for (const auto& p : batch_) {
+        if (p.replace_id)
+            store_.replace_content(*p.replace_id, p.image, now);
+        else
+            store_.insert_image(p.image, now);
+    }
+    txn.commit();
+    for (const auto& p : batch_)
+        (p.replace_id ? updated : added) += 1;
+    batch_.clear();
+}
+
+} // namespace imgsync::core

@@ -1,0 +1,23 @@
+// Reads one file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), plus
+// the first and last bytes that judge whether it is a complete image.
+#pragma once
+
+#include "storage/records.hpp"
+
+#include <optional>
+#include <string>
+
+namespace imgsync::core {
+
+// S3 refuses objects above 5 TiB.
+constexpr std::uint64_t max_object_size = 5ULL * 1024 * 1024 * 1024 * 1024;
+
+struct Ingested {
+    std::optional<storage::NewImage> image; // path, size, mtime, hashes, content type; no key
+    std::string refusal;                    // why it is not an image we can upload
+};
+
+// Opens `path` without following a symlink at the last component and inspects it.
+Ingested ingest_file(const std::string& path);
+
+} // namespace imgsync::core

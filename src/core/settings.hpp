@@ -1,0 +1,87 @@
+// Every knob of imgsync in one place, as the command line, the environment and the config file
+// settled it (cli/ fills it; core/ reads it). Defaults here are the documented defaults.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imgsync::core {
+
+struct GlobalSettings {
+    std::string config_file;
+    std::string db = "/var/lib/imgsync/state.db";
+    std::string spool = "/var/lib/imgsync/spool";
+    std::string bucket;
+    std::string prefix;
+    std::string endpoint;          // empty: AWS
+    std::string region;            // empty: from AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1
+    std::string addressing = "auto";
+    std::string profile;           // AWS profile; empty: AWS_PROFILE or "default"
+    std::string ca_bundle;
+    std::string log_format = "logfmt";
+    bool verbose = false;
+    bool quiet = false;
+};
+
+struct SeedSettings {
+    std::int64_t count = 0;
+    std::string min_bytes = "8K";
+    std::string max_bytes = "1M";
+    std::string format = "mixed";
+    std::optional<std::uint64_t> seed;
+};
+
+struct AddSettings {
+    std::vector<std::string> paths;
+    std::string key_layout = "path"; // path | sha256 | date
+};
+
+struct ListSettings {
+    std::string state = "all";
+    std::int64_t limit = -1;
+    bool json = false;
+};
+
+struct StatusSettings {
+    bool json = false;
+    bool check = false;
+    std::optional<std::int64_t> warn_pending, crit_pending, crit_failed;
+    std::string warn_age, crit_age;
+    std::string prometheus;
+    std::string window = "24h";
+};
+
+struct UploadSettings {
+    int concurrency = 8;
+    std::optional<std::int64_t> max_images;
+    std::string max_bytes;     // per pass; empty: no limit
+    std::string rate;          // images/s or COUNT/PERIOD; empty: unlimited
+    double burst = 0;          // 0: max(1, concurrency)
+    std::string bandwidth;     // bytes/s or timetable; empty: unlimited
+    std::string max_duration;  // soft deadline; empty: none
+    std::string grace = "30s";
+    int max_attempts = 10;     // in total, across passes, before an image becomes failed
+    int pass_attempts = 4;     // tries within one pass
+    std::string multipart_threshold = "64M";
+    std::string part_size = "16M";
+    std::string stall_timeout = "60s";
+    std::string connect_timeout = "10s";
+    bool wait = false;
+    std::string wait_timeout;  // empty: no limit
+    std::string metrics_file;
+    std::string progress = "auto"; // auto | always | never
+};
+
+struct RetrySettings {
+    bool all = false;
+    std::vector<std::int64_t> ids;
+};
+
+struct PresignSettings {
+    std::string key;
+    std::int64_t expires = 3600;
+};
+
+} // namespace imgsync::core

@@ -1,0 +1,66 @@
+// imgsync status: is the backlog draining? Text, JSON, a Nagios check, Prometheus metrics.
+#include "core/common.hpp"
+#include "core/report.hpp"
+#include "core/status_io.hpp"
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+
+namespace imgsync::core {
+
+StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
+    auto now = util::wall_epoch();
+    return compute_status(store.counts(), store.recent_runs(20), store.window(now, window_seconds),
+                          now);
+}
+
+void write_metrics(const std::string& path, const StatusReport& report) {
+    if (auto err = util::write_file_atomic(path, render_prometheus(report)))
+        throw Error(ExitCode::state_error, *err);
+}
+
+int cmd_status(const Context& ctx, const StatusSettings& s) {
+    auto window = static_cast<std::int64_t>(require_seconds("--window", s.window));
+    if (window <= 0)
+        throw Error(ExitCode::usage, "--window must be longer than 0s");
+    CheckThresholds thresholds;
+    if (s.check) {
+        thresholds.warn_pending = s.warn_pending;
+        thresholds.crit_pending = s.crit_pending;
+        thresholds.crit_failed = s.crit_failed;
+        if (!s.warn_age.empty())
+            thresholds.warn_age_seconds =
+                static_cast<std::int64_t>(require_seconds("--warn-age", s.warn_age));
+        if (!s.crit_age.empty())
+            thresholds.crit_age_seconds =
+                static_cast<std::int64_t>(require_seconds("--crit-age", s.crit_age));
+    }
+    StatusReport report;
+    try {
+        auto store = open_existing_store(ctx);
+        report = load_status(*store, window);
+    } catch (const Error& e) {
+        if (!s.check)
+            throw;
+        // A monitoring plugin answers UNKNOWN, with the reason, when it cannot look.
+        auto result = check_unknown(e.what());
+        std::puts(result.line.c_str());
+        return result.exit_code;
+    }
+    if (!s.prometheus.empty())
+        write_metrics(s.prometheus, report);
+    if (s.check) {
+        auto result = evaluate_check(report, thresholds);
+        std::puts(result.line.c_str());
+        return result.exit_code;
+    }
+    std::string out = s.json ? render_status_json(report) : render_status_text(report);
+    if (out.empty() || out.back() != '\n')
+        out += '\n';
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+} // namespace imgsync::core

@@ -1,0 +1,862 @@
+#include "core/upload_pass.hpp"
+
+#include "core/retry.hpp"
+#include "s3/xml.hpp"
+#include "util/clock.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+#include "util/timefmt.hpp"
+#include "util/units.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <map>
+#include <random>
+#include <unistd.h>
+#include <vector>
+
+namespace imgsync::core {
+
+volatile std::sig_atomic_t stop_signals = 0;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1ULL << 20;
+constexpr std::uint64_t min_part = 5 * MiB;
+constexpr std::uint64_t max_part = 5ULL * 1024 * MiB;
+constexpr std::uint64_t max_parts = 10000;
+constexpr std::size_t no_part = static_cast<std::size_t>(-1);
+
+enum class Step { put, create, list_parts, part, complete };
+
+const char* step_name(Step s) {
+    switch (s) {
+    case Step::put:
+        return "put";
+    case Step::create:
+        return "create_multipart";
+    case Step::list_parts:
+        return "list_parts";
+    case Step::part:
+        return "upload_part";
+    case Step::complete:
+        return "complete_multipart";
+    }
+    return "?";
+}
+
+struct Part {
+    std::int64_t number = 0;
+    std::uint64_t offset = 0, length = 0;
+    std::string md5_hex, sha256_hex; // computed when the part is first sent
+    std::string etag;
+    bool done = false, in_flight = false;
+    int tries = 0;
+    double ready_at = 0;
+};
+
+struct Job {
+    storage::ImageRecord image;
+    util::UniqueFd fd;
+    int tries = 0; // failed tries of this image's own steps in this pass
+    double ready_at = 0;
+    double started_at = 0;
+    bool multipart = false;
+    Step next = Step::put; // the next request that is not a part
+    bool step_in_flight = false;
+    std::string upload_id;
+    std::uint64_t part_size = 0;
+    std::vector<Part> parts;
+    int parts_in_flight = 0;
+    std::int64_t list_marker = 0;
+    std::string last_error;
+
+    bool parts_phase() const { return multipart && next == Step::part; }
+    int in_flight() const { return parts_in_flight + (step_in_flight ? 1 : 0); }
+};
+
+struct Request {
+    std::int64_t image_id;
+    Step step;
+    std::size_t part;
+};
+
+std::string strip_quotes(std::string s) {
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"')
+        s = s.substr(1, s.size() - 2);
+    for (auto& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+CurlCategory category_of(util::Transport t) {
+    switch (t) {
+    case util::Transport::ok:
+        return CurlCategory::ok;
+    case util::Transport::dns:
+        return CurlCategory::dns;
+    case util::Transport::connect:
+        return CurlCategory::connect_refused;
+    case util::Transport::tls:
+        return CurlCategory::tls;
+    case util::Transport::timeout:
+        return CurlCategory::timeout;
+    case util::Transport::dropped:
+        return CurlCategory::send_recv_error;
+    default:
+        return CurlCategory::other;
+    }
+}
+
+// Hashes one byte range of a file (MD5 for Content-MD5, SHA-256 for the signature).
+bool hash_range(int fd, std::uint64_t offset, std::uint64_t length, std::string& md5_hex,
+                std::string& sha256_hex) {
+    std::vector<std::uint8_t> buf(1 << 20);
+    util::Md5 md5;
+    util::Sha256 sha;
+    std::uint64_t done = 0;
+    while (done < length) {
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - done));
+        long long n = util::read_at(fd, buf.data(), want, offset + done);
+        if (n <= 0)
+            return false;
+        md5.update(buf.data(), static_cast<std::size_t>(n));
+        sha.update(buf.data(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
+    }
+    md5_hex = util::to_hex(md5.finish());
+    sha256_hex = util::to_hex(sha.finish());
+    return true;
+}
+
+class Pass {
+  public:
+    Pass(const PassOptions& options, storage::Store& store, util::HttpClient& http,
+         s3::Operations& s3, util::Logger& log, std::int64_t run_id)
+        : o_(options), store_(store), http_(http), s3_(s3), log_(log),
+          rate_(options.rate, options.burst > 0 ? options.burst
+                                                : std::max(1.0, double(options.concurrency))),
+          bandwidth_(0, 1), adaptive_(make_adaptive(options)),
+          rng_(std::random_device{}()) {
+        run_.id = run_id;
+        event_level_ = o_.progress ? util::Level::debug : util::Level::info;
+    }
+
+    PassResult run();
+
+  private:
+    static AdaptiveConfig make_adaptive(const PassOptions& o) {
+        AdaptiveConfig c;
+        c.max_concurrency = o.concurrency;
+        return c;
+    }
+
+    // --- the state file, written in batches -------------------------------------------------
+    template <typename F> void write(F&& f) {
+        if (!txn_) {
+            txn_.emplace(store_.db());
+            txn_opened_ = util::monotonic_seconds();
+            txn_writes_ = 0;
+        }
+        f();
+        ++txn_writes_;
+    }
+    void maybe_commit(double now) {
+        if (txn_ && (txn_writes_ >= 64 || now - txn_opened_ >= 0.25))
+            commit();
+    }
+    void commit() {
+        if (txn_) {
+            txn_->commit();
+            txn_.reset();
+        }
+    }
+
+    // --- scheduling ----------------------------------------------------------------------------
+    void refill(double now);
+    bool start_one(double now);
+    bool start_new_job(double now);
+    void start_step(Job& job, Step step, std::size_t part, double now);
+    void begin_job(std::unique_ptr<Job> job, double now);
+    void update_limits(double now);
+    double next_wakeup(double now) const;
+    void progress(double now, bool final);
+
+    // --- outcomes ------------------------------------------------------------------------------
+    void on_done(std::uint64_t tag, util::HttpResponse&& response);
+    void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
+    void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
+                    std::string code, std::string message);
+    void succeed(Job& job, const std::string& etag);
+    void fail_image(Job& job, const std::string& reason);
+    void defer(Job& job, const std::string& reason);
+    void release(Job& job);
+    void drop(std::int64_t id);
+    void cancel_requests(Job& job);
+    s3::AmzDate sign_date() const {
+        auto t = std::chrono::system_clock::now() + std::chrono::seconds(clock_offset_);
+        return s3::AmzDate::from_time_point(t);
+    }
+
+    const PassOptions& o_;
+    storage::Store& store_;
+    util::HttpClient& http_;
+    s3::Operations& s3_;
+    util::Logger& log_;
+    util::Level event_level_;
+
+    TokenBucket rate_;
+    TokenBucket bandwidth_;
+    AdaptiveLimiter adaptive_;
+    std::mt19937_64 rng_;
+
+    std::deque<std::unique_ptr<Job>> queue_;        // claimed, not started
+    std::map<std::int64_t, std::unique_ptr<Job>> active_; // started
+    std::map<std::uint64_t, Request> requests_;    // in flight, by tag
+    std::uint64_t next_tag_ = 1;
+
+    std::optional<storage::Transaction> txn_;
+    double txn_opened_ = 0;
+    int txn_writes_ = 0;
+
+    storage::RunRecord run_;
+    std::int64_t deferred_ = 0;
+    std::int64_t images_started_ = 0;
+    std::uint64_t bytes_started_ = 0;
+    bool source_done_ = false;
+    bool limit_reached_ = false;
+    int pass_failures_ = 0;
+    std::string fatal_;
+    std::int64_t clock_offset_ = 0;
+    double started_ = 0;
+    double last_progress_ = 0;
+    double last_schedule_check_ = -1;
+    std::int64_t planned_ = 0;
+};
+
+std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) { return (v + unit - 1) / unit * unit; }
+
+} // namespace
+
+std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted) {
+    std::uint64_t part = std::max({wanted, min_part, round_up((size + max_parts - 1) / max_parts, MiB)});
+    return std::min(part, max_part);
+}
+
+namespace {
+
+void Pass::refill(double now) {
+    if (source_done_ || limit_reached_ || queue_.size() >= static_cast<std::size_t>(o_.concurrency))
+        return;
+    int want = std::max(16, o_.concurrency * 2);
+    if (o_.max_images)
+        want = static_cast<int>(std::min<std::int64_t>(
+            want, *o_.max_images - images_started_ - static_cast<std::int64_t>(queue_.size())));
+    if (want <= 0)
+        return;
+    commit(); // claim() runs its own transaction
+    auto batch = store_.claim(run_.id, util::wall_epoch(), want);
+    if (batch.size() < static_cast<std::size_t>(want))
+        source_done_ = true;
+    for (auto& image : batch) {
+        auto job = std::make_unique<Job>();
+        job->image = std::move(image);
+        queue_.push_back(std::move(job));
+    }
+    (void)now;
+}
+
+void Pass::update_limits(double now) {
+    if (o_.rate > 0)
+        rate_.set_rate(now, o_.rate * adaptive_.rate_factor());
+    if (o_.bandwidth && now - last_schedule_check_ >= 1.0) {
+        last_schedule_check_ = now;
+        auto local = util::local_time_of_week(util::wall_epoch());
+        std::uint64_t limit = o_.bandwidth->limit_at(week_minute(local.weekday, local.minute_of_day));
+        if (limit != static_cast<std::uint64_t>(bandwidth_.rate())) {
+            double burst = std::max(64.0 * 1024, static_cast<double>(limit) / 4);
+            bandwidth_.set_burst(now, burst);
+            bandwidth_.set_rate(now, static_cast<double>(limit));
+            log_.info("bandwidth", {{"bytes_per_second", limit}});
+        }
+    }
+}
+
+bool Pass::start_one(double now) {
+    // Finish what has begun first: steps and parts of images already in flight or retrying.
+    for (auto& [id, job] : active_) {
+        if (job->step_in_flight || job->ready_at > now)
+            continue;
+        if (!job->parts_phase()) {
+            if (job->in_flight() == 0) {
+                start_step(*job, job->next, no_part, now);
+                return true;
+            }
+            continue;
+        }
+        for (std::size_t i = 0; i < job->parts.size(); ++i) {
+            Part& p = job->parts[i];
+            if (!p.done && !p.in_flight && p.ready_at <= now) {
+                start_step(*job, Step::part, i, now);
+                return true;
+            }
+        }
+    }
+    return start_new_job(now);
+}
+
+bool Pass::start_new_job(double now) {
+    if (queue_.empty())
+        return false;
+    const auto& next = queue_.front()->image;
+    if (o_.max_images && images_started_ >= *o_.max_images) {
+        limit_reached_ = true;
+        return false;
+    }
+    // The first image of a pass always goes, so one image larger than --max-bytes cannot stall
+    // the backlog forever.
+    if (o_.max_bytes && images_started_ > 0 && bytes_started_ + next.size > *o_.max_bytes) {
+        limit_reached_ = true;
+        return false;
+    }
+    if (!rate_.try_take(now, 1))
+        return false;
+    auto job = std::move(queue_.front());
+    queue_.pop_front();
+    ++images_started_;
+    bytes_started_ += job->image.size;
+    begin_job(std::move(job), now);
+    return true;
+}
+
+void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
+    Job& job = *owned;
+    std::int64_t id = job.image.id;
+    active_[id] = std::move(owned);
+    job.started_at = now;
+    // Known before anything can fail, so a failure aborts a half-done multipart upload.
+    job.upload_id = job.image.upload_id.value_or("");
+    job.fd.reset(::open(job.image.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!job.fd) {
+        fail_image(job, errno == ENOENT ? "file vanished: no such file"
+                                        : fmt::format("cannot open file: {}", std::strerror(errno)));
+        return;
+    }
+    auto st = util::stat_fd(job.fd.get());
+    // Policy for files that change after add: never upload bytes that do not match the recorded
+    // hash. A changed size or mtime fails the image with the reason; `imgsync add` on the file
+    // registers the new content (and the server refuses mismatched bytes anyway).
+    if (!st || st->size != job.image.size || st->mtime_ns != job.image.mtime_ns) {
+        fail_image(job, st ? fmt::format("file changed since it was added (size {} -> {}); run "
+                                         "imgsync add on it again",
+                                         job.image.size, st->size)
+                           : "cannot stat file");
+        return;
+    }
+    if (job.image.size >= o_.multipart_threshold) {
+        job.multipart = true;
+        bool resume = !job.upload_id.empty() && job.image.part_size > 0;
+        job.part_size = resume ? static_cast<std::uint64_t>(job.image.part_size)
+                               : choose_part_size(job.image.size, o_.part_size);
+        std::uint64_t count = (job.image.size + job.part_size - 1) / job.part_size;
+        for (std::uint64_t i = 0; i < count; ++i) {
+            Part p;
+            p.number = static_cast<std::int64_t>(i + 1);
+            p.offset = i * job.part_size;
+            p.length = std::min(job.part_size, job.image.size - p.offset);
+            job.parts.push_back(p);
+        }
+        if (resume) {
+            // Parts the state file recorded are candidates; ListParts confirms them.
+            job.next = Step::list_parts;
+        } else {
+            job.next = Step::create;
+        }
+    }
+    start_step(job, job.next, no_part, now);
+}
+
+void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
+    const auto& img = job.image;
+    util::HttpRequest req;
+    auto date = sign_date();
+    switch (step) {
+    case Step::put:
+        req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
+                             img.content_type, date);
+        break;
+    case Step::create:
+        req = s3_.create_multipart(img.key, img.content_type, date);
+        break;
+    case Step::list_parts:
+        req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
+        break;
+    case Step::complete: {
+        std::vector<std::pair<int, std::string>> parts;
+        for (const auto& p : job.parts)
+            parts.emplace_back(static_cast<int>(p.number), p.etag);
+        req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
+        break;
+    }
+    case Step::part: {
+        Part& p = job.parts[part];
+        if (p.md5_hex.empty() &&
+            !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex)) {
+            fail_image(job, fmt::format("cannot read part {} of the file", p.number));
+            return;
+        }
+        req = s3_.upload_part(img.key, job.upload_id, p.number,
+                              {job.fd.get(), p.offset, p.length, p.sha256_hex, p.md5_hex}, date);
+        p.in_flight = true;
+        ++job.parts_in_flight;
+        break;
+    }
+    }
+    if (step != Step::part)
+        job.step_in_flight = true;
+    req.connect_timeout_ms = o_.connect_timeout_ms;
+    req.stall_seconds = o_.stall_seconds;
+    // Overall limit: generous for the body at the slowest pace the throttles allow.
+    double pace = 1.0 * MiB;
+    if (!bandwidth_.unlimited() && bandwidth_.rate() > 0)
+        pace = std::min(pace, bandwidth_.rate() / o_.concurrency);
+    req.total_timeout_ms = static_cast<long>(1000 * (60 + 3 * static_cast<double>(req.length) / pace));
+    std::uint64_t tag = next_tag_++;
+    requests_[tag] = Request{img.id, step, part};
+    log_.debug("request", {{"key", img.key}, {"step", step_name(step)},
+                           {"part", part == no_part ? 0 : job.parts[part].number}});
+    http_.start(tag, std::move(req));
+    (void)now;
+}
+
+void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
+    auto it = requests_.find(tag);
+    if (it == requests_.end())
+        return;
+    Request req = it->second;
+    requests_.erase(it);
+    auto job_it = active_.find(req.image_id);
+    if (job_it == active_.end())
+        return;
+    Job& job = *job_it->second;
+    if (req.step == Step::part) {
+        job.parts[req.part].in_flight = false;
+        --job.parts_in_flight;
+    } else {
+        job.step_in_flight = false;
+    }
+    bool ok = r.transport == util::Transport::ok && r.status >= 200 && r.status < 300;
+    std::string code, message;
+    if (ok && req.step == Step::complete) {
+        // S3 may answer 200 and still fail the completion in the body.
+        auto outcome = s3::parse_complete_multipart_upload(r.body);
+        if (outcome.error) {
+            ok = false;
+            code = outcome.error->code;
+            message = outcome.error->message;
+        } else if (!outcome.result) {
+            ok = false;
+            code = "InternalError";
+            message = "unreadable CompleteMultipartUpload answer";
+        }
+    }
+    if (ok) {
+        on_success(job, req.step, req.part, r);
+        return;
+    }
+    if (r.transport == util::Transport::ok && code.empty()) {
+        if (auto err = s3::parse_error(r.body)) {
+            code = err->code;
+            message = err->message;
+        }
+    }
+    on_failure(job, req.step, req.part, r, code, message);
+}
+
+void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r) {
+    double now = util::monotonic_seconds();
+    pass_failures_ = 0;
+    adaptive_.on_success(now);
+    switch (step) {
+    case Step::put:
+        // Confirmed only if the server's ETag is the MD5 we sent (and it checked as Content-MD5).
+        if (strip_quotes(r.etag) != job.image.md5) {
+            on_failure(job, step, part, r, "InternalError",
+                       fmt::format("ETag {} does not match the MD5 sent", r.etag));
+            return;
+        }
+        succeed(job, r.etag);
+        return;
+    case Step::create: {
+        auto id = s3::parse_upload_id(r.body);
+        if (!id) {
+            on_failure(job, step, part, r, "InternalError", "no UploadId in the answer");
+            return;
+        }
+        job.upload_id = *id;
+        write([&] { store_.set_multipart(job.image.id, job.upload_id, static_cast<std::int64_t>(job.part_size)); });
+        job.next = Step::part;
+        log_.debug("multipart_started", {{"key", job.image.key}, {"parts", job.parts.size()}});
+        return;
+    }
+    case Step::list_parts: {
+        auto listed = s3::parse_list_parts(r.body);
+        if (!listed) {
+            on_failure(job, step, part, r, "InternalError", "unreadable ListParts answer");
+            return;
+        }
+        for (const auto& lp : listed->parts) {
+            auto index = static_cast<std::size_t>(lp.part_number - 1);
+            if (lp.part_number >= 1 && index < job.parts.size() &&
+                lp.size == job.parts[index].length && !lp.etag.empty()) {
+                job.parts[index].done = true;
+                job.parts[index].etag = lp.etag;
+            }
+        }
+        if (listed->is_truncated && listed->next_part_number_marker) {
+            job.list_marker = *listed->next_part_number_marker;
+            return; // next == list_parts again
+        }
+        auto done = std::count_if(job.parts.begin(), job.parts.end(), [](auto& p) { return p.done; });
+        log_.info("multipart_resumed", {{"key", job.image.key},
+                                        {"parts_done", static_cast<std::int64_t>(done)},
+                                        {"parts", job.parts.size()}});
+        job.next = done == static_cast<long>(job.parts.size()) ? Step::complete : Step::part;
+        return;
+    }
+    case Step::part: {
+        Part& p = job.parts[part];
+        if (strip_quotes(r.etag) != p.md5_hex) {
+            on_failure(job, step, part, r, "InternalError",
+                       fmt::format("part ETag {} does not match the MD5 sent", r.etag));
+            return;
+        }
+        p.done = true;
+        p.etag = r.etag;
+        write([&] { store_.add_part(job.image.id, {p.number, p.etag, p.length}); });
+        if (std::all_of(job.parts.begin(), job.parts.end(), [](auto& x) { return x.done; }))
+            job.next = Step::complete;
+        return;
+    }
+    case Step::complete: {
+        auto outcome = s3::parse_complete_multipart_upload(r.body);
+        succeed(job, outcome.result->etag);
+        return;
+    }
+    }
+}
+
+void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
+                      std::string code, std::string message) {
+    double now = util::monotonic_seconds();
+    CurlCategory cat = category_of(r.transport);
+    std::string reason =
+        r.transport != util::Transport::ok
+            ? fmt::format("{}: {}", util::transport_name(r.transport), r.transport_error)
+            : fmt::format("HTTP {}{}{}{}", r.status, code.empty() ? "" : " ", code,
+                          message.empty() ? "" : ": " + message);
+    job.last_error = fmt::format("{}: {}", step_name(step), reason);
+
+    if (code == "NoSuchUpload" && (step == Step::list_parts || step == Step::part ||
+                                   step == Step::complete)) {
+        // The multipart upload is gone (expired or aborted): start it again from scratch.
+        cancel_requests(job);
+        log_.warn("multipart_restart", {{"key", job.image.key}, {"reason", reason}});
+        job.upload_id.clear();
+        for (auto& p : job.parts) {
+            p.done = false;
+            p.etag.clear();
+        }
+        job.next = Step::create;
+        job.list_marker = 0;
+        write([&] { store_.set_multipart(job.image.id, std::nullopt, 0); });
+        return;
+    }
+    if (code == "RequestTimeTooSkewed" && !r.date.empty()) {
+        if (auto server = util::parse_http_date(r.date)) {
+            clock_offset_ = *server - util::wall_epoch();
+            log_.warn("clock_skew", {{"offset_seconds", clock_offset_}, {"key", job.image.key}});
+        }
+    }
+    if (is_throttling(cat, static_cast<int>(r.status), code) && adaptive_.on_throttled(now))
+        log_.warn("slowing_down", {{"concurrency", adaptive_.concurrency()},
+                                   {"rate_factor", adaptive_.rate_factor()}});
+
+    auto fclass = classify(cat, static_cast<int>(r.status), code).value_or(FailureClass::transient);
+    log_.log(util::Level::warn, "request_failed",
+             {{"key", job.image.key}, {"step", step_name(step)},
+              {"class", std::string(to_string(fclass))}, {"error", reason}});
+    if (fclass == FailureClass::pass) {
+        ++pass_failures_;
+        if (pass_failures_ >= o_.pass_failure_limit && fatal_.empty())
+            fatal_ = reason;
+        cancel_requests(job);
+        release(job);
+        return;
+    }
+    if (fclass == FailureClass::image) {
+        fail_image(job, job.last_error);
+        return;
+    }
+    // Transient: retry in this pass after a jittered backoff, then in a later pass.
+    ++job.image.attempts;
+    int& tries = step == Step::part ? job.parts[part].tries : job.tries;
+    ++tries;
+    if (tries >= o_.pass_attempts) {
+        defer(job, job.last_error);
+        return;
+    }
+    ++run_.retried;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    auto retry_after = parse_retry_after(r.retry_after, util::wall_epoch());
+    double delay = code == "RequestTimeTooSkewed"
+                       ? 0
+                       : retry_delay(tries - 1, 0.25, 20, unit(rng_), retry_after, 60);
+    if (step == Step::part)
+        job.parts[part].ready_at = now + delay;
+    else
+        job.ready_at = now + delay;
+    log_.debug("retry_scheduled", {{"key", job.image.key}, {"in_ms", static_cast<std::int64_t>(delay * 1000)}});
+}
+
+void Pass::succeed(Job& job, const std::string& etag) {
+    double now = util::monotonic_seconds();
+    std::int64_t id = job.image.id;
+    write([&] { store_.mark_uploaded(id, etag, util::wall_epoch()); });
+    ++run_.uploaded;
+    run_.bytes += job.image.size;
+    log_.log(event_level_, "uploaded",
+             {{"key", job.image.key}, {"bytes", job.image.size},
+              {"ms", static_cast<std::int64_t>((now - job.started_at) * 1000)},
+              {"multipart", job.multipart}});
+    drop(id);
+}
+
+void Pass::fail_image(Job& job, const std::string& reason) {
+    cancel_requests(job);
+    std::int64_t id = job.image.id;
+    std::int64_t attempts = job.image.attempts + 1;
+    if (!job.upload_id.empty()) {
+        // No orphaned parts left behind to cost money: abort, fire and forget.
+        auto req = s3_.abort_multipart(job.image.key, job.upload_id, sign_date());
+        req.stall_seconds = o_.stall_seconds;
+        req.connect_timeout_ms = o_.connect_timeout_ms;
+        http_.start(next_tag_++, std::move(req));
+        write([&] { store_.set_multipart(id, std::nullopt, 0); });
+    }
+    write([&] { store_.mark_failed(id, attempts, reason); });
+    ++run_.failed;
+    log_.error("upload_failed", {{"key", job.image.key}, {"path", job.image.path},
+                                 {"reason", reason}});
+    drop(id);
+}
+
+void Pass::defer(Job& job, const std::string& reason) {
+    cancel_requests(job);
+    ImageRecord record{ImageState::uploading, static_cast<int>(job.image.attempts) - 1, 0};
+    auto next = apply(record, ImageEvent::transient_failure, util::wall_epoch(), o_.retry);
+    std::int64_t id = job.image.id;
+    if (next && next->state == ImageState::failed) {
+        write([&] { store_.mark_failed(id, next->attempts, reason); });
+        ++run_.failed;
+        log_.error("upload_failed", {{"key", job.image.key}, {"attempts", next->attempts},
+                                     {"reason", "gave up after max attempts: " + reason}});
+    } else {
+        std::int64_t at = next ? next->next_attempt_at : util::wall_epoch();
+        write([&] { store_.mark_pending(id, job.image.attempts, at, reason); });
+        ++deferred_;
+        log_.warn("upload_deferred", {{"key", job.image.key}, {"attempts", job.image.attempts},
+                                      {"next_attempt_at", util::iso8601_utc(at)},
+                                      {"reason", reason}});
+    }
+    drop(id);
+}
+
+// Back to pending, attempts as they are, because the pass stops (not the image's fault).
+void Pass::release(Job& job) {
+    std::int64_t id = job.image.id;
+    write([&] {
+        store_.mark_pending(id, job.image.attempts, job.image.next_attempt_at,
+                            job.last_error.empty() ? std::nullopt
+                                                   : std::optional<std::string>(job.last_error));
+    });
+    drop(id);
+}
+
+void Pass::cancel_requests(Job& job) {
+    for (auto it = requests_.begin(); it != requests_.end();) {
+        if (it->second.image_id == job.image.id) {
+            http_.cancel(it->first);
+            it = requests_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    job.parts_in_flight = 0;
+    job.step_in_flight = false;
+    for (auto& p : job.parts)
+        p.in_flight = false;
+}
+
+void Pass::drop(std::int64_t id) { active_.erase(id); }
+
+double Pass::next_wakeup(double now) const {
+    double wake = now + 0.1;
+    for (const auto& [id, job] : active_) {
+        if (job->in_flight() == 0 && job->ready_at > now)
+            wake = std::min(wake, job->ready_at);
+    }
+    if (!queue_.empty() && o_.rate > 0)
+        wake = std::min(wake, now + rate_.wait_seconds(now, 1));
+    return std::max(wake, now + 0.001);
+}
+
+void Pass::progress(double now, bool final) {
+    if (!o_.progress)
+        return;
+    if (final) {
+        std::fputs("\r\033[K", stderr);
+        return;
+    }
+    if (now - last_progress_ < 0.5)
+        return;
+    last_progress_ = now;
+    double elapsed = std::max(0.001, now - started_);
+    double per_s = static_cast<double>(run_.uploaded) / elapsed;
+    std::int64_t left = std::max<std::int64_t>(0, planned_ - run_.uploaded - run_.failed);
+    std::string eta = per_s > 0 ? util::format_duration(static_cast<std::int64_t>(left / per_s)) : "?";
+    std::fprintf(stderr, "\r\033[K%lld/%lld images  %s  %.1f img/s  %s/s  ETA %s",
+                 static_cast<long long>(run_.uploaded), static_cast<long long>(planned_),
+                 util::format_bytes(run_.bytes).c_str(), per_s,
+                 util::format_bytes(static_cast<std::uint64_t>(
+                     static_cast<double>(http_.bytes_sent_total()) / elapsed)).c_str(),
+                 eta.c_str());
+    std::fflush(stderr);
+}
+
+PassResult Pass::run() {
+    started_ = util::monotonic_seconds();
+    auto counts = store_.counts();
+    planned_ = o_.max_images ? std::min(*o_.max_images, counts.pending) : counts.pending;
+    if (o_.bandwidth)
+        update_limits(started_);
+    http_.set_send_gate([this](std::size_t wanted) -> std::size_t {
+        if (bandwidth_.unlimited() || bandwidth_.rate() <= 0)
+            return wanted;
+        double now = util::monotonic_seconds();
+        double avail = bandwidth_.available(now);
+        if (avail < 1)
+            return 0;
+        auto give = std::min(wanted, static_cast<std::size_t>(avail));
+        bandwidth_.take(now, static_cast<double>(give));
+        return give;
+    });
+
+    std::string stop_reason; // deadline | interrupted | failed
+    double drain_until = 0;
+    bool aborted = false;
+    for (;;) {
+        double now = util::monotonic_seconds();
+        if (stop_reason.empty()) {
+            if (stop_signals > 0)
+                stop_reason = "interrupted";
+            else if (!fatal_.empty())
+                stop_reason = "failed";
+            else if (o_.max_duration && now - started_ >= *o_.max_duration)
+                stop_reason = "deadline";
+            if (!stop_reason.empty()) {
+                drain_until = now + (stop_reason == "failed" ? 0 : o_.grace);
+                log_.info("pass_stopping", {{"reason", stop_reason},
+                                            {"in_flight", requests_.size()},
+                                            {"grace_s", drain_until - now}});
+            }
+        }
+        if (!stop_reason.empty()) {
+            if (requests_.empty())
+                break;
+            if (now >= drain_until || stop_signals > 1) {
+                aborted = true;
+                break;
+            }
+        } else {
+            update_limits(now);
+            refill(now);
+            int allowed = adaptive_.concurrency();
+            while (static_cast<int>(requests_.size()) < allowed && start_one(now)) {
+            }
+            if (requests_.empty() && queue_.empty() && active_.empty() &&
+                (source_done_ || limit_reached_))
+                break;
+            if (requests_.empty() && limit_reached_ && active_.empty())
+                break;
+        }
+        double wake = next_wakeup(now);
+        http_.poll(static_cast<int>((wake - now) * 1000) + 1,
+                   [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
+        double after = util::monotonic_seconds();
+        maybe_commit(after);
+        progress(after, false);
+    }
+    progress(0, true);
+
+    // Whatever is still claimed goes back to pending: queued, waiting to retry, or in flight.
+    if (aborted)
+        log_.warn("pass_aborted", {{"in_flight", requests_.size()}});
+    for (auto& [tag, req] : requests_)
+        http_.cancel(tag);
+    requests_.clear();
+    std::vector<std::int64_t> ids;
+    for (auto& [id, job] : active_)
+        ids.push_back(id);
+    for (auto id : ids)
+        release(*active_[id]);
+    for (auto& job : queue_) {
+        auto id = job->image.id;
+        write([&] { store_.mark_pending(id, job->image.attempts, job->image.next_attempt_at, std::nullopt); });
+    }
+    queue_.clear();
+    commit();
+
+    PassResult result;
+    result.deferred = deferred_;
+    if (stop_reason == "failed") {
+        run_.outcome = "failed";
+        run_.message = fatal_;
+        result.exit_code = ExitCode::pass_failed;
+    } else if (stop_reason == "interrupted") {
+        run_.outcome = "interrupted";
+        run_.message = "stopped by a signal";
+        result.exit_code = ExitCode::interrupted;
+    } else if (run_.failed > 0 || deferred_ > 0) {
+        run_.outcome = "partial";
+        run_.message = fmt::format("{} failed, {} deferred to a later pass", run_.failed, deferred_);
+        result.exit_code = ExitCode::images_failed;
+    } else if (stop_reason == "deadline") {
+        run_.outcome = "deadline";
+        run_.message = "stopped at --max-duration";
+    } else if (limit_reached_) {
+        run_.outcome = "limit";
+        run_.message = "stopped at --max-images or --max-bytes";
+    } else {
+        run_.outcome = "ok";
+    }
+    result.run = run_;
+    return result;
+}
+
+} // namespace
+
+PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
+                           util::HttpClient& http, s3::Operations& s3, util::Logger& log,
+                           std::int64_t run_id) {
+    Pass pass(options, store, http, s3, log, run_id);
+    return pass.run();
+}
+
+} // namespace imgsync::core

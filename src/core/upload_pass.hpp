@@ -1,0 +1,60 @@
+// One upload pass: the pending backlog, oldest first, into S3 at the pace the operator set.
+//
+// Single-threaded event loop over util::HttpClient: up to `concurrency` requests in flight (a
+// multipart upload's parts count one each), images claimed from the state file in small batches
+// (memory stays bounded whatever the backlog), bodies streamed from disk, every state change
+// written in batched transactions. See ARCHITECTURE.md for the image state machine.
+#pragma once
+
+#include "core/image_state.hpp"
+#include "core/throttle.hpp"
+#include "s3/operations.hpp"
+#include "storage/store.hpp"
+#include "util/http_client.hpp"
+#include "util/log.hpp"
+
+#include <csignal>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace imgsync::core {
+
+struct PassOptions {
+    int concurrency = 8;
+    std::optional<std::int64_t> max_images;
+    std::optional<std::uint64_t> max_bytes;
+    double rate = 0;  // images/s; 0 = unlimited
+    double burst = 0; // 0 = concurrency
+    std::optional<BandwidthSchedule> bandwidth;
+    std::optional<double> max_duration; // seconds
+    double grace = 30;
+    RetryPolicy retry;
+    int pass_attempts = 4;
+    std::uint64_t multipart_threshold = 64ULL << 20;
+    std::uint64_t part_size = 16ULL << 20;
+    long stall_seconds = 60;
+    long connect_timeout_ms = 10000;
+    bool progress = false;
+    // Consecutive pass-level failures (credentials, bucket, network) that stop the pass.
+    int pass_failure_limit = 3;
+};
+
+struct PassResult {
+    storage::RunRecord run; // totals and outcome, as recorded
+    std::int64_t deferred = 0; // transient failures left pending for a later pass
+    ExitCode exit_code = ExitCode::ok;
+};
+
+// Signals seen by the process (the handler only counts; the loop acts).
+extern volatile std::sig_atomic_t stop_signals;
+
+PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
+                           util::HttpClient& http, s3::Operations& s3, util::Logger& log,
+                           std::int64_t run_id);
+
+// Part size for a multipart upload of `size` bytes: at least `wanted`, 5 MiB and size/10000
+// (rounded up to a MiB), at most 5 GiB.
+std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted);
+
+} // namespace imgsync::core

@@ -1,0 +1,429 @@
+#include "core/report.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+using namespace imgsync::core;
+
+namespace {
+
+constexpr std::int64_t now = 1795878245; // 2026-11-28T15:04:05Z
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+RunRecord run(std::int64_t id, std::int64_t started_ago, std::optional<std::int64_t> finished_ago,
+              std::int64_t uploaded, std::int64_t failed, std::uint64_t bytes, std::string outcome,
+              std::string message = "") {
+    RunRecord r;
+    r.id = id;
+    r.started_at = now - started_ago;
+    if (finished_ago) {
+        r.finished_at = now - *finished_ago;
+    }
+    r.uploaded = uploaded;
+    r.failed = failed;
+    r.bytes = bytes;
+    r.outcome = std::move(outcome);
+    r.message = std::move(message);
+    return r;
+}
+
+BacklogCounts backlog(std::int64_t pending) {
+    BacklogCounts c;
+    c.pending = pending;
+    c.uploaded = 5000;
+    c.bytes_pending = static_cast<std::uint64_t>(pending) * MiB;
+    c.bytes_uploaded = 5000 * MiB;
+    if (pending > 0) {
+        c.oldest_pending_added_at = now - 180;
+    }
+    return c;
+}
+
+std::vector<RunRecord> three_runs() {
+    RunRecord newest = run(42, 300, 210, 100, 0, 10 * MiB, "ok");
+    newest.retried = 2;
+    return {newest, run(41, 1200, 1140, 50, 1, 5 * MiB, "partial", "1 upload failed"),
+            run(40, 2100, 2099, 0, 0, 0, "ok")};
+}
+
+ArrivalWindow day(std::int64_t added, std::int64_t uploaded) {
+    return ArrivalWindow{86400, added, static_cast<std::uint64_t>(added) * MiB, uploaded,
+                         static_cast<std::uint64_t>(uploaded) * MiB};
+}
+
+// 120/h in, 80/h out over a day, 1500 waiting.
+StatusReport growing() {
+    return compute_status(backlog(1500), three_runs(), day(2880, 1920), now);
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("report");
+
+TEST_CASE("growing backlog: rates, throughput and no ETA") {
+    const StatusReport r = growing();
+    CHECK(r.trend == Trend::growing);
+    CHECK(r.oldest_pending_age_seconds == 180);
+    REQUIRE(r.last_run);
+    CHECK(r.last_run->id == 42);
+    CHECK(r.last_finished_run->id == 42);
+    CHECK(r.last_success_at == now - 210);
+    CHECK_FALSE(r.run_in_progress);
+    // Runs 42 and 41 did work (150 images in 150 s); run 40 found nothing and is left out.
+    CHECK(r.pass_seconds == 150);
+    CHECK(r.images_per_second == doctest::Approx(1.0));
+    CHECK(r.bytes_per_second == doctest::Approx(15.0 * MiB / 150));
+    CHECK(r.arrivals_per_hour == doctest::Approx(120));
+    CHECK(r.uploads_per_hour == doctest::Approx(80));
+    CHECK_FALSE(r.eta_seconds.has_value());
+    CHECK(r.message == "new images arrive faster than they are uploaded: 120/h in, 80/h out");
+}
+
+TEST_CASE("draining backlog gets an ETA from the net wall-clock rate") {
+    const StatusReport r = compute_status(backlog(1500), three_runs(), day(1920, 2880), now);
+    CHECK(r.trend == Trend::draining);
+    // 1500 / (120/h - 80/h) = 37.5 h
+    CHECK(r.eta_seconds == 135000);
+    CHECK(r.message == "uploads outpace arrivals (80/h in, 120/h out); empty in about 1d 13h");
+}
+
+TEST_CASE("ETA rounds up and counts images a pass has claimed") {
+    BacklogCounts c = backlog(0);
+    c.uploading = 3;
+    const StatusReport r = compute_status(c, three_runs(), ArrivalWindow{3600, 0, 0, 7, 0}, now);
+    CHECK(r.trend == Trend::draining);
+    CHECK(r.eta_seconds == 1543); // 3 * 3600 / 7 = 1542.9
+    CHECK_FALSE(r.oldest_pending_age_seconds.has_value());
+}
+
+TEST_CASE("steady: stalled, and keeping pace") {
+    const StatusReport stalled =
+        compute_status(backlog(1500), three_runs(), ArrivalWindow{3600, 0, 0, 0, 0}, now);
+    CHECK(stalled.trend == Trend::steady);
+    CHECK_FALSE(stalled.eta_seconds.has_value());
+    CHECK(stalled.message ==
+          "nothing was uploaded in the last 1h; the backlog (1500 images) is not draining");
+
+    const StatusReport pace =
+        compute_status(backlog(1), three_runs(), ArrivalWindow{5400, 150, 0, 150, 0}, now);
+    CHECK(pace.trend == Trend::steady);
+    CHECK(pace.message ==
+          "uploads only keep pace with arrivals (100/h in, 100/h out); the backlog (1 image) is "
+          "not shrinking");
+}
+
+TEST_CASE("empty and unknown") {
+    const StatusReport empty = compute_status(backlog(0), {}, day(10, 10), now);
+    CHECK(empty.trend == Trend::empty);
+    CHECK(empty.eta_seconds == 0);
+    CHECK(empty.message == "the backlog is empty");
+
+    const StatusReport first = compute_status(backlog(12), {}, day(12, 0), now);
+    CHECK(first.trend == Trend::unknown);
+    CHECK(first.message == "no upload pass has run yet; the backlog is 12 images");
+    CHECK_FALSE(first.images_per_second.has_value());
+    CHECK_FALSE(first.last_run.has_value());
+
+    const StatusReport no_window =
+        compute_status(backlog(12), three_runs(), ArrivalWindow{0, 0, 0, 0, 0}, now);
+    CHECK(no_window.trend == Trend::unknown);
+    CHECK_FALSE(no_window.arrivals_per_hour.has_value());
+    CHECK(no_window.message == "no time window to measure arrival and upload rates over");
+}
+
+TEST_CASE("runs are ordered newest first and a running pass is not a finished one") {
+    std::vector<RunRecord> runs = three_runs();
+    runs.push_back(run(43, 60, std::nullopt, 0, 0, 0, "running"));
+    std::swap(runs[0], runs[2]);
+    const StatusReport r = compute_status(backlog(5), runs, day(0, 0), now);
+    REQUIRE(r.runs.size() == 4);
+    CHECK(r.runs[0].id == 43);
+    CHECK(r.runs[1].id == 42);
+    CHECK(r.runs[3].id == 40);
+    CHECK(r.run_in_progress);
+    CHECK(r.last_run->id == 43);
+    CHECK(r.last_finished_run->id == 42);
+    CHECK(r.pass_seconds == 150);
+}
+
+TEST_CASE("a pass that did work within one second counts as one second") {
+    const std::vector<RunRecord> runs{run(3, 50, 50, 4, 0, 4000, "ok")};
+    const StatusReport r = compute_status(backlog(1), runs, day(0, 0), now);
+    CHECK(r.pass_seconds == 1);
+    CHECK(r.images_per_second == doctest::Approx(4.0));
+    CHECK(r.bytes_per_second == doctest::Approx(4000.0));
+}
+
+TEST_CASE("success means ok, limit or deadline; durations never go negative") {
+    CHECK(run_succeeded(run(1, 10, 5, 0, 0, 0, "limit")));
+    CHECK(run_succeeded(run(1, 10, 5, 0, 0, 0, "deadline")));
+    CHECK_FALSE(run_succeeded(run(1, 10, 5, 0, 0, 0, "partial")));
+    CHECK_FALSE(run_succeeded(run(1, 10, 5, 0, 0, 0, "interrupted")));
+    CHECK_FALSE(run_succeeded(run(1, 10, 5, 0, 0, 0, "crashed")));
+    CHECK_FALSE(run_succeeded(run(1, 10, std::nullopt, 0, 0, 0, "ok")));
+    CHECK(run_duration(run(1, 10, 15, 0, 0, 0, "ok")) == 0);
+    BacklogCounts c = backlog(1);
+    c.oldest_pending_added_at = now + 30;
+    CHECK(compute_status(c, {}, day(0, 0), now).oldest_pending_age_seconds == 0);
+}
+
+TEST_CASE("text summary") {
+    CHECK(render_status_text(growing()) ==
+          "pending:     1500 images, 1.4 GiB, oldest waiting 3m 00s\n"
+          "uploading:   0 images\n"
+          "uploaded:    5000 images, 4.8 GiB\n"
+          "failed:      0 images\n"
+          "last pass:   #42 ok, started 2026-11-28T14:59:05Z (5m 00s ago), took 1m 30s: "
+          "100 uploaded, 0 failed, 10 MiB\n"
+          "pass speed:  1 images/s, 102.3 KiB/s while passes run\n"
+          "last 24h:    120/h in, 80/h out (2880 added, 1920 uploaded)\n"
+          "trend:       growing: new images arrive faster than they are uploaded: "
+          "120/h in, 80/h out\n");
+}
+
+TEST_CASE("text summary before the first pass, with failures and a running pass") {
+    BacklogCounts c = backlog(12);
+    c.failed = 3;
+    c.bytes_failed = 3 * MiB;
+    CHECK(render_status_text(compute_status(c, {}, day(60, 0), now)) ==
+          "pending:     12 images, 12 MiB, oldest waiting 3m 00s\n"
+          "uploading:   0 images\n"
+          "uploaded:    5000 images, 4.8 GiB\n"
+          "failed:      3 images, 3 MiB (imgsync list --state failed; imgsync retry --all)\n"
+          "last pass:   none yet\n"
+          "pass speed:  unknown (no recent pass uploaded anything)\n"
+          "last 24h:    2.5/h in, 0/h out (60 added, 0 uploaded)\n"
+          "trend:       unknown: no upload pass has run yet; the backlog is 12 images\n");
+
+    const std::vector<RunRecord> runs{run(7, 75, std::nullopt, 0, 0, 0, "running", "a\nb")};
+    const std::string text =
+        render_status_text(compute_status(c, runs, ArrivalWindow{1000000, 1, 0, 0, 0}, now));
+    CHECK(text.find("last pass:   #7 running since 2026-11-28T15:02:50Z (1m 15s) (a b)\n") !=
+          std::string::npos);
+    CHECK(text.find("last 1000000s: <0.01/h in, 0/h out (1 added, 0 uploaded)\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("json status, compact") {
+    const std::string run42 =
+        R"({"id":42,"started_at":"2026-11-28T14:59:05Z","finished_at":"2026-11-28T15:00:35Z",)"
+        R"("duration_seconds":90,"uploaded":100,"failed":0,"retried":2,"bytes":10485760,)"
+        R"("outcome":"ok","message":""})";
+    const std::string expected =
+        R"({"generated_at":"2026-11-28T15:04:05Z",)"
+        R"("counts":{"pending":1500,"uploading":0,"uploaded":5000,"failed":0},)"
+        R"("bytes":{"pending":1572864000,"uploaded":5242880000,"failed":0},)"
+        R"("oldest_pending_age_seconds":180,"last_run":)" +
+        run42 + R"(,"last_success_at":"2026-11-28T15:00:35Z","runs":[)" + run42 +
+        R"(,{"id":41,"started_at":"2026-11-28T14:44:05Z","finished_at":"2026-11-28T14:45:05Z",)"
+        R"("duration_seconds":60,"uploaded":50,"failed":1,"retried":0,"bytes":5242880,)"
+        R"("outcome":"partial","message":"1 upload failed"},)"
+        R"({"id":40,"started_at":"2026-11-28T14:29:05Z","finished_at":"2026-11-28T14:29:06Z",)"
+        R"("duration_seconds":1,"uploaded":0,"failed":0,"retried":0,"bytes":0,)"
+        R"("outcome":"ok","message":""}],)"
+        R"("throughput":{"images_per_second":1,"bytes_per_second":104857.6,"pass_seconds":150},)"
+        R"("rates":{"window_seconds":86400,"images_added":2880,"images_uploaded":1920,)"
+        R"("bytes_added":3019898880,"bytes_uploaded":2013265920,"arrivals_per_hour":120,)"
+        R"("uploads_per_hour":80,"arrival_bytes_per_hour":125829120,)"
+        R"("upload_bytes_per_hour":83886080},)"
+        R"("trend":"growing","eta_seconds":null,)"
+        R"("message":"new images arrive faster than they are uploaded: 120/h in, 80/h out"})"
+        "\n";
+    CHECK(render_status_json(growing(), imgsync::util::JsonWriter::Style::compact) == expected);
+}
+
+TEST_CASE("json status, pretty, before the first pass") {
+    const StatusReport r = compute_status(BacklogCounts{}, {}, ArrivalWindow{}, now);
+    CHECK(render_status_json(r) == R"({
+  "generated_at": "2026-11-28T15:04:05Z",
+  "counts": {
+    "pending": 0,
+    "uploading": 0,
+    "uploaded": 0,
+    "failed": 0
+  },
+  "bytes": {
+    "pending": 0,
+    "uploaded": 0,
+    "failed": 0
+  },
+  "oldest_pending_age_seconds": null,
+  "last_run": null,
+  "last_success_at": null,
+  "runs": [],
+  "throughput": {
+    "images_per_second": null,
+    "bytes_per_second": null,
+    "pass_seconds": 0
+  },
+  "rates": {
+    "window_seconds": 0,
+    "images_added": 0,
+    "images_uploaded": 0,
+    "bytes_added": 0,
+    "bytes_uploaded": 0,
+    "arrivals_per_hour": null,
+    "uploads_per_hour": null,
+    "arrival_bytes_per_hour": null,
+    "upload_bytes_per_hour": null
+  },
+  "trend": "empty",
+  "eta_seconds": 0,
+  "message": "the backlog is empty"
+}
+)");
+}
+
+TEST_CASE("prometheus textfile") {
+    CHECK(render_prometheus(growing()) ==
+          "# HELP imgsync_images Images in the state file by upload state.\n"
+          "# TYPE imgsync_images gauge\n"
+          "imgsync_images{state=\"pending\"} 1500\n"
+          "imgsync_images{state=\"uploading\"} 0\n"
+          "imgsync_images{state=\"uploaded\"} 5000\n"
+          "imgsync_images{state=\"failed\"} 0\n"
+          "# HELP imgsync_bytes Bytes of image data in the state file by upload state.\n"
+          "# TYPE imgsync_bytes gauge\n"
+          "imgsync_bytes{state=\"pending\"} 1572864000\n"
+          "imgsync_bytes{state=\"uploaded\"} 5242880000\n"
+          "imgsync_bytes{state=\"failed\"} 0\n"
+          "# HELP imgsync_oldest_pending_age_seconds Seconds the oldest pending image has "
+          "waited; "
+          "0 when none is pending.\n"
+          "# TYPE imgsync_oldest_pending_age_seconds gauge\n"
+          "imgsync_oldest_pending_age_seconds 180\n"
+          "# HELP imgsync_rate_window_seconds Window the hourly rates are measured over.\n"
+          "# TYPE imgsync_rate_window_seconds gauge\n"
+          "imgsync_rate_window_seconds 86400\n"
+          "# HELP imgsync_arrivals_per_hour Images added per hour over the rate window.\n"
+          "# TYPE imgsync_arrivals_per_hour gauge\n"
+          "imgsync_arrivals_per_hour 120\n"
+          "# HELP imgsync_uploads_per_hour Images uploaded per hour over the rate window.\n"
+          "# TYPE imgsync_uploads_per_hour gauge\n"
+          "imgsync_uploads_per_hour 80\n"
+          "# HELP imgsync_backlog_trend 1 for the current backlog trend over the rate window, 0 "
+          "for the others.\n"
+          "# TYPE imgsync_backlog_trend gauge\n"
+          "imgsync_backlog_trend{trend=\"draining\"} 0\n"
+          "imgsync_backlog_trend{trend=\"growing\"} 1\n"
+          "imgsync_backlog_trend{trend=\"steady\"} 0\n"
+          "imgsync_backlog_trend{trend=\"empty\"} 0\n"
+          "imgsync_backlog_trend{trend=\"unknown\"} 0\n"
+          "# HELP imgsync_pass_images_per_second Images uploaded per second while recent passes "
+          "ran.\n"
+          "# TYPE imgsync_pass_images_per_second gauge\n"
+          "imgsync_pass_images_per_second 1\n"
+          "# HELP imgsync_pass_bytes_per_second Bytes uploaded per second while recent passes "
+          "ran.\n"
+          "# TYPE imgsync_pass_bytes_per_second gauge\n"
+          "imgsync_pass_bytes_per_second 104857.6\n"
+          "# HELP imgsync_run_in_progress 1 while an upload pass is running.\n"
+          "# TYPE imgsync_run_in_progress gauge\n"
+          "imgsync_run_in_progress 0\n"
+          "# HELP imgsync_last_run_timestamp_seconds When the last finished pass ended.\n"
+          "# TYPE imgsync_last_run_timestamp_seconds gauge\n"
+          "imgsync_last_run_timestamp_seconds 1795878035\n"
+          "# HELP imgsync_last_run_duration_seconds How long the last finished pass ran.\n"
+          "# TYPE imgsync_last_run_duration_seconds gauge\n"
+          "imgsync_last_run_duration_seconds 90\n"
+          "# HELP imgsync_last_run_uploaded Images the last finished pass uploaded.\n"
+          "# TYPE imgsync_last_run_uploaded gauge\n"
+          "imgsync_last_run_uploaded 100\n"
+          "# HELP imgsync_last_run_failed Images that failed in the last finished pass.\n"
+          "# TYPE imgsync_last_run_failed gauge\n"
+          "imgsync_last_run_failed 0\n"
+          "# HELP imgsync_last_run_success 1 if the last finished pass ended ok, at its limit or "
+          "at its deadline.\n"
+          "# TYPE imgsync_last_run_success gauge\n"
+          "imgsync_last_run_success 1\n"
+          "# HELP imgsync_last_success_timestamp_seconds When the newest successful pass among "
+          "the recent ones ended.\n"
+          "# TYPE imgsync_last_success_timestamp_seconds gauge\n"
+          "imgsync_last_success_timestamp_seconds 1795878035\n");
+}
+
+TEST_CASE("prometheus before the first pass leaves out pass metrics and shows an ETA of 0") {
+    const std::string text = render_prometheus(compute_status(BacklogCounts{}, {}, day(0, 0), now));
+    CHECK(text.find("imgsync_last_run") == std::string::npos);
+    CHECK(text.find("imgsync_last_success") == std::string::npos);
+    CHECK(text.find("imgsync_pass_images_per_second") == std::string::npos);
+    CHECK(text.find("\nimgsync_oldest_pending_age_seconds 0\n") != std::string::npos);
+    CHECK(text.find("\nimgsync_backlog_eta_seconds 0\n") != std::string::npos);
+    CHECK(text.find("\nimgsync_backlog_trend{trend=\"empty\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("prometheus reports a failed last pass as 0") {
+    const std::vector<RunRecord> runs{run(9, 100, 40, 3, 2, 0, "partial"),
+                                      run(8, 900, 800, 5, 0, 0, "ok")};
+    const std::string text = render_prometheus(compute_status(backlog(2), runs, day(0, 0), now));
+    CHECK(text.find("\nimgsync_last_run_success 0\n") != std::string::npos);
+    CHECK(text.find("\nimgsync_last_run_failed 2\n") != std::string::npos);
+    CHECK(text.find("\nimgsync_last_success_timestamp_seconds 1795877445\n") != std::string::npos);
+}
+
+TEST_CASE("nagios check") {
+    CheckThresholds t;
+    t.warn_pending = 100;
+    t.crit_pending = 1000;
+    t.warn_age_seconds = 600;
+    t.crit_age_seconds = 3600;
+    t.crit_failed = 1;
+
+    const CheckResult ok =
+        evaluate_check(compute_status(backlog(12), three_runs(), day(0, 0), now), t);
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.line == "IMGSYNC OK - 12 pending, oldest 3m 00s, 0 failed | pending=12;100;1000;0 "
+                     "oldest_age=180s;600;3600;0 failed=0;;1;0 uploaded=5000;;;0");
+
+    const CheckResult crit = evaluate_check(growing(), t);
+    CHECK(crit.exit_code == 2);
+    CHECK(crit.line == "IMGSYNC CRITICAL - 1500 pending (>= 1000), oldest 3m 00s, 0 failed | "
+                       "pending=1500;100;1000;0 oldest_age=180s;600;3600;0 failed=0;;1;0 "
+                       "uploaded=5000;;;0");
+
+    BacklogCounts old = backlog(100); // exactly the warning threshold
+    old.oldest_pending_added_at = now - 700;
+    const CheckResult warn = evaluate_check(compute_status(old, {}, day(0, 0), now), t);
+    CHECK(warn.exit_code == 1);
+    CHECK(warn.line == "IMGSYNC WARNING - 100 pending (>= 100), oldest 11m 40s (>= 10m 00s), "
+                       "0 failed | pending=100;100;1000;0 oldest_age=700s;600;3600;0 "
+                       "failed=0;;1;0 uploaded=5000;;;0");
+
+    BacklogCounts failing = backlog(0);
+    failing.failed = 1; // exactly the critical threshold
+    const CheckResult failed = evaluate_check(compute_status(failing, {}, day(0, 0), now), t);
+    CHECK(failed.exit_code == 2);
+    CHECK(failed.line == "IMGSYNC CRITICAL - 0 pending, 1 failed (>= 1) | pending=0;100;1000;0 "
+                         "oldest_age=0s;600;3600;0 failed=1;;1;0 uploaded=5000;;;0");
+}
+
+TEST_CASE("nagios check without thresholds is always OK") {
+    const CheckResult r = evaluate_check(growing(), CheckThresholds{});
+    CHECK(r.exit_code == 0);
+    CHECK(r.line == "IMGSYNC OK - 1500 pending, oldest 3m 00s, 0 failed | pending=1500;;;0 "
+                    "oldest_age=180s;;;0 failed=0;;;0 uploaded=5000;;;0");
+}
+
+TEST_CASE("misconfigured thresholds and early failures are UNKNOWN") {
+    CheckThresholds t;
+    t.warn_pending = 2000;
+    t.crit_pending = 1000;
+    const CheckResult r = evaluate_check(growing(), t);
+    CHECK(r.exit_code == 3);
+    CHECK(r.line == "IMGSYNC UNKNOWN - warning threshold for pending (2000) is above the "
+                    "critical one (1000)");
+
+    CheckThresholds negative;
+    negative.crit_age_seconds = -1;
+    CHECK(evaluate_check(growing(), negative).line ==
+          "IMGSYNC UNKNOWN - negative threshold for age");
+
+    const CheckResult early = check_unknown("cannot open state.db: a|b\nc");
+    CHECK(early.exit_code == 3);
+    CHECK(early.line == "IMGSYNC UNKNOWN - cannot open state.db: a/b c");
+}
+
+TEST_SUITE_END();
