@@ -76,8 +76,8 @@ void load_config(const std::string& path, bool required, const std::set<std::str
     std::size_t line_no = 0, pos = 0;
     while (pos <= text->size()) {
         auto end = text->find('\n', pos);
-        std::string line = trim(text->substr(pos, end == std::string::npos ? std::string::npos
-                                                                             : end - pos));
+        std::string line =
+            trim(text->substr(pos, end == std::string::npos ? std::string::npos : end - pos));
         pos = end == std::string::npos ? text->size() + 1 : end + 1;
         ++line_no;
         if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[')
@@ -104,7 +104,8 @@ void load_config(const std::string& path, bool required, const std::set<std::str
         } else if (keys.count(key)) {
             ::setenv(env_for(key).c_str(), value.c_str(), 0);
         } else {
-            throw Error(ExitCode::usage, fmt::format("{}:{}: unknown key '{}'", path, line_no, key));
+            throw Error(ExitCode::usage,
+                        fmt::format("{}:{}: unknown key '{}'", path, line_no, key));
         }
     }
     struct stat st {};
@@ -181,8 +182,9 @@ int run(int argc, char** argv) {
 
     auto* seed_cmd = app.add_subcommand("seed", "Write N dummy images into the spool and register "
                                                 "them as pending (demos, CI)");
-    seed_cmd->add_option("--count", seed.count, "How many images")->required()->check(
-        CLI::Range(1, 100000000));
+    seed_cmd->add_option("--count", seed.count, "How many images")
+        ->required()
+        ->check(CLI::Range(1, 100000000));
     seed_cmd->add_option("--min-bytes", seed.min_bytes, "Smallest image size (K, M = 1024 powers)");
     seed_cmd->add_option("--max-bytes", seed.max_bytes, "Largest image size");
     seed_cmd->add_option("--format", seed.format, "png, jpeg or mixed")
@@ -191,9 +193,10 @@ int run(int argc, char** argv) {
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
-    add_cmd->add_option("--key-layout", add.key_layout,
-                        "path: prefix + path relative to the argument; sha256: prefix + "
-                        "content hash; date: prefix + YYYY/MM/DD/name")
+    add_cmd
+        ->add_option("--key-layout", add.key_layout,
+                     "path: prefix + path relative to the argument; sha256: prefix + "
+                     "content hash; date: prefix + YYYY/MM/DD/name")
         ->check(CLI::IsMember({"path", "sha256", "date"}));
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
@@ -234,11 +237,13 @@ int run(int argc, char** argv) {
                            "Soft deadline (90s, 4m30s): no new upload starts after it");
     upload_cmd->add_option("--grace", upload.grace,
                            "After the deadline or a signal, time for uploads in flight");
-    upload_cmd->add_option("--max-attempts", upload.max_attempts,
-                           "Attempts in total before an image becomes failed")
+    upload_cmd
+        ->add_option("--max-attempts", upload.max_attempts,
+                     "Attempts in total before an image becomes failed")
         ->check(CLI::Range(1, 1000));
-    upload_cmd->add_option("--pass-attempts", upload.pass_attempts,
-                           "Attempts within one pass before an image waits for the next pass")
+    upload_cmd
+        ->add_option("--pass-attempts", upload.pass_attempts,
+                     "Attempts within one pass before an image waits for the next pass")
         ->check(CLI::Range(1, 100));
     upload_cmd->add_option("--multipart-threshold", upload.multipart_threshold,
                            "Files at least this large use multipart upload");
@@ -247,13 +252,15 @@ int run(int argc, char** argv) {
     upload_cmd->add_option("--stall-timeout", upload.stall_timeout,
                            "Abandon a request that moves no byte for this long");
     upload_cmd->add_option("--connect-timeout", upload.connect_timeout, "TCP/TLS connect timeout");
-    upload_cmd->add_flag("--wait", upload.wait, "Wait for another pass to finish instead of "
-                                                "exiting with status 5");
+    upload_cmd->add_flag("--wait", upload.wait,
+                         "Wait for another pass to finish instead of "
+                         "exiting with status 5");
     upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
-    upload_cmd->add_option("--progress", upload.progress,
-                           "Live progress line: auto (only on a terminal), always, never")
+    upload_cmd
+        ->add_option("--progress", upload.progress,
+                     "Live progress line: auto (only on a terminal), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
 
     auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
@@ -285,10 +292,9 @@ int run(int argc, char** argv) {
         return static_cast<int>(e.code());
     }
 
-    util::Logger log(stderr,
-                     g.log_format == "json" ? util::Logger::Format::json
-                                            : util::Logger::Format::logfmt,
-                     util::threshold_for(g.verbose, g.quiet));
+    util::Logger log(
+        stderr, g.log_format == "json" ? util::Logger::Format::json : util::Logger::Format::logfmt,
+        util::threshold_for(g.verbose, g.quiet));
     log.set_color(g.log_format == "logfmt" && ::isatty(2) && !std::getenv("NO_COLOR"));
     ctx.log = &log;
 

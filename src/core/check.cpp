@@ -38,8 +38,9 @@ int cmd_check(const Context& ctx) {
         auto store = open_existing_store(ctx);
         std::string integrity = store->integrity_check();
         if (integrity != "ok")
-            throw Error(ExitCode::state_error,
-                        fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
+            throw Error(
+                ExitCode::state_error,
+                fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
         auto counts = store->counts();
         std::printf("ok: state file %s (%lld pending, %lld failed)\n", g.db.c_str(),
                     static_cast<long long>(counts.pending), static_cast<long long>(counts.failed));
@@ -49,12 +50,12 @@ int cmd_check(const Context& ctx) {
     }
 
     Target target = resolve_target(ctx);
-    std::printf("ok: credentials from %s (access key %s...)\n",
-                target.credentials.source.c_str(),
+    std::printf("ok: credentials from %s (access key %s...)\n", target.credentials.source.c_str(),
                 target.credentials.access_key.substr(0, 4).c_str());
     std::printf("ok: endpoint %s://%s, bucket %s, %s addressing, region %s\n",
                 target.endpoint.scheme().c_str(), target.endpoint.host().c_str(),
-                target.endpoint.bucket().c_str(), target.endpoint.path_style() ? "path-style" : "virtual-hosted",
+                target.endpoint.bucket().c_str(),
+                target.endpoint.path_style() ? "path-style" : "virtual-hosted",
                 target.endpoint.region().c_str());
 
     util::HttpClient::Options http_options;

@@ -42,7 +42,8 @@ ImageFormat sniff_bmff(const std::uint8_t* head, std::size_t n) {
     if (n < 12 || std::memcmp(head + 4, "ftyp", 4) != 0) {
         return ImageFormat::unknown;
     }
-    const std::size_t box = std::min<std::size_t>(be32(head), n);
+    // Only the head counts, so the answer never depends on how much more the caller passes.
+    const std::size_t box = std::min<std::size_t>({be32(head), n, image_head_bytes});
     bool heic = false;
     bool heif = false;
     for (std::size_t off = 8; off + 4 <= std::max<std::size_t>(box, 12); off += 4) {
@@ -359,8 +360,10 @@ std::optional<std::string> check_complete(ImageFormat format, const std::uint8_t
     }
     head_n = static_cast<std::size_t>(std::min<std::uint64_t>(head_n, total_size));
     tail_n = static_cast<std::size_t>(std::min<std::uint64_t>(tail_n, total_size));
+    // A head too short to identify any format (BMP needs 18 bytes) falls through to the
+    // per-format checks, which call such a file truncated.
     if (format != ImageFormat::unknown &&
-        head_n >= std::min<std::uint64_t>(total_size, image_head_bytes) &&
+        head_n >= std::min<std::uint64_t>(total_size, image_head_bytes) && head_n >= 18 &&
         !same_family(sniff(head, head_n), format)) {
         return std::string(format_name(format)) + " signature missing";
     }

@@ -8,8 +8,10 @@
 //
 // PNG: 8-bit RGB, no interlace, filter 0, zlib stream of stored (uncompressed) deflate blocks in
 // one IDAT chunk. JPEG: baseline JFIF, YCbCr 4:2:0, quality-85 Annex K quantisation tables and the
-// standard Annex K Huffman tables; the coefficients are chosen directly (no DCT), which is what
-// makes it cheap.
+// standard Annex K Huffman tables, no restart markers; the DCT coefficients are chosen directly
+// (smooth DC gradients, AC texture from a fixed library of pre-coded blocks), so no DCT is run,
+// which is what makes it cheap: about 1 GB/s on one core for a 70/30 JPEG/PNG mix. JPEG sizes
+// come out at roughly 0.2-0.5 bytes per pixel, like camera and phone photos.
 //
 // Everything here is a pure function of its arguments: no I/O, no clock, no global state that
 // changes results; thread-safe.
@@ -23,9 +25,9 @@
 
 namespace imgsync::core {
 
-// From this size up, synth_png() and synth_jpeg() return exactly target_bytes. Below it they
-// still return a valid image, of the smallest size they can make that is >= target_bytes when
-// possible, else larger than asked (the floor is about 450 bytes for PNG, 800 for JPEG).
+// From this size up, synth_png() and synth_jpeg() return exactly target_bytes. Below it they are
+// exact down to a floor (446 bytes for PNG, about 740 for JPEG depending on the seed) and return
+// their smallest image, larger than asked, under it.
 inline constexpr std::size_t synth_min_bytes = 1024;
 // Larger targets throw std::length_error (a single PNG IDAT chunk is limited to 2 GiB).
 inline constexpr std::size_t synth_max_bytes = std::size_t{1} << 30;

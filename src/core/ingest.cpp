@@ -88,8 +88,8 @@ Ingested ingest_file(const std::string& path) {
         offset += got;
     }
     if (offset != st->size) {
-        out.refusal = fmt::format("changed while being read ({} bytes expected, {} read)",
-                                  st->size, offset);
+        out.refusal =
+            fmt::format("changed while being read ({} bytes expected, {} read)", st->size, offset);
         return out;
     }
     if (auto problem = check_complete(format, head, static_cast<std::size_t>(head_n), tail, tail_n,

@@ -37,9 +37,9 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
         w.null();
     opt_time("added_at", r.added_at);
     opt_time("uploaded_at", r.uploaded_at);
-    opt_time("next_attempt_at",
-             r.state == "pending" && r.next_attempt_at > 0 ? std::optional(r.next_attempt_at)
-                                                            : std::nullopt);
+    opt_time("next_attempt_at", r.state == "pending" && r.next_attempt_at > 0
+                                    ? std::optional(r.next_attempt_at)
+                                    : std::nullopt);
     w.key("etag");
     if (r.etag)
         w.value(*r.etag);

@@ -15,10 +15,10 @@ struct GlobalSettings {
     std::string spool = "/var/lib/imgsync/spool";
     std::string bucket;
     std::string prefix;
-    std::string endpoint;          // empty: AWS
-    std::string region;            // empty: from AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1
+    std::string endpoint; // empty: AWS
+    std::string region;   // empty: from AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1
     std::string addressing = "auto";
-    std::string profile;           // AWS profile; empty: AWS_PROFILE or "default"
+    std::string profile; // AWS profile; empty: AWS_PROFILE or "default"
     std::string ca_bundle;
     std::string log_format = "logfmt";
     bool verbose = false;
@@ -56,20 +56,20 @@ struct StatusSettings {
 struct UploadSettings {
     int concurrency = 8;
     std::optional<std::int64_t> max_images;
-    std::string max_bytes;     // per pass; empty: no limit
-    std::string rate;          // images/s or COUNT/PERIOD; empty: unlimited
-    double burst = 0;          // 0: max(1, concurrency)
-    std::string bandwidth;     // bytes/s or timetable; empty: unlimited
-    std::string max_duration;  // soft deadline; empty: none
+    std::string max_bytes;    // per pass; empty: no limit
+    std::string rate;         // images/s or COUNT/PERIOD; empty: unlimited
+    double burst = 0;         // 0: max(1, concurrency)
+    std::string bandwidth;    // bytes/s or timetable; empty: unlimited
+    std::string max_duration; // soft deadline; empty: none
     std::string grace = "30s";
-    int max_attempts = 10;     // in total, across passes, before an image becomes failed
-    int pass_attempts = 4;     // tries within one pass
+    int max_attempts = 10; // in total, across passes, before an image becomes failed
+    int pass_attempts = 4; // tries within one pass
     std::string multipart_threshold = "64M";
     std::string part_size = "16M";
     std::string stall_timeout = "60s";
     std::string connect_timeout = "10s";
     bool wait = false;
-    std::string wait_timeout;  // empty: no limit
+    std::string wait_timeout; // empty: no limit
     std::string metrics_file;
     std::string progress = "auto"; // auto | always | never
 };

@@ -17,7 +17,9 @@ namespace imgsync::core {
 
 namespace {
 
-extern "C" void on_stop_signal(int) { stop_signals = stop_signals + 1; }
+extern "C" void on_stop_signal(int) {
+    stop_signals = stop_signals + 1;
+}
 
 // The handlers only count; SA_RESTART is off so a blocking wait returns early.
 struct SignalScope {
@@ -34,7 +36,7 @@ struct SignalScope {
             sigaction(sig, &old_[index(sig)], nullptr);
     }
     static int index(int sig) { return sig == SIGTERM ? 0 : sig == SIGINT ? 1 : 2; }
-    struct sigaction old_[3] {};
+    struct sigaction old_[3]{};
 };
 
 PassOptions pass_options(const UploadSettings& s) {
@@ -72,8 +74,10 @@ PassOptions pass_options(const UploadSettings& s) {
     o.part_size = require_size("--part-size", s.part_size);
     if (o.part_size < 5 * 1024 * 1024 || o.part_size > 5ULL * 1024 * 1024 * 1024)
         throw Error(ExitCode::usage, "--part-size must be between 5M and 5G (S3's limits)");
-    o.stall_seconds = std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
-    o.connect_timeout_ms = std::max(1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
+    o.stall_seconds =
+        std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
+    o.connect_timeout_ms = std::max(
+        1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
     o.progress = s.progress == "always" || (s.progress == "auto" && ::isatty(2));
     return o;
 }
@@ -82,7 +86,8 @@ PassOptions pass_options(const UploadSettings& s) {
 
 int cmd_upload(const Context& ctx, const UploadSettings& s) {
     PassOptions options = pass_options(s);
-    double wait_timeout = s.wait_timeout.empty() ? 0 : require_seconds("--wait-timeout", s.wait_timeout);
+    double wait_timeout =
+        s.wait_timeout.empty() ? 0 : require_seconds("--wait-timeout", s.wait_timeout);
     Target target = resolve_target(ctx);
     util::Logger& log = *ctx.log;
 
@@ -112,11 +117,12 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     s3::Operations ops(target.endpoint, target.credentials);
 
     std::int64_t run_id = store->begin_run(util::wall_epoch(), ::getpid());
-    log.info("pass_started", {{"run", run_id},
-                              {"bucket", target.endpoint.bucket()},
-                              {"endpoint", target.endpoint.scheme() + "://" + target.endpoint.host()},
-                              {"concurrency", options.concurrency},
-                              {"credentials", target.credentials.source}});
+    log.info("pass_started",
+             {{"run", run_id},
+              {"bucket", target.endpoint.bucket()},
+              {"endpoint", target.endpoint.scheme() + "://" + target.endpoint.host()},
+              {"concurrency", options.concurrency},
+              {"credentials", target.credentials.source}});
     double t0 = util::monotonic_seconds();
     PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
     double seconds = util::monotonic_seconds() - t0;
@@ -132,7 +138,8 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
              {"retried", result.run.retried},
              {"bytes", result.run.bytes},
              {"seconds", seconds},
-             {"images_per_second", seconds > 0 ? static_cast<double>(result.run.uploaded) / seconds : 0.0},
+             {"images_per_second",
+              seconds > 0 ? static_cast<double>(result.run.uploaded) / seconds : 0.0},
              {"message", result.run.message}});
     if (!s.metrics_file.empty())
         write_metrics(s.metrics_file, load_status(*store));

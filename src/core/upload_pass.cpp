@@ -140,10 +140,9 @@ class Pass {
     Pass(const PassOptions& options, storage::Store& store, util::HttpClient& http,
          s3::Operations& s3, util::Logger& log, std::int64_t run_id)
         : o_(options), store_(store), http_(http), s3_(s3), log_(log),
-          rate_(options.rate, options.burst > 0 ? options.burst
-                                                : std::max(1.0, double(options.concurrency))),
-          bandwidth_(0, 1), adaptive_(make_adaptive(options)),
-          rng_(std::random_device{}()) {
+          rate_(options.rate,
+                options.burst > 0 ? options.burst : std::max(1.0, double(options.concurrency))),
+          bandwidth_(0, 1), adaptive_(make_adaptive(options)), rng_(std::random_device{}()) {
         run_.id = run_id;
         event_level_ = o_.progress ? util::Level::debug : util::Level::info;
     }
@@ -216,9 +215,9 @@ class Pass {
     AdaptiveLimiter adaptive_;
     std::mt19937_64 rng_;
 
-    std::deque<std::unique_ptr<Job>> queue_;        // claimed, not started
+    std::deque<std::unique_ptr<Job>> queue_;              // claimed, not started
     std::map<std::int64_t, std::unique_ptr<Job>> active_; // started
-    std::map<std::uint64_t, Request> requests_;    // in flight, by tag
+    std::map<std::uint64_t, Request> requests_;           // in flight, by tag
     std::uint64_t next_tag_ = 1;
 
     std::optional<storage::Transaction> txn_;
@@ -240,12 +239,15 @@ class Pass {
     std::int64_t planned_ = 0;
 };
 
-std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) { return (v + unit - 1) / unit * unit; }
+std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
 
 } // namespace
 
 std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted) {
-    std::uint64_t part = std::max({wanted, min_part, round_up((size + max_parts - 1) / max_parts, MiB)});
+    std::uint64_t part =
+        std::max({wanted, min_part, round_up((size + max_parts - 1) / max_parts, MiB)});
     return std::min(part, max_part);
 }
 
@@ -258,8 +260,11 @@ void Pass::refill(double now) {
     if (o_.max_images)
         want = static_cast<int>(std::min<std::int64_t>(
             want, *o_.max_images - images_started_ - static_cast<std::int64_t>(queue_.size())));
-    if (want <= 0)
+    if (want <= 0) {
+        if (queue_.empty())
+            limit_reached_ = true; // --max-images images claimed: nothing more this pass
         return;
+    }
     commit(); // claim() runs its own transaction
     auto batch = store_.claim(run_.id, util::wall_epoch(), want);
     if (batch.size() < static_cast<std::size_t>(want))
@@ -278,7 +283,8 @@ void Pass::update_limits(double now) {
     if (o_.bandwidth && now - last_schedule_check_ >= 1.0) {
         last_schedule_check_ = now;
         auto local = util::local_time_of_week(util::wall_epoch());
-        std::uint64_t limit = o_.bandwidth->limit_at(week_minute(local.weekday, local.minute_of_day));
+        std::uint64_t limit =
+            o_.bandwidth->limit_at(week_minute(local.weekday, local.minute_of_day));
         if (limit != static_cast<std::uint64_t>(bandwidth_.rate())) {
             double burst = std::max(64.0 * 1024, static_cast<double>(limit) / 4);
             bandwidth_.set_burst(now, burst);
@@ -344,8 +350,9 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
     job.upload_id = job.image.upload_id.value_or("");
     job.fd.reset(::open(job.image.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!job.fd) {
-        fail_image(job, errno == ENOENT ? "file vanished: no such file"
-                                        : fmt::format("cannot open file: {}", std::strerror(errno)));
+        fail_image(job, errno == ENOENT
+                            ? "file vanished: no such file"
+                            : fmt::format("cannot open file: {}", std::strerror(errno)));
         return;
     }
     auto st = util::stat_fd(job.fd.get());
@@ -426,10 +433,12 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     double pace = 1.0 * MiB;
     if (!bandwidth_.unlimited() && bandwidth_.rate() > 0)
         pace = std::min(pace, bandwidth_.rate() / o_.concurrency);
-    req.total_timeout_ms = static_cast<long>(1000 * (60 + 3 * static_cast<double>(req.length) / pace));
+    req.total_timeout_ms =
+        static_cast<long>(1000 * (60 + 3 * static_cast<double>(req.length) / pace));
     std::uint64_t tag = next_tag_++;
     requests_[tag] = Request{img.id, step, part};
-    log_.debug("request", {{"key", img.key}, {"step", step_name(step)},
+    log_.debug("request", {{"key", img.key},
+                           {"step", step_name(step)},
                            {"part", part == no_part ? 0 : job.parts[part].number}});
     http_.start(tag, std::move(req));
     (void)now;
@@ -500,7 +509,10 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
             return;
         }
         job.upload_id = *id;
-        write([&] { store_.set_multipart(job.image.id, job.upload_id, static_cast<std::int64_t>(job.part_size)); });
+        write([&] {
+            store_.set_multipart(job.image.id, job.upload_id,
+                                 static_cast<std::int64_t>(job.part_size));
+        });
         job.next = Step::part;
         log_.debug("multipart_started", {{"key", job.image.key}, {"parts", job.parts.size()}});
         return;
@@ -523,7 +535,8 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
             job.list_marker = *listed->next_part_number_marker;
             return; // next == list_parts again
         }
-        auto done = std::count_if(job.parts.begin(), job.parts.end(), [](auto& p) { return p.done; });
+        auto done =
+            std::count_if(job.parts.begin(), job.parts.end(), [](auto& p) { return p.done; });
         log_.info("multipart_resumed", {{"key", job.image.key},
                                         {"parts_done", static_cast<std::int64_t>(done)},
                                         {"parts", job.parts.size()}});
@@ -563,8 +576,8 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
                           message.empty() ? "" : ": " + message);
     job.last_error = fmt::format("{}: {}", step_name(step), reason);
 
-    if (code == "NoSuchUpload" && (step == Step::list_parts || step == Step::part ||
-                                   step == Step::complete)) {
+    if (code == "NoSuchUpload" &&
+        (step == Step::list_parts || step == Step::part || step == Step::complete)) {
         // The multipart upload is gone (expired or aborted): start it again from scratch.
         cancel_requests(job);
         log_.warn("multipart_restart", {{"key", job.image.key}, {"reason", reason}});
@@ -590,8 +603,10 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
 
     auto fclass = classify(cat, static_cast<int>(r.status), code).value_or(FailureClass::transient);
     log_.log(util::Level::warn, "request_failed",
-             {{"key", job.image.key}, {"step", step_name(step)},
-              {"class", std::string(to_string(fclass))}, {"error", reason}});
+             {{"key", job.image.key},
+              {"step", step_name(step)},
+              {"class", std::string(to_string(fclass))},
+              {"error", reason}});
     if (fclass == FailureClass::pass) {
         ++pass_failures_;
         if (pass_failures_ >= o_.pass_failure_limit && fatal_.empty())
@@ -622,7 +637,8 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
         job.parts[part].ready_at = now + delay;
     else
         job.ready_at = now + delay;
-    log_.debug("retry_scheduled", {{"key", job.image.key}, {"in_ms", static_cast<std::int64_t>(delay * 1000)}});
+    log_.debug("retry_scheduled",
+               {{"key", job.image.key}, {"in_ms", static_cast<std::int64_t>(delay * 1000)}});
 }
 
 void Pass::succeed(Job& job, const std::string& etag) {
@@ -632,7 +648,8 @@ void Pass::succeed(Job& job, const std::string& etag) {
     ++run_.uploaded;
     run_.bytes += job.image.size;
     log_.log(event_level_, "uploaded",
-             {{"key", job.image.key}, {"bytes", job.image.size},
+             {{"key", job.image.key},
+              {"bytes", job.image.size},
               {"ms", static_cast<std::int64_t>((now - job.started_at) * 1000)},
               {"multipart", job.multipart}});
     drop(id);
@@ -652,8 +669,8 @@ void Pass::fail_image(Job& job, const std::string& reason) {
     }
     write([&] { store_.mark_failed(id, attempts, reason); });
     ++run_.failed;
-    log_.error("upload_failed", {{"key", job.image.key}, {"path", job.image.path},
-                                 {"reason", reason}});
+    log_.error("upload_failed",
+               {{"key", job.image.key}, {"path", job.image.path}, {"reason", reason}});
     drop(id);
 }
 
@@ -665,13 +682,15 @@ void Pass::defer(Job& job, const std::string& reason) {
     if (next && next->state == ImageState::failed) {
         write([&] { store_.mark_failed(id, next->attempts, reason); });
         ++run_.failed;
-        log_.error("upload_failed", {{"key", job.image.key}, {"attempts", next->attempts},
+        log_.error("upload_failed", {{"key", job.image.key},
+                                     {"attempts", next->attempts},
                                      {"reason", "gave up after max attempts: " + reason}});
     } else {
         std::int64_t at = next ? next->next_attempt_at : util::wall_epoch();
         write([&] { store_.mark_pending(id, job.image.attempts, at, reason); });
         ++deferred_;
-        log_.warn("upload_deferred", {{"key", job.image.key}, {"attempts", job.image.attempts},
+        log_.warn("upload_deferred", {{"key", job.image.key},
+                                      {"attempts", job.image.attempts},
                                       {"next_attempt_at", util::iso8601_utc(at)},
                                       {"reason", reason}});
     }
@@ -704,7 +723,9 @@ void Pass::cancel_requests(Job& job) {
         p.in_flight = false;
 }
 
-void Pass::drop(std::int64_t id) { active_.erase(id); }
+void Pass::drop(std::int64_t id) {
+    active_.erase(id);
+}
 
 double Pass::next_wakeup(double now) const {
     double wake = now + 0.1;
@@ -730,12 +751,14 @@ void Pass::progress(double now, bool final) {
     double elapsed = std::max(0.001, now - started_);
     double per_s = static_cast<double>(run_.uploaded) / elapsed;
     std::int64_t left = std::max<std::int64_t>(0, planned_ - run_.uploaded - run_.failed);
-    std::string eta = per_s > 0 ? util::format_duration(static_cast<std::int64_t>(left / per_s)) : "?";
+    std::string eta =
+        per_s > 0 ? util::format_duration(static_cast<std::int64_t>(left / per_s)) : "?";
     std::fprintf(stderr, "\r\033[K%lld/%lld images  %s  %.1f img/s  %s/s  ETA %s",
                  static_cast<long long>(run_.uploaded), static_cast<long long>(planned_),
                  util::format_bytes(run_.bytes).c_str(), per_s,
                  util::format_bytes(static_cast<std::uint64_t>(
-                     static_cast<double>(http_.bytes_sent_total()) / elapsed)).c_str(),
+                                        static_cast<double>(http_.bytes_sent_total()) / elapsed))
+                     .c_str(),
                  eta.c_str());
     std::fflush(stderr);
 }
@@ -797,8 +820,9 @@ PassResult Pass::run() {
                 break;
         }
         double wake = next_wakeup(now);
-        http_.poll(static_cast<int>((wake - now) * 1000) + 1,
-                   [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
+        http_.poll(
+            static_cast<int>((wake - now) * 1000) + 1,
+            [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
         double after = util::monotonic_seconds();
         maybe_commit(after);
         progress(after, false);
@@ -818,7 +842,9 @@ PassResult Pass::run() {
         release(*active_[id]);
     for (auto& job : queue_) {
         auto id = job->image.id;
-        write([&] { store_.mark_pending(id, job->image.attempts, job->image.next_attempt_at, std::nullopt); });
+        write([&] {
+            store_.mark_pending(id, job->image.attempts, job->image.next_attempt_at, std::nullopt);
+        });
     }
     queue_.clear();
     commit();
@@ -835,7 +861,8 @@ PassResult Pass::run() {
         result.exit_code = ExitCode::interrupted;
     } else if (run_.failed > 0 || deferred_ > 0) {
         run_.outcome = "partial";
-        run_.message = fmt::format("{} failed, {} deferred to a later pass", run_.failed, deferred_);
+        run_.message =
+            fmt::format("{} failed, {} deferred to a later pass", run_.failed, deferred_);
         result.exit_code = ExitCode::images_failed;
     } else if (stop_reason == "deadline") {
         run_.outcome = "deadline";

@@ -41,7 +41,7 @@ struct PassOptions {
 };
 
 struct PassResult {
-    storage::RunRecord run; // totals and outcome, as recorded
+    storage::RunRecord run;    // totals and outcome, as recorded
     std::int64_t deferred = 0; // transient failures left pending for a later pass
     ExitCode exit_code = ExitCode::ok;
 };

@@ -76,10 +76,10 @@ util::HttpRequest Operations::upload_part(const std::string& key, const std::str
     return req;
 }
 
-util::HttpRequest Operations::complete_multipart(const std::string& key,
-                                                 const std::string& upload_id,
-                                                 const std::vector<std::pair<int, std::string>>& parts,
-                                                 const AmzDate& date) {
+util::HttpRequest
+Operations::complete_multipart(const std::string& key, const std::string& upload_id,
+                               const std::vector<std::pair<int, std::string>>& parts,
+                               const AmzDate& date) {
     std::string body = complete_multipart_body(parts);
     auto req = build("POST", endpoint_.object_uri(key), {{"uploadId", upload_id}},
                      {{"content-type", "application/xml"}}, util::sha256_hex(body), date);
@@ -113,8 +113,7 @@ util::HttpRequest Operations::list_objects(std::int64_t max_keys, const AmzDate&
 }
 
 util::HttpRequest Operations::head_object(const std::string& key, const AmzDate& date) {
-    return build("HEAD", endpoint_.object_uri(key), {}, {}, std::string(kEmptyPayloadSha256),
-                 date);
+    return build("HEAD", endpoint_.object_uri(key), {}, {}, std::string(kEmptyPayloadSha256), date);
 }
 
 } // namespace imgsync::s3

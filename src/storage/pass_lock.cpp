@@ -24,8 +24,8 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
     double deadline = util::monotonic_seconds() + wait_seconds;
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR)
-            throw Error(ExitCode::state_error, fmt::format("cannot lock {}: {}", lock_path,
-                                                           std::strerror(errno)));
+            throw Error(ExitCode::state_error,
+                        fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
         bool waiting = wait && (wait_seconds <= 0 || util::monotonic_seconds() < deadline);
         if (!waiting) {
             if (holder) {
@@ -34,8 +34,9 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
                 std::string text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
                 std::sscanf(text.c_str(), "%ld", &holder->pid);
                 auto space = text.find(' ');
-                holder->started_at =
-                    space == std::string::npos ? "" : text.substr(space + 1, text.find('\n') - space - 1);
+                holder->started_at = space == std::string::npos
+                                         ? ""
+                                         : text.substr(space + 1, text.find('\n') - space - 1);
             }
             return std::nullopt;
         }

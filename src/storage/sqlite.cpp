@@ -30,7 +30,9 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
     throw Error(ExitCode::state_error, fmt::format("{}: {}", what, detail));
 }
 
-void Statement::Finalize::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+void Statement::Finalize::operator()(sqlite3_stmt* stmt) const {
+    sqlite3_finalize(stmt);
+}
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
     sqlite3_stmt* raw = nullptr;
@@ -115,7 +117,9 @@ std::optional<std::int64_t> Statement::optional_int64(int column) const {
     return int64(column);
 }
 
-void Database::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void Database::Close::operator()(sqlite3* db) const {
+    sqlite3_close_v2(db);
+}
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
     sqlite3* raw = nullptr;
@@ -141,9 +145,13 @@ void Database::exec(std::string_view sql) {
         throw_sqlite(handle_.get(), sqlite3_extended_errcode(handle_.get()), "state file");
 }
 
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_.get()); }
+std::int64_t Database::last_insert_rowid() const {
+    return sqlite3_last_insert_rowid(handle_.get());
+}
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+    db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
     if (open_)

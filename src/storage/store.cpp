@@ -193,9 +193,9 @@ void Store::migrate() {
         auto tables = db_.prepare("SELECT count(*) FROM sqlite_master");
         tables.step();
         if (tables.int64(0) != 0)
-            throw Error(ExitCode::state_error,
-                        fmt::format("{} is an SQLite database but not an imgsync state file",
-                                    db_.path()));
+            throw Error(
+                ExitCode::state_error,
+                fmt::format("{} is an SQLite database but not an imgsync state file", db_.path()));
         db_.exec(schema_v1);
     }
     // Future migrations go here: if (version < 2) { ... }
@@ -225,7 +225,7 @@ std::optional<std::string> Store::path_for_key(const std::string& key) {
 
 void Store::insert_image(const NewImage& image, std::int64_t now) {
     auto& s = stmt("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, "
-                         "content_type, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                   "content_type, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     s.bind(1, image.path)
         .bind(2, image.key)
         .bind(3, static_cast<std::int64_t>(image.size))
@@ -256,11 +256,11 @@ void Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t
 int Store::recover_orphans(std::int64_t now) {
     Transaction txn(db_);
     int n = stmt("UPDATE images SET state = 'pending', run_id = NULL "
-                        "WHERE state = 'uploading'")
+                 "WHERE state = 'uploading'")
                 .run();
     stmt("UPDATE runs SET outcome = 'crashed', finished_at = ?1, "
-                "message = 'the pass ended without recording its end (killed or crashed)' "
-                "WHERE outcome = 'running'")
+         "message = 'the pass ended without recording its end (killed or crashed)' "
+         "WHERE outcome = 'running'")
         .bind(1, now)
         .run();
     txn.commit();
@@ -274,7 +274,7 @@ std::int64_t Store::begin_run(std::int64_t now, std::int64_t pid) {
 
 void Store::finish_run(const RunRecord& totals, std::int64_t now) {
     stmt("UPDATE runs SET finished_at = ?2, uploaded = ?3, failed = ?4, retried = ?5, "
-                "bytes = ?6, outcome = ?7, message = ?8 WHERE id = ?1")
+         "bytes = ?6, outcome = ?7, message = ?8 WHERE id = ?1")
         .bind(1, totals.id)
         .bind(2, now)
         .bind(3, totals.uploaded)
@@ -291,11 +291,11 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
     if (limit <= 0)
         return claimed;
     Transaction txn(db_);
-    auto s = db_.prepare(fmt::format(
-        "UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
-        "SELECT id FROM images WHERE state = 'pending' AND next_attempt_at <= ?2 "
-        "ORDER BY added_at, id LIMIT ?3) RETURNING {}",
-        image_columns));
+    auto s = db_.prepare(
+        fmt::format("UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
+                    "SELECT id FROM images WHERE state = 'pending' AND next_attempt_at <= ?2 "
+                    "ORDER BY added_at, id LIMIT ?3) RETURNING {}",
+                    image_columns));
     s.bind(1, run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     while (s.step())
         claimed.push_back(read_image(s));
@@ -310,7 +310,7 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
 
 void Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
     stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
-                "last_error = NULL, upload_id = NULL, run_id = NULL WHERE id = ?1")
+         "last_error = NULL, upload_id = NULL, run_id = NULL WHERE id = ?1")
         .bind(1, id)
         .bind(2, now)
         .bind(3, etag)
@@ -321,7 +321,7 @@ void Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t
 void Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
                          const std::optional<std::string>& last_error) {
     stmt("UPDATE images SET state = 'pending', attempts = ?2, next_attempt_at = ?3, "
-                "last_error = coalesce(?4, last_error), run_id = NULL WHERE id = ?1")
+         "last_error = coalesce(?4, last_error), run_id = NULL WHERE id = ?1")
         .bind(1, id)
         .bind(2, attempts)
         .bind(3, next_attempt_at)
@@ -331,7 +331,7 @@ void Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t ne
 
 void Store::mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error) {
     stmt("UPDATE images SET state = 'failed', attempts = ?2, last_error = ?3, "
-                "run_id = NULL WHERE id = ?1")
+         "run_id = NULL WHERE id = ?1")
         .bind(1, id)
         .bind(2, attempts)
         .bind(3, error)
@@ -351,7 +351,7 @@ void Store::set_multipart(std::int64_t id, const std::optional<std::string>& upl
 
 void Store::add_part(std::int64_t id, const PartRecord& part) {
     stmt("INSERT OR REPLACE INTO parts (image_id, part_number, etag, size) "
-                "VALUES (?1, ?2, ?3, ?4)")
+         "VALUES (?1, ?2, ?3, ?4)")
         .bind(1, id)
         .bind(2, part.part_number)
         .bind(3, part.etag)
@@ -360,8 +360,8 @@ void Store::add_part(std::int64_t id, const PartRecord& part) {
 }
 
 std::vector<PartRecord> Store::parts(std::int64_t id) {
-    auto& s = stmt(
-        "SELECT part_number, etag, size FROM parts WHERE image_id = ?1 ORDER BY part_number");
+    auto& s =
+        stmt("SELECT part_number, etag, size FROM parts WHERE image_id = ?1 ORDER BY part_number");
     s.bind(1, id);
     std::vector<PartRecord> out;
     while (s.step())
@@ -440,7 +440,7 @@ BacklogCounts Store::counts() {
 
 std::vector<RunRecord> Store::recent_runs(int limit) {
     auto& s = stmt("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                         "outcome, message FROM runs ORDER BY id DESC LIMIT ?1");
+                   "outcome, message FROM runs ORDER BY id DESC LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(limit));
     std::vector<RunRecord> runs;
     while (s.step()) {
@@ -461,8 +461,8 @@ std::vector<RunRecord> Store::recent_runs(int limit) {
 
 ArrivalWindow Store::window(std::int64_t now, std::int64_t seconds) {
     auto& s = stmt("SELECT coalesce(sum(added), 0), coalesce(sum(added_bytes), 0), "
-                         "coalesce(sum(uploaded), 0), coalesce(sum(uploaded_bytes), 0) "
-                         "FROM activity WHERE hour >= ?1");
+                   "coalesce(sum(uploaded), 0), coalesce(sum(uploaded_bytes), 0) "
+                   "FROM activity WHERE hour >= ?1");
     s.bind(1, (now - seconds) / 3600);
     s.step();
     ArrivalWindow w;

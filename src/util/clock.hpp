@@ -7,7 +7,9 @@ namespace imgsync::util {
 
 // Seconds since the epoch, wall clock (what S3 signatures and the state file use).
 double wall_seconds();
-inline std::int64_t wall_epoch() { return static_cast<std::int64_t>(wall_seconds()); }
+inline std::int64_t wall_epoch() {
+    return static_cast<std::int64_t>(wall_seconds());
+}
 // Seconds on a clock that never jumps (deadlines, throttles, timeouts).
 double monotonic_seconds();
 // Local weekday (0 = Sunday, as tm_wday) and minutes since local midnight: bandwidth timetables

@@ -44,8 +44,8 @@ std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
 std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
                                              unsigned mode) {
     std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                       static_cast<mode_t>(mode)));
+    UniqueFd fd(
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode)));
     if (!fd)
         return fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
     std::size_t done = 0;
@@ -66,7 +66,8 @@ std::optional<std::string> write_file_atomic(const std::string& path, std::strin
         return err;
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::string err = fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
+        std::string err =
+            fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
         ::unlink(tmp.c_str());
         return err;
     }

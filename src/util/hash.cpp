@@ -7,7 +7,9 @@
 
 namespace imgsync::util {
 
-void Digest::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+void Digest::Free::operator()(evp_md_ctx_st* ctx) const {
+    EVP_MD_CTX_free(ctx);
+}
 
 Digest::Digest(Kind kind) : ctx_(EVP_MD_CTX_new()) {
     if (!ctx_)
@@ -104,12 +106,14 @@ bool from_hex(std::string_view hex, std::uint8_t* out, std::size_t size) {
 
 std::string base64(const std::uint8_t* data, std::size_t size) {
     std::string out(4 * ((size + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                            static_cast<int>(size));
+    int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
     out.resize(static_cast<std::size_t>(n));
     return out;
 }
 
-std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
+std::string sha256_hex(std::string_view data) {
+    return to_hex(sha256(data));
+}
 
 } // namespace imgsync::util

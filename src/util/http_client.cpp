@@ -20,7 +20,9 @@ struct CurlGlobal {
     ~CurlGlobal() { curl_global_cleanup(); }
 };
 
-void ensure_global() { static CurlGlobal global; }
+void ensure_global() {
+    static CurlGlobal global;
+}
 
 Transport classify(CURLcode code) {
     switch (code) {
@@ -119,7 +121,8 @@ struct HttpClient::Transfer {
     char error[CURL_ERROR_SIZE] = {};
 };
 
-HttpClient::HttpClient(const Options& options) : options_(options), multi_(std::make_unique<Multi>()) {
+HttpClient::HttpClient(const Options& options)
+    : options_(options), multi_(std::make_unique<Multi>()) {
     ensure_global();
     multi_->handle.reset(curl_multi_init());
     if (!multi_->handle)

@@ -45,9 +45,9 @@ struct HttpResponse {
 class HttpClient {
   public:
     struct Options {
-        std::string ca_bundle;     // private CA file; empty = system store. Verification is always on.
+        std::string ca_bundle; // private CA file; empty = system store. Verification is always on.
         long max_host_connections = 16;
-        bool verbose = false;      // curl's wire trace on stderr (headers; never used in tests)
+        bool verbose = false; // curl's wire trace on stderr (headers; never used in tests)
     };
     explicit HttpClient(const Options& options);
     ~HttpClient();

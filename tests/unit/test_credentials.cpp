@@ -8,6 +8,8 @@
 
 using namespace imgsync::s3;
 
+TEST_SUITE_BEGIN("credentials");
+
 namespace {
 
 // Secret must not be streamable or convertible to a string: a compile-time check that it cannot
@@ -252,3 +254,5 @@ TEST_CASE("credentials: Secret copies, moves and wipes") {
     CHECK(b.reveal() == "s3cr3t");
     CHECK(Secret().empty());
 }
+
+TEST_SUITE_END();

@@ -6,6 +6,8 @@
 
 using namespace imgsync::s3;
 
+TEST_SUITE_BEGIN("endpoint");
+
 namespace {
 
 Endpoint resolve_ok(std::string url, std::string region, std::string bucket,
@@ -216,3 +218,5 @@ TEST_CASE("endpoint: URLs carry the query in signing order") {
     CHECK(e.bucket_url({{"uploads", ""}}) == "http://127.0.0.1:7480/bucket?uploads");
     CHECK(e.object_uri("/leading") == "/bucket//leading");
 }
+
+TEST_SUITE_END();

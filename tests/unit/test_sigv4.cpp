@@ -14,6 +14,8 @@
 
 using namespace imgsync::s3;
 
+TEST_SUITE_BEGIN("sigv4");
+
 namespace {
 
 Credentials make_credentials(std::string access_key, std::string secret, std::string token = {}) {
@@ -630,3 +632,5 @@ TEST_CASE("sigv4: SigningKeyCache derives once per day and secret") {
     }
     CHECK(shared.derivations() == 1);
 }
+
+TEST_SUITE_END();

@@ -6,6 +6,8 @@
 
 using namespace imgsync::s3;
 
+TEST_SUITE_BEGIN("xml");
+
 TEST_CASE("xml: escape and unescape") {
     CHECK(xml_escape("a&b<c>d\"e'f") == "a&amp;b&lt;c&gt;d&quot;e&apos;f");
     CHECK(xml_escape("plain \xC3\xA9") == "plain \xC3\xA9");
@@ -212,3 +214,5 @@ TEST_CASE("xml: CompleteMultipartUpload request body") {
           "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
           "</CompleteMultipartUpload>");
 }
+
+TEST_SUITE_END();

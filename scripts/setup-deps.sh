@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# setup-deps.sh - install what imgsync needs from Debian 12 packages, and only what is missing.
+#
+# Usage: scripts/setup-deps.sh [build|test|all]...     (default: all)
+#   build  compiler, CMake and the libraries imgsync links (+ clang-format, doctest)
+#   test   radosgw + a 1-OSD Ceph cluster for the integration tests, curl, python3 (+botocore),
+#          systemd (for systemd-analyze verify of the shipped units)
+# Checks every package with dpkg first; runs `apt-get update` and `apt-get install
+# --no-install-recommends` only when something is missing (needs root then). Idempotent: a
+# second run does nothing and takes well under a second.
+# Env: SETUP_DEPS_DRY_RUN=1 only prints what it would install.
+set -euo pipefail
+
+BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
+    libsqlite3-dev libfmt-dev doctest-dev clang-format)
+TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
+    systemd coreutils util-linux diffutils)
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(all)
+want=()
+for g in "${groups[@]}"; do
+    case $g in
+    build) want+=("${BUILD_PKGS[@]}") ;;
+    test) want+=("${TEST_PKGS[@]}") ;;
+    all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+    -h | --help)
+        sed -n '2,12p' "$0"
+        exit 0
+        ;;
+    *)
+        echo "setup-deps: unknown group '$g' (build, test, all)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+mapfile -t want < <(printf '%s\n' "${want[@]}" | sort -u)
+# one dpkg-query for all (unknown packages only print an error, which we drop)
+installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' "${want[@]}" 2>/dev/null || true)"
+missing=()
+for p in "${want[@]}"; do
+    [[ $installed == *" $p:installed "* ]] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup-deps: all ${#want[@]} packages present" >&2
+    exit 0
+fi
+echo "setup-deps: missing: ${missing[*]}" >&2
+if [ "${SETUP_DEPS_DRY_RUN:-0}" = 1 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+    echo "setup-deps: run as root (sudo $0 ${groups[*]}) to install them" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+APT=(apt-get -q -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+t0=$SECONDS
+timeout 900 "${APT[@]}" update >&2 || echo "setup-deps: apt-get update failed; trying the install anyway" >&2
+timeout 1800 "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+echo "setup-deps: installed ${#missing[@]} package(s) in $((SECONDS - t0)) s" >&2

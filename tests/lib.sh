@@ -1,0 +1,546 @@
+# tests/lib.sh - helpers for imgsync's integration suites (bash). Source it first thing:
+#
+#   #!/usr/bin/env bash
+#   . "$(dirname "$0")/../lib.sh"
+#   with_rgw                                  # radosgw's endpoint and keys (starts one if needed)
+#   B=$(t_bucket); s3_mkbucket "$B"
+#   t_begin "upload one file"
+#   assert_exit 0 imgsync_run upload ... && s3_get "$B/a.jpg" "$T_TMP/a.jpg" &&
+#       assert_files_eq "$T_TMP/src/a.jpg" "$T_TMP/a.jpg" && t_ok
+#   t_finish                                  # prints "N passed, M failed", exits 0 / 1
+#
+# Results: t_begin NAME opens a test; t_ok or t_fail MSG closes it (a test that fails once stays
+# failed: a later t_ok is ignored). A test left without a verdict counts as failed. assert_*
+# return 0 when they hold; otherwise they call t_fail with a message and return 1, so chain them
+# with && and end the chain with t_ok.
+#
+# Functions (details above each one below):
+#   results     t_begin t_ok t_fail t_skip t_summary t_finish t_die t_on_exit
+#   assertions  assert_eq assert_ne assert_contains assert_not_contains assert_match (TEXT REGEX)
+#               assert_files_eq assert_file_exists assert_exit (sets T_RC, T_OUT, T_ERR)
+#   imgsync     imgsync_run (foreground, bounded) imgsync_bg (background: IMGSYNC_PID)
+#   misc        urlencode_path urlencode t_bucket free_port wait_port make_file sha256_of
+#   S3 (curl)   with_rgw s3_curl s3_mkbucket s3_rmbucket s3_put s3_get s3_head s3_header
+#               s3_exists s3_delete s3_list s3_count   (paths are "BUCKET/KEY", KEY unencoded)
+#   faultproxy  fp_start fp_stop fp_rules fp_reset fp_stat
+#
+# Environment:
+#   IMGSYNC_BIN      the imgsync binary under test (default: build/imgsync of this repo)
+#   T_CMD_TIMEOUT    seconds one imgsync_run may take (default 300)
+#   T_KEEP_TMP=1     keep the suite's temp dir ($T_TMP) for inspection
+#   T_VERBOSE=1      show the output of failing commands in full
+#   RGW_ENV_FILE / RGW_BASE  where with_rgw finds the running radosgw's env file
+#   S3_ENDPOINT      endpoint for the s3_* helpers (default $RGW_ENDPOINT; e.g. a faultproxy's)
+#
+# Only loopback traffic; every process a helper starts is stopped when the suite exits.
+
+set -uo pipefail
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
+T_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_REPO_ROOT=$(cd "$T_LIB_DIR/.." && pwd)
+T_SUITE=$(basename "${0%.sh}")
+: "${IMGSYNC_BIN:=$T_REPO_ROOT/build/imgsync}"
+export IMGSYNC_BIN
+T_PASSED=0
+T_FAILED=0
+T_NAME=""
+T_STATE=""   # "" (no test open) | open | failed
+T_FAILED_NAMES=()
+T_CLEANUPS=()
+T_PY=/usr/bin/python3
+[ -x "$T_PY" ] || T_PY=python3
+
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-$T_SUITE.XXXXXX") || {
+    echo "lib.sh: mktemp failed" >&2
+    exit 1
+}
+export T_TMP
+
+# ---------- cleanup --------------------------------------------------------------------------
+# t_on_exit CMD...: run CMD when the suite exits (last registered runs first).
+t_on_exit() {
+    local q
+    printf -v q '%q ' "$@"
+    T_CLEANUPS+=("$q")
+}
+
+t__exit() {
+    local rc=$? i
+    trap - EXIT INT TERM
+    for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
+        eval "${T_CLEANUPS[i]}" >/dev/null 2>&1 </dev/null || true
+    done
+    if [ "${T_KEEP_TMP:-0}" = 1 ]; then
+        echo "lib.sh: kept $T_TMP" >&2
+    else
+        rm -rf "$T_TMP"
+    fi
+    exit "$rc"
+}
+trap t__exit EXIT
+trap 'echo "lib.sh: $T_SUITE interrupted" >&2; exit 130' INT TERM
+
+# ---------- results --------------------------------------------------------------------------
+t__close() {
+    case $T_STATE in
+    open)
+        T_FAILED=$((T_FAILED + 1))
+        T_FAILED_NAMES+=("$T_NAME")
+        echo "FAIL $T_NAME: no verdict (neither t_ok nor t_fail)"
+        ;;
+    esac
+    T_STATE=""
+}
+
+t_begin() {
+    t__close
+    T_NAME=$1
+    T_STATE=open
+    echo "---- $T_SUITE: $T_NAME"
+}
+
+t_ok() {
+    case $T_STATE in
+    open)
+        T_PASSED=$((T_PASSED + 1))
+        echo "ok   $T_NAME"
+        ;;
+    "") echo "lib.sh: t_ok outside a test" >&2 ;;
+    esac
+    T_STATE=""
+    return 0
+}
+
+t_fail() {
+    local msg=${1:-failed}
+    case $T_STATE in
+    open)
+        T_FAILED=$((T_FAILED + 1))
+        T_FAILED_NAMES+=("$T_NAME")
+        T_STATE=failed
+        echo "FAIL $T_NAME: $msg"
+        ;;
+    failed) echo "     $T_NAME: also: $msg" ;;
+    "")
+        # a failure outside any test (setup) counts as a failed test of its own
+        T_FAILED=$((T_FAILED + 1))
+        T_FAILED_NAMES+=("(setup) $msg")
+        echo "FAIL (setup): $msg"
+        ;;
+    esac
+    return 1
+}
+
+# t_skip REASON: close the current test as neither passed nor failed.
+t_skip() {
+    echo "skip $T_NAME: ${1:-}"
+    T_STATE=""
+}
+
+# t_summary: print the failed tests and the final line "N passed, M failed"; status 1 on failure.
+t_summary() {
+    t__close
+    local n
+    if [ ${#T_FAILED_NAMES[@]} -gt 0 ]; then
+        echo "failed in $T_SUITE:"
+        for n in "${T_FAILED_NAMES[@]}"; do echo "  - $n"; done
+    fi
+    echo "$T_PASSED passed, $T_FAILED failed"
+    [ "$T_FAILED" = 0 ] && [ "$T_PASSED" -gt 0 ]
+}
+
+# t_finish: t_summary, then exit with its status (a suite that ran no test fails).
+t_finish() {
+    if t_summary; then exit 0; else exit 1; fi
+}
+
+# t_die MSG: setup failed beyond repair: count it, print the summary, exit 1.
+t_die() {
+    t_fail "$1" || true
+    t_summary
+    exit 1
+}
+
+# ---------- assertions -----------------------------------------------------------------------
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+    [ "$1" == "$2" ] && return 0
+    t_fail "${3:-value}: expected '$1', got '$2'"
+}
+
+assert_ne() {
+    [ "$1" != "$2" ] && return 0
+    t_fail "${3:-value}: expected something else than '$1'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]
+assert_contains() {
+    [[ $1 == *"$2"* ]] && return 0
+    t_fail "${3:-text} does not contain '$2': $(printf '%s' "$1" | head -c 400)"
+}
+
+assert_not_contains() {
+    [[ $1 != *"$2"* ]] && return 0
+    t_fail "${3:-text} contains '$2'"
+}
+
+# assert_match TEXT REGEX [WHAT]  (bash =~, ERE; same order as assert_contains)
+assert_match() {
+    [[ $1 =~ $2 ]] && return 0
+    t_fail "${3:-text} does not match /$2/: $(printf '%s' "$1" | head -c 400)"
+}
+
+# assert_files_eq EXPECTED_FILE ACTUAL_FILE
+assert_files_eq() {
+    cmp -s -- "$1" "$2" && return 0
+    t_fail "files differ: $1 ($(stat -c %s -- "$1" 2>/dev/null || echo missing) bytes) vs $2 ($(stat -c %s -- "$2" 2>/dev/null || echo missing) bytes)"
+}
+
+assert_file_exists() {
+    [ -e "$1" ] && return 0
+    t_fail "missing file $1"
+}
+
+# assert_exit CODE CMD [ARGS...]: run CMD, expect exit status CODE. Afterwards T_RC holds the
+# status, T_OUT / T_ERR the paths of its stdout / stderr ($(<"$T_OUT") for the text).
+T_RC=0
+T_OUT=$T_TMP/last.out
+T_ERR=$T_TMP/last.err
+assert_exit() {
+    local want=$1
+    shift
+    "$@" >"$T_OUT" 2>"$T_ERR" </dev/null
+    T_RC=$?
+    [ "$T_RC" = "$want" ] && return 0
+    local lines=15
+    [ "${T_VERBOSE:-0}" = 1 ] && lines=100000
+    t_fail "exit status $T_RC, expected $want: $*
+----- stdout (last $lines lines) -----
+$(tail -n $lines "$T_OUT")
+----- stderr (last $lines lines) -----
+$(tail -n $lines "$T_ERR")
+-----"
+}
+
+# imgsync_run ARGS...: the binary under test, bounded by T_CMD_TIMEOUT (exit 124 on timeout).
+# Foreground use only: `imgsync_run ... &` gives $! = a bash subshell, and killing that leaves
+# imgsync running. To kill a pass (SIGKILL, SIGTERM), start it with imgsync_bg.
+imgsync_run() {
+    timeout -k 5 "${T_CMD_TIMEOUT:-300}" "$IMGSYNC_BIN" "$@"
+}
+
+# imgsync_bg ARGS...: start the binary in the background. IMGSYNC_PID is imgsync's own PID, so
+# `kill -KILL $IMGSYNC_PID` / `kill -TERM ...` reach imgsync itself and `wait $IMGSYNC_PID` gives
+# its exit status. Its stdout / stderr go to the files $IMGSYNC_BG_OUT / $IMGSYNC_BG_ERR (fresh
+# for each call). Call it directly, not in $(...). Killed (SIGKILL) when the suite exits if still
+# running; the suite's timeout bounds it.
+T_BG_SEQ=0
+imgsync_bg() {
+    T_BG_SEQ=$((T_BG_SEQ + 1))
+    IMGSYNC_BG_OUT=$T_TMP/bg.$T_BG_SEQ.out
+    IMGSYNC_BG_ERR=$T_TMP/bg.$T_BG_SEQ.err
+    "$IMGSYNC_BIN" "$@" >"$IMGSYNC_BG_OUT" 2>"$IMGSYNC_BG_ERR" </dev/null &
+    IMGSYNC_PID=$!
+    t_on_exit t__kill_if "$IMGSYNC_PID" "$IMGSYNC_BIN"
+}
+
+# t__kill_if PID PROGRAM: SIGKILL PID only if it still runs PROGRAM (no PID-reuse accidents).
+t__kill_if() {
+    [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f "$2")" ] && kill -KILL "$1" 2>/dev/null
+    return 0
+}
+
+# ---------- misc -----------------------------------------------------------------------------
+# urlencode_path STRING: percent-encode all but A-Z a-z 0-9 - . _ ~ and / (bytewise, UTF-8), as S3
+# canonical URIs want (python: urllib.parse.quote(s, safe="/~")).
+urlencode_path() {
+    local LC_ALL=C
+    local s=$1 out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in
+        [a-zA-Z0-9.~_/-]) out+=$c ;;
+        *)
+            printf -v c '%%%02X' "'$c"
+            out+=$c
+            ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+# urlencode STRING: the same, '/' encoded too (query values).
+urlencode() {
+    local e
+    e=$(urlencode_path "$1")
+    printf '%s' "${e//\//%2F}"
+}
+
+# t_bucket [PREFIX]: a fresh, valid, unique bucket name (not created).
+t_bucket() {
+    local p=${1:-$T_SUITE} r
+    p=$(printf '%s' "$p" | tr 'A-Z_' 'a-z-' | tr -cd 'a-z0-9-' | cut -c1-30)
+    r=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+    printf 't-%s-%s-%s' "$p" "$$" "$r"
+}
+
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+    "$T_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts connections.
+wait_port() {
+    local i n=$((${2:-10} * 20))
+    for ((i = 0; i < n; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# make_file PATH SIZE_BYTES: a file of random bytes.
+make_file() {
+    mkdir -p "$(dirname "$1")"
+    head -c "$2" /dev/urandom >"$1"
+}
+
+sha256_of() { sha256sum -- "$1" | cut -d' ' -f1; }
+
+# ---------- radosgw --------------------------------------------------------------------------
+# with_rgw: export RGW_ENDPOINT RGW_ACCESS_KEY RGW_SECRET_KEY RGW_REGION (and AWS_*) from the
+# env file of a running radosgw (the one tests/run-tests.sh started: RGW_ENV_FILE, else
+# $RGW_BASE/data/env). If none answers, start one with tests/rgw/start-rgw.sh and stop it when
+# the suite exits (so a suite also runs on its own).
+with_rgw() {
+    local envf=${RGW_ENV_FILE:-${RGW_BASE:-/tmp/imgsync-rgw-$(id -u)}/data/env}
+    if [ -r "$envf" ]; then
+        # shellcheck disable=SC1090
+        . "$envf"
+        if s3__ping; then return 0; fi
+    fi
+    echo "lib.sh: no radosgw answering (env file $envf): starting one" >&2
+    local out
+    out=$(bash "$T_LIB_DIR/rgw/start-rgw.sh") || t_die "start-rgw.sh failed"
+    if grep -q '^RGW_REUSED=0' <<<"$out"; then
+        t_on_exit env RGW_BASE="$(sed -n 's/^RGW_BASE=//p' <<<"$out")" \
+            bash "$T_LIB_DIR/rgw/stop-rgw.sh" --purge
+    fi
+    envf=$(sed -n 's/^RGW_ENV_FILE=//p' <<<"$out")
+    export RGW_ENV_FILE=$envf
+    # shellcheck disable=SC1090
+    . "$envf"
+    s3__ping || t_die "radosgw started but does not answer signed requests"
+}
+
+# ---------- S3 through curl --aws-sigv4 (independent of imgsync) -----------------------------
+# Paths are "BUCKET/KEY" (KEY unencoded: any bytes but NUL). Each helper returns 0 on a complete
+# 2xx answer, 1 otherwise; S3_STATUS holds the HTTP status (000: no answer), S3_CURL_RC curl's
+# exit status (e.g. 52 empty reply, 28 timeout, 18 partial body), S3_BODY the file with the last
+# response body (error XML for failures), S3_HEADERS its response headers.
+# Endpoint: $S3_ENDPOINT, else $RGW_ENDPOINT. Keys: $S3_ACCESS_KEY/$S3_SECRET_KEY, else RGW_*.
+S3_STATUS=""
+S3_CURL_RC=0
+S3_BODY=$T_TMP/s3.body
+S3_HEADERS=$T_TMP/s3.headers
+
+s3__ep() { printf '%s' "${S3_ENDPOINT:-${RGW_ENDPOINT:?with_rgw first}}"; }
+
+# s3_curl METHOD PATH_AND_QUERY(encoded) PAYLOAD_SHA256 [CURL ARGS...]: signed request; body to
+# $S3_BODY unless the caller passes -o. Query parameters must be sorted by name (curl 7.88 does
+# not sort them before signing).
+s3_curl() {
+    local method=$1 pq=$2 sha=$3
+    shift 3
+    S3_STATUS=$(curl -sS -g --path-as-is -m "${S3_TIMEOUT:-120}" -o "$S3_BODY" -D "$S3_HEADERS" \
+        -w '%{http_code}' --aws-sigv4 "aws:amz:${RGW_REGION:-us-east-1}:s3" \
+        --user "${S3_ACCESS_KEY:-$RGW_ACCESS_KEY}:${S3_SECRET_KEY:-$RGW_SECRET_KEY}" \
+        -H "x-amz-content-sha256: $sha" -X "$method" "$@" "$(s3__ep)$pq" 2>"$T_TMP/s3.curlerr")
+    S3_CURL_RC=$?
+    [ -n "$S3_STATUS" ] || S3_STATUS=000
+    [ "$S3_CURL_RC" = 0 ] && [[ $S3_STATUS == 2* ]]
+}
+
+s3__ping() {
+    [ -n "${RGW_ENDPOINT:-}" ] || return 1
+    S3_TIMEOUT=5 s3_curl GET / UNSIGNED-PAYLOAD
+}
+
+s3__path() { # BUCKET/KEY -> /BUCKET/ENCODED_KEY
+    printf '/%s' "$(urlencode_path "$1")"
+}
+
+# s3_mkbucket NAME
+s3_mkbucket() {
+    s3_curl PUT "/$1" UNSIGNED-PAYLOAD
+}
+
+# s3_rmbucket NAME [--force]: delete a bucket (--force: its objects first).
+s3_rmbucket() {
+    if [ "${2:-}" = --force ]; then
+        local k
+        while IFS= read -r k; do
+            s3_delete "$1/$k" || true
+        done < <(s3_list "$1")
+    fi
+    s3_curl DELETE "/$1" UNSIGNED-PAYLOAD
+}
+
+# s3_put BUCKET/KEY FILE [CURL ARGS...]: upload FILE (payload hash signed); e.g. extra args
+# -H 'x-amz-meta-foo: bar' -H 'Content-Type: image/jpeg'.
+s3_put() {
+    local path=$1 file=$2
+    shift 2
+    s3_curl PUT "$(s3__path "$path")" "$(sha256_of "$file")" -T "$file" "$@"
+}
+
+# s3_get BUCKET/KEY OUTFILE [CURL ARGS...]
+s3_get() {
+    local path=$1 out=$2
+    shift 2
+    S3_STATUS=$(curl -sS -g --path-as-is -m "${S3_TIMEOUT:-120}" -o "$out" -D "$S3_HEADERS" \
+        -w '%{http_code}' --aws-sigv4 "aws:amz:${RGW_REGION:-us-east-1}:s3" \
+        --user "${S3_ACCESS_KEY:-$RGW_ACCESS_KEY}:${S3_SECRET_KEY:-$RGW_SECRET_KEY}" \
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$(s3__ep)$(s3__path "$path")" \
+        2>"$T_TMP/s3.curlerr")
+    S3_CURL_RC=$?
+    [ -n "$S3_STATUS" ] || S3_STATUS=000
+    if [ "$S3_CURL_RC" != 0 ] || [[ $S3_STATUS != 2* ]]; then
+        cp -f "$out" "$S3_BODY" 2>/dev/null
+        rm -f "$out"
+        return 1
+    fi
+}
+
+# s3_head BUCKET/KEY: response headers (lower-cased names, CR stripped) on stdout; 1 if absent.
+s3_head() {
+    s3_curl HEAD "$(s3__path "$1")" UNSIGNED-PAYLOAD -I >/dev/null
+    local rc=$?
+    tr -d '\r' <"$S3_HEADERS" | awk -F': ' 'NF>1 {printf "%s: %s\n", tolower($1), substr($0, length($1)+3); next} {print}'
+    return $rc
+}
+
+# s3_header BUCKET/KEY NAME: the value of one response header of a HEAD (e.g. content-length,
+# etag, x-amz-meta-sha256); status 1 if the object is absent.
+s3_header() {
+    local h
+    h=$(s3_head "$1") || return 1
+    awk -v n="$(tr 'A-Z' 'a-z' <<<"$2")" -F': ' '$1 == n {print substr($0, length($1)+3); exit}' <<<"$h"
+}
+
+# s3_exists BUCKET/KEY
+s3_exists() { s3_curl HEAD "$(s3__path "$1")" UNSIGNED-PAYLOAD -I >/dev/null; }
+
+# s3_delete BUCKET/KEY
+s3_delete() { s3_curl DELETE "$(s3__path "$1")" UNSIGNED-PAYLOAD; }
+
+# s3_list BUCKET [PREFIX]: every key (decoded), one per line, in S3 order (ListObjectsV2, all
+# pages). Keys with a newline in them would print over two lines.
+s3_list() {
+    local bucket=$1 prefix=${2:-} token="" q page=0
+    local keys=$T_TMP/s3.keys
+    : >"$keys"
+    while :; do
+        page=$((page + 1))
+        [ $page -le 10000 ] || return 1
+        # parameters in sorted order: continuation-token, list-type, prefix
+        q="?"
+        [ -n "$token" ] && q+="continuation-token=$(urlencode "$token")&"
+        q+="list-type=2"
+        [ -n "$prefix" ] && q+="&prefix=$(urlencode "$prefix")"
+        s3_curl GET "/$bucket$q" UNSIGNED-PAYLOAD || return 1
+        token=$("$T_PY" - "$S3_BODY" "$keys" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+with open(sys.argv[2], "a", encoding="utf-8") as f:
+    for c in root.iter(ns + "Contents"):
+        f.write(c.find(ns + "Key").text + "\n")
+trunc = (root.findtext(ns + "IsTruncated") or "false") == "true"
+print(root.findtext(ns + "NextContinuationToken") or "" if trunc else "")
+PY
+        ) || return 1
+        [ -n "$token" ] || break
+    done
+    cat "$keys"
+}
+
+# s3_count BUCKET [PREFIX]: number of objects.
+s3_count() {
+    local out
+    out=$(s3_list "$@") || return 1
+    if [ -z "$out" ]; then echo 0; else printf '%s\n' "$out" | wc -l; fi
+}
+
+# ---------- fault proxy ----------------------------------------------------------------------
+# fp_start [RULE...]: start tests/faults/faultproxy.py in front of radosgw (after with_rgw).
+# Sets FP_PORT FP_ENDPOINT FP_PID FP_CONTROL FP_STATS FP_LOG; stopped when the suite exits.
+# Extra proxy options: FP_OPTS (word-split); FP_UPSTREAM_PORT (default $RGW_PORT).
+fp_start() {
+    local dir=$T_TMP/faultproxy.$RANDOM
+    mkdir -p "$dir"
+    FP_CONTROL=$dir/rules
+    FP_STATS=$dir/stats.json
+    FP_LOG=$dir/proxy.log
+    : >"$FP_CONTROL"
+    local args=() r
+    for r in "$@"; do args+=(--rule "$r"); done
+    # shellcheck disable=SC2086
+    "$T_PY" "$T_LIB_DIR/faults/faultproxy.py" --port 0 --upstream-port "${FP_UPSTREAM_PORT:-${RGW_PORT:?with_rgw first}}" \
+        --control "$FP_CONTROL" --stats "$FP_STATS" --log "$FP_LOG" --port-file "$dir/port" \
+        --max-seconds "${FP_MAX_SECONDS:-1800}" ${FP_OPTS:-} "${args[@]}" \
+        >"$dir/stdout" 2>"$dir/stderr" </dev/null &
+    FP_PID=$!
+    t_on_exit fp__kill "$FP_PID"
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$dir/port" ] && break
+        kill -0 "$FP_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ ! -s "$dir/port" ]; then
+        cat "$dir/stderr" >&2
+        t_fail "faultproxy did not start"
+        return 1
+    fi
+    FP_PORT=$(<"$dir/port")
+    FP_ENDPOINT=http://127.0.0.1:$FP_PORT
+    export FP_PORT FP_ENDPOINT FP_PID FP_CONTROL FP_STATS FP_LOG
+}
+
+fp__kill() { # PID: SIGTERM, wait (bounded), SIGKILL; only if PID still is a faultproxy
+    local i
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q faultproxy.py || return 0
+    kill -TERM "$1" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+}
+
+# fp_stop: stop the proxy now.
+fp_stop() { fp__kill "$FP_PID"; wait "$FP_PID" 2>/dev/null || true; }
+
+# fp_rules [RULE...]: replace the control-file rules (no argument: no faults). Takes effect on
+# the next request.
+fp_rules() {
+    local r
+    printf '%s\n' "$@" >"$FP_CONTROL.tmp"
+    mv -f "$FP_CONTROL.tmp" "$FP_CONTROL"
+}
+
+# fp_reset: zero the proxy's counters (and rule counters).
+fp_reset() { curl -s -m 5 -X POST "$FP_ENDPOINT/__faultproxy/reset" >/dev/null; }
+
+# fp_stat PATH: one value from the stats, e.g. fp_stat requests, fp_stat faults.503slowdown,
+# fp_stat responses.200 (0 when absent).
+fp_stat() {
+    curl -s -m 5 "$FP_ENDPOINT/__faultproxy/stats" | "$T_PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+for p in sys.argv[1].split("."):
+    v = v.get(p, 0) if isinstance(v, dict) else 0
+print(v)' "$1"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# stop-rgw.sh - stop exactly the daemons that start-rgw.sh started, by the PIDs it recorded in
+# $RGW_BASE/data/pids (radosgw, then the OSD, then the monitor). A PID is only signalled if that
+# process's command line still carries our "-c $RGW_BASE/data/ceph.conf" (no PID-reuse accidents).
+# SIGTERM, then SIGKILL after RGW_STOP_TIMEOUT seconds (default 10).
+#
+# Usage: [RGW_BASE=DIR] stop-rgw.sh [--purge]
+#   --purge  also delete $RGW_BASE/data (config, mon store, logs, env file)
+# Knobs: RGW_BASE (default /tmp/imgsync-rgw-$UID, as start-rgw.sh), RGW_STOP_TIMEOUT.
+# Exit status: 0 when none of our daemons is left running.
+set -uo pipefail
+
+BASE=${RGW_BASE:-/tmp/imgsync-rgw-$(id -u)}
+case $BASE in /*) ;; *) BASE=$PWD/$BASE ;; esac
+D=$BASE/data
+CONF=$D/ceph.conf
+TMO=${RGW_STOP_TIMEOUT:-10}
+case $TMO in '' | *[!0-9]*) TMO=10 ;; esac
+
+our_pid() {
+    local f=$D/pids/$1.pid p
+    [ -s "$f" ] || return 1
+    p=$(<"$f")
+    [ -r "/proc/$p/cmdline" ] || return 1
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] || return 1
+    tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "-c $CONF " || return 1
+    echo "$p"
+}
+
+rc=0
+for n in rgw.a osd.0 mon.a; do
+    [ -e "$D/pids/$n.pid" ] || continue
+    if p=$(our_pid "$n"); then
+        kill -TERM "$p" 2>/dev/null
+        for _ in $(seq 1 $((TMO * 10))); do
+            our_pid "$n" >/dev/null || break
+            sleep 0.1
+        done
+        if p2=$(our_pid "$n"); then
+            echo "stop-rgw: $n (pid $p2) ignored SIGTERM for ${TMO}s, sending SIGKILL" >&2
+            kill -KILL "$p2" 2>/dev/null
+            sleep 0.3
+            if our_pid "$n" >/dev/null; then
+                echo "stop-rgw: $n (pid $p2) still alive" >&2
+                rc=1
+                continue
+            fi
+        fi
+        echo "stop-rgw: stopped $n (pid $p)" >&2
+    else
+        echo "stop-rgw: $n was not running (stale pid file)" >&2
+    fi
+    rm -f "$D/pids/$n.pid"
+done
+
+if [ "${1:-}" = --purge ] && [ $rc = 0 ] && [ -d "$D" ]; then
+    rm -rf "$D"
+    rm -f "$BASE/apt-install.log"
+    rmdir "$BASE" 2>/dev/null || true # only if nothing else is in there
+    echo "stop-rgw: removed $D" >&2
+fi
+exit $rc

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# run-tests.sh - THE test command of imgsync (CI runs exactly this, through .ci/run).
+#
+#   sudo bash tests/run-tests.sh [SUITE_FILTER...]
+#
+# Steps (each one is a check; the last line printed is "N passed, M failed" over all checks):
+#   1. deps     scripts/setup-deps.sh installs missing Debian packages (root needed only then)
+#   2. format   clang-format --dry-run --Werror over src/ and tests/ C++ files
+#   3. build    build/       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGSYNC_WERROR=ON
+#               build-asan/  -DCMAKE_BUILD_TYPE=Debug (-O1) -DIMGSYNC_SANITIZE=ON -DIMGSYNC_WERROR=ON
+#   4. unit     ctest in both build directories
+#   5. radosgw  tests/rgw/start-rgw.sh once (stopped and purged on exit, whatever happens)
+#   6. suites   every tests/integration/*.sh and tests/faults/*.sh (not starting with "_"), first
+#               with IMGSYNC_BIN=build/imgsync, then with build-asan/imgsync; each under a timeout.
+#               A suite with the line "# imgsync-test: binary-independent" runs once only.
+# A suite is a bash script that exits 0 on success (tests/lib.sh gives it t_begin/t_ok/...).
+# SUITE_FILTER: run only suites whose file name contains one of these words.
+#
+# Environment knobs:
+#   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1
+#   SKIP_BUILD=1 (use build/ and build-asan/ as they are: a development shortcut)
+#   BUILD_JOBS (2)   SUITE_TIMEOUT seconds per suite (900)   UNIT_TIMEOUT seconds (900)
+#   RGW_BASE (/tmp/imgsync-test-rgw-$UID-<hash of this checkout>), RGW_PORT / RGW_MON_PORT (free
+#   ports picked), RGW_KEEP=1 (leave radosgw running for the next run, which then reuses it)
+#   TEST_LOG_DIR (build/test-logs): one log per step and suite
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+T_START=$SECONDS
+JOBS=${BUILD_JOBS:-2}
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-900}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-900}
+LOG_DIR=${TEST_LOG_DIR:-$ROOT/build/test-logs}
+FILTERS=("$@")
+mkdir -p "$LOG_DIR"
+rm -f "$LOG_DIR"/*.log
+
+PASSED=0
+FAILED=0
+RESULTS=()   # "status<TAB>name<TAB>seconds<TAB>detail"
+
+say() { printf '\n==== [%4ds] %s\n' $((SECONDS - T_START)) "$*"; }
+record() { # STATUS(pass|FAIL|skip) NAME SECONDS [DETAIL]
+    case $1 in
+    pass) PASSED=$((PASSED + 1)) ;;
+    FAIL) FAILED=$((FAILED + 1)) ;;
+    esac
+    RESULTS+=("$(printf '%s\t%s\t%s\t%s' "$1" "$2" "$3" "${4:-}")")
+    printf '==== %s: %s (%ss)%s\n' "$1" "$2" "$3" "${4:+ - $4}"
+}
+# Every long step runs in the background while we `wait` for it, so that SIGINT/SIGTERM are
+# handled at once (bash runs traps only between commands): the handler stops CHILD, then exits.
+CHILD=""
+kill_tree() { # PID: SIGTERM to PID and its descendants (by parent PID)
+    local c
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+    kill -TERM "$1" 2>/dev/null
+}
+stop_child() {
+    [ -n "$CHILD" ] || return 0
+    local first=${1:-$CHILD} i
+    kill -TERM "$first" 2>/dev/null
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$CHILD" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill_tree "$CHILD"
+}
+
+# run_step NAME LOGFILE CMD...: output goes to the log; its tail is shown on failure.
+run_step() {
+    local name=$1 log=$2 t0=$SECONDS rc
+    shift 2
+    say "$name"
+    "$@" >"$log" 2>&1 </dev/null &
+    CHILD=$!
+    wait "$CHILD"
+    rc=$?
+    CHILD=""
+    if [ $rc = 0 ]; then
+        record pass "$name" $((SECONDS - t0))
+    else
+        echo "---- last 60 lines of $log ----"
+        tail -n 60 "$log"
+        record FAIL "$name" $((SECONDS - t0)) "exit $rc, log $log"
+    fi
+    return $rc
+}
+
+# ---------- cleanup: whatever happens, stop what we started -----------------------------------
+RGW_STARTED=0
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ "$RGW_STARTED" = 1 ] && [ "${RGW_KEEP:-0}" != 1 ]; then
+        echo "==== stopping radosgw ($RGW_BASE)"
+        bash "$ROOT/tests/rgw/stop-rgw.sh" --purge >>"$LOG_DIR/rgw.log" 2>&1 ||
+            echo "stop-rgw.sh failed, see $LOG_DIR/rgw.log"
+    fi
+    exit $rc
+}
+SUITE_TIMEOUT_PID_FILE=""
+on_signal() {
+    trap '' INT TERM
+    echo "run-tests: interrupted; stopping the running step"
+    if [ -n "$SUITE_TIMEOUT_PID_FILE" ] && [ -s "$SUITE_TIMEOUT_PID_FILE" ]; then
+        stop_child "$(cat "$SUITE_TIMEOUT_PID_FILE")" # timeout passes SIGTERM on to the suite
+    else
+        stop_child
+    fi
+    exit 130
+}
+trap cleanup EXIT
+trap on_signal INT TERM
+
+# ---------- 1. dependencies -------------------------------------------------------------------
+if [ "${SKIP_DEPS:-0}" != 1 ]; then
+    run_step "deps (scripts/setup-deps.sh)" "$LOG_DIR/deps.log" bash "$ROOT/scripts/setup-deps.sh" all
+    grep -h '^setup-deps:' "$LOG_DIR/deps.log" || true
+fi
+
+# ---------- 2. format -------------------------------------------------------------------------
+if [ "${SKIP_FORMAT:-0}" != 1 ]; then
+    format_check() {
+        local files=()
+        mapfile -d '' files < <(find src tests -type f \( -name '*.cpp' -o -name '*.hpp' \
+            -o -name '*.h' -o -name '*.cc' -o -name '*.hh' -o -name '*.cxx' \) -print0 | sort -z)
+        echo "clang-format $(clang-format --version | head -1): ${#files[@]} files"
+        [ ${#files[@]} -gt 0 ] || return 0
+        clang-format --dry-run --Werror "${files[@]}" 2>&1 && return 0
+        echo "files that need clang-format -i (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)):"
+        clang-format --dry-run --Werror "${files[@]}" 2>&1 | grep -oE '^[^:]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u | sed 's/^/  /'
+        return 1
+    }
+    run_step "format (clang-format --dry-run --Werror)" "$LOG_DIR/format.log" format_check
+fi
+
+# ---------- 3. builds -------------------------------------------------------------------------
+# build_variant DIR CMAKE_ARGS...
+build_variant() {
+    local dir=$1
+    shift
+    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" &&
+        cmake --build "$ROOT/$dir" -j "$JOBS"
+}
+VARIANTS=()
+if [ "${SKIP_BUILD:-0}" = 1 ]; then # use what is there (development shortcut)
+    [ -x build/imgsync ] && VARIANTS+=(release)
+    [ -x build-asan/imgsync ] && [ "${SKIP_ASAN:-0}" != 1 ] && VARIANTS+=(asan)
+    echo "==== SKIP_BUILD=1: using existing builds: ${VARIANTS[*]:-none}"
+elif run_step "build (build/, Werror)" "$LOG_DIR/build.log" build_variant build \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGSYNC_WERROR=ON -DIMGSYNC_SANITIZE=OFF; then
+    VARIANTS+=(release)
+fi
+if [ "${SKIP_ASAN:-0}" != 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
+    if run_step "build (build-asan/, ASan+UBSan, Werror)" "$LOG_DIR/build-asan.log" build_variant build-asan \
+        -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DIMGSYNC_WERROR=ON -DIMGSYNC_SANITIZE=ON; then
+        VARIANTS+=(asan)
+    fi
+fi
+variant_dir() { if [ "$1" = asan ]; then echo "$ROOT/build-asan"; else echo "$ROOT/build"; fi; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# ---------- 4. unit tests ---------------------------------------------------------------------
+if [ "${SKIP_UNIT:-0}" != 1 ]; then
+    for v in "${VARIANTS[@]}"; do
+        run_step "unit tests ($v)" "$LOG_DIR/unit-$v.log" \
+            ctest --test-dir "$(variant_dir "$v")" -V --timeout "$UNIT_TIMEOUT"
+        grep -E '\[doctest\] (test cases|assertions)|tests passed|tests failed' "$LOG_DIR/unit-$v.log" || true
+    done
+fi
+
+# ---------- 5/6. radosgw + integration suites ---------------------------------------------------
+SUITES=()
+for f in tests/integration/*.sh tests/faults/*.sh; do
+    [ -f "$f" ] || continue
+    case $(basename "$f") in _*) continue ;; esac
+    if [ ${#FILTERS[@]} -gt 0 ]; then
+        keep=0
+        for w in "${FILTERS[@]}"; do [[ $(basename "$f") == *"$w"* ]] && keep=1; done
+        [ $keep = 1 ] || continue
+    fi
+    SUITES+=("$f")
+done
+
+start_rgw() {
+    local tag envf
+    tag=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+    export RGW_BASE=${RGW_BASE:-/tmp/imgsync-test-rgw-$(id -u)-$tag}
+    envf=$RGW_BASE/data/env
+    if [ -z "${RGW_PORT:-}" ] && [ -r "$envf" ]; then # a kept instance: same ports
+        RGW_PORT=$(sed -n 's/^export RGW_PORT=//p' "$envf")
+        RGW_MON_PORT=$(sed -n 's/^export RGW_MON_PORT=//p' "$envf")
+    fi
+    local attempt
+    for attempt in 1 2 3; do
+        if [ -z "${RGW_PORT:-}" ] || [ "$attempt" -gt 1 ]; then
+            read -r RGW_PORT RGW_MON_PORT < <(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+        fi
+        export RGW_PORT RGW_MON_PORT
+        RGW_STARTED=1 # from here on, the EXIT trap stops whatever got started
+        if bash "$ROOT/tests/rgw/start-rgw.sh" >"$LOG_DIR/rgw.out"; then
+            cat "$LOG_DIR/rgw.out"
+            # shellcheck disable=SC1090
+            . "$envf"
+            export RGW_ENV_FILE=$envf
+            return 0
+        fi
+        grep -q 'already in use' "$LOG_DIR/rgw.log" 2>/dev/null || return 1
+    done
+    return 1
+}
+
+if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
+    t0=$SECONDS
+    say "radosgw"
+    if start_rgw 2>"$LOG_DIR/rgw.log"; then
+        cat "$LOG_DIR/rgw.log"
+        record pass "radosgw start" $((SECONDS - t0))
+        RGW_OK=1
+    else
+        tail -n 60 "$LOG_DIR/rgw.log"
+        record FAIL "radosgw start" $((SECONDS - t0)) "log $LOG_DIR/rgw.log"
+        RGW_OK=0
+    fi
+
+    independent_done=()
+    for v in release asan; do
+        [ "$v" = asan ] && [ "${SKIP_ASAN:-0}" = 1 ] && continue
+        built=0
+        for b in "${VARIANTS[@]}"; do [ "$b" = "$v" ] && built=1; done
+        for s in "${SUITES[@]}"; do
+            name="$(basename "$s" .sh) [$v]"
+            indep=0
+            grep -q '^# imgsync-test: binary-independent' "$s" && indep=1
+            if [ $indep = 1 ]; then
+                [[ " ${independent_done[*]} " == *" $s "* ]] && continue
+                name="$(basename "$s" .sh)"
+            elif [ $built = 0 ]; then
+                record skip "$name" 0 "no $v build"
+                continue
+            fi
+            if [ "$RGW_OK" = 0 ]; then
+                record skip "$name" 0 "no radosgw"
+                continue
+            fi
+            [ $indep = 1 ] && independent_done+=("$s")
+            log="$LOG_DIR/suite-$(basename "$s" .sh)-$v.log"
+            say "suite $name"
+            st=$SECONDS
+            SUITE_TIMEOUT_PID_FILE=$log.pid
+            rm -f "$log.pid" "$log.rc"
+            {
+                IMGSYNC_BIN="$(variant_dir "$v")/imgsync" IMGSYNC_VARIANT=$v \
+                    timeout -k 15 "$SUITE_TIMEOUT" bash "$s" </dev/null 2>&1 &
+                echo $! >"$log.pid"
+                wait $!
+                echo $? >"$log.rc"
+            } | tee "$log" &
+            CHILD=$!
+            wait "$CHILD"
+            CHILD=""
+            SUITE_TIMEOUT_PID_FILE=""
+            rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+            rm -f "$log.pid" "$log.rc"
+            counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+            if [ "$rc" = 0 ]; then
+                record pass "$name" $((SECONDS - st)) "$counts"
+            elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+                record FAIL "$name" $((SECONDS - st)) "timed out after ${SUITE_TIMEOUT}s; $counts"
+            else
+                record FAIL "$name" $((SECONDS - st)) "exit $rc; $counts"
+            fi
+        done
+    done
+elif [ ${#SUITES[@]} -eq 0 ]; then
+    echo "==== no integration suites found"
+fi
+
+# ---------- summary ---------------------------------------------------------------------------
+echo
+echo "==== summary ($((SECONDS - T_START)) s, logs in $LOG_DIR)"
+for r in "${RESULTS[@]}"; do
+    IFS=$'\t' read -r st nm secs det <<<"$r"
+    printf '  %-4s %-50s %5ss  %s\n' "$st" "$nm" "$secs" "$det"
+done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
