@@ -835,6 +835,9 @@ PassResult Pass::run() {
     for (auto& [tag, req] : requests_)
         http_.cancel(tag);
     requests_.clear();
+    // What is left are AbortMultipartUpload requests: let them reach the server (bounded).
+    for (int i = 0; i < 100 && http_.in_flight() > 0; ++i)
+        http_.poll(100, [](std::uint64_t, util::HttpResponse&&) {});
     std::vector<std::int64_t> ids;
     for (auto& [id, job] : active_)
         ids.push_back(id);

@@ -293,7 +293,8 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
     Transaction txn(db_);
     auto s = db_.prepare(
         fmt::format("UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
-                    "SELECT id FROM images WHERE state = 'pending' AND next_attempt_at <= ?2 "
+                    "SELECT id FROM images INDEXED BY images_queue WHERE state = 'pending' "
+                    "AND next_attempt_at <= ?2 "
                     "ORDER BY added_at, id LIMIT ?3) RETURNING {}",
                     image_columns));
     s.bind(1, run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
@@ -431,7 +432,8 @@ BacklogCounts Store::counts() {
             c.bytes_failed = bytes;
         }
     }
-    auto& oldest = stmt("SELECT min(added_at) FROM images WHERE state = 'pending'");
+    auto& oldest =
+        stmt("SELECT min(added_at) FROM images INDEXED BY images_queue WHERE state = 'pending'");
     oldest.step();
     c.oldest_pending_added_at = oldest.optional_int64(0);
     oldest.reset();

@@ -92,12 +92,12 @@ for i in $(seq 1 100); do
 done
 kill -KILL $pid; wait $pid 2>/dev/null
 touch -d '2001-01-01' "$path"
-s3_curl GET "/$B?prefix=abort%2F&uploads" UNSIGNED-PAYLOAD
+s3_curl GET "/$B?prefix=abort%2F&uploads=" UNSIGNED-PAYLOAD
 before=$(grep -o '<UploadId>' "$S3_BODY" | wc -l)
 assert_exit 1 imgsync_run upload --multipart-threshold 8M &&
     assert_contains "$(<"$T_ERR")" "changed since it was added" &&
     assert_eq 1 "$(counts 'd["counts"]["failed"]')" && sleep 1 &&
-    s3_curl GET "/$B?prefix=abort%2F&uploads" UNSIGNED-PAYLOAD &&
+    s3_curl GET "/$B?prefix=abort%2F&uploads=" UNSIGNED-PAYLOAD &&
     assert_eq 1 "$before" && assert_eq 0 "$(grep -o '<UploadId>' "$S3_BODY" | wc -l)" && t_ok
 
 t_begin "add after the change registers the new content, which then uploads"
