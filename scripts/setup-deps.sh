@@ -14,7 +14,7 @@ set -euo pipefail
 BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
     libsqlite3-dev libfmt-dev doctest-dev clang-format)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
-    systemd coreutils util-linux diffutils)
+    systemd groff-base coreutils util-linux diffutils)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(all)
