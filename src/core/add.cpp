@@ -80,6 +80,12 @@ struct AddRun {
                 ++unchanged;
                 return;
             }
+            if (known->state == "uploading") {
+                // A running pass is sending the old content; replacing the row under it could
+                // record the new hashes as uploaded.
+                refuse(abs, "changed while a pass is uploading it; add it again after the pass");
+                return;
+            }
             replace_id = known->id; // the file changed since it was added: new content
         }
         Ingested in = ingest_file(abs);
