@@ -544,3 +544,35 @@ for p in sys.argv[1].split("."):
     v = v.get(p, 0) if isinstance(v, dict) else 0
 print(v)' "$1"
 }
+
+# ---------- imgsync suites -------------------------------------------------------------------
+# imgsync_env ENDPOINT: a fresh bucket ($B) and the environment imgsync reads (after with_rgw);
+# a private HOME so no ~/.aws of the machine leaks in.
+imgsync_env() {
+    B=$(t_bucket)
+    s3_mkbucket "$B" || t_die "cannot create bucket $B"
+    export IMGSYNC_SPOOL=$T_TMP/spool IMGSYNC_BUCKET=$B IMGSYNC_ENDPOINT=$1
+    export AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
+    export AWS_REGION=${RGW_REGION:-us-east-1} HOME=$T_TMP/home
+    unset AWS_PROFILE AWS_SESSION_TOKEN IMGSYNC_CONFIG
+    mkdir -p "$HOME"
+}
+
+# json FILE EXPR: evaluate a Python expression over the JSON document d in FILE.
+json() { "$T_PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+# counts EXPR: json over `imgsync status --json`, e.g. counts 'd["counts"]["pending"]'.
+counts() { imgsync_run status --json >"$T_TMP/st.json" && json "$T_TMP/st.json" "$1"; }
+
+# verify_uploaded: every image the state file calls uploaded is in $B, byte for byte.
+verify_uploaded() {
+    local key path bad=0 n=0
+    while IFS=$'\t' read -r key path; do
+        n=$((n + 1))
+        s3_get "$B/$key" "$T_TMP/got" && cmp -s "$path" "$T_TMP/got" || { bad=1; break; }
+    done < <(imgsync_run list --json --state uploaded | "$T_PY" -c '
+import json, sys
+for r in json.load(sys.stdin): print(r["key"] + "\t" + r["path"])')
+    [ $bad = 0 ] || { t_fail "object $key does not match $path"; return 1; }
+    echo "     verified $n objects byte for byte"
+}

@@ -7,15 +7,9 @@
 with_rgw
 fp_start || t_die "no fault proxy"
 
-B=$(t_bucket)
-s3_mkbucket "$B" || t_die "cannot create bucket $B"
-export IMGSYNC_SPOOL=$T_TMP/spool IMGSYNC_BUCKET=$B IMGSYNC_ENDPOINT=$FP_ENDPOINT
-export AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
-export AWS_REGION=${RGW_REGION:-us-east-1} HOME=$T_TMP/home T_CMD_TIMEOUT=180
-unset AWS_PROFILE AWS_SESSION_TOKEN IMGSYNC_CONFIG
-mkdir -p "$HOME"
+imgsync_env "$FP_ENDPOINT"
+export T_CMD_TIMEOUT=180
 
-json() { "$T_PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 N=0
 fresh() { # NAME COUNT
     export IMGSYNC_DB=$T_TMP/$1.db IMGSYNC_PREFIX=$1/
@@ -24,19 +18,6 @@ fresh() { # NAME COUNT
     fp_rules
     fp_reset
 }
-# every uploaded row's object equals its file, byte for byte
-verify_uploaded() {
-    local key path bad=0 n=0
-    while IFS=$'\t' read -r key path; do
-        n=$((n + 1))
-        s3_get "$B/$key" "$T_TMP/got" && cmp -s "$path" "$T_TMP/got" || { bad=1; break; }
-    done < <(imgsync_run list --json --state uploaded | "$T_PY" -c '
-import json, sys
-for r in json.load(sys.stdin): print(r["key"] + "\t" + r["path"])')
-    [ $bad = 0 ] || { t_fail "object $key does not match $path"; return 1; }
-    echo "     verified $n objects byte for byte"
-}
-counts() { imgsync_run status --json >"$T_TMP/st.json" && json "$T_TMP/st.json" "$1"; }
 
 t_begin "503 SlowDown on every 3rd PUT: retried, slowed down, all uploaded"
 fresh slowdown 30

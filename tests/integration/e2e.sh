@@ -13,7 +13,6 @@ unset AWS_PROFILE AWS_SESSION_TOKEN IMGSYNC_CONFIG
 export HOME=$T_TMP/home
 mkdir -p "$HOME"
 
-json() { "$T_PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 t_begin "help documents every option with its variable"
 assert_exit 0 imgsync_run upload --help &&

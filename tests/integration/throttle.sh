@@ -5,15 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 
-B=$(t_bucket)
-s3_mkbucket "$B" || t_die "cannot create bucket $B"
-export IMGSYNC_SPOOL=$T_TMP/spool IMGSYNC_BUCKET=$B IMGSYNC_ENDPOINT=$RGW_ENDPOINT
-export AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
-export AWS_REGION=${RGW_REGION:-us-east-1} HOME=$T_TMP/home
-unset AWS_PROFILE AWS_SESSION_TOKEN IMGSYNC_CONFIG
-mkdir -p "$HOME"
+imgsync_env "$RGW_ENDPOINT"
 
-json() { "$T_PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 now() { date +%s.%N; }
 # since_at_least T0 MIN: at least MIN seconds passed since T0 (from now())
 since_at_least() {
