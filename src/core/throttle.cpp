@@ -1,5 +1,7 @@
 #include "core/throttle.hpp"
 
+#include "util/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,20 +38,6 @@ int positive_mod(int a, int m) {
     return r < 0 ? r + m : r;
 }
 
-char to_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_lower(a[i]) != to_lower(b[i]))
-            return false;
-    }
-    return true;
-}
-
 constexpr std::string_view schedule_help =
     "expected a limit such as 10M or off, or a timetable such as \"08:00,512K 19:00,10M "
     "23:00,off\" whose entries may start with a day (\"Mon-08:00,512K\")";
@@ -62,7 +50,7 @@ constexpr std::array<std::string_view, 7> long_days{"Monday", "Tuesday",  "Wedne
 
 std::optional<int> parse_day(std::string_view name) {
     for (std::size_t i = 0; i < short_days.size(); ++i) {
-        if (iequals(name, short_days[i]) || iequals(name, long_days[i]))
+        if (util::iequals(name, short_days[i]) || util::iequals(name, long_days[i]))
             return static_cast<int>(i);
     }
     return std::nullopt;
@@ -100,7 +88,7 @@ util::Parsed<std::uint64_t> parse_limit(std::string_view text) {
                                    "rclone's UP:DOWN pairs are not supported)",
                                    shown));
     }
-    if (iequals(text, "off"))
+    if (util::iequals(text, "off"))
         return P::ok(0);
     return util::parse_size(text);
 }

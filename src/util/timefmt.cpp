@@ -1,5 +1,7 @@
 #include "util/timefmt.hpp"
 
+#include "util/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -37,19 +39,6 @@ UtcTime split(std::int64_t epoch) {
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-char to_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_lower(a[i]) != to_lower(b[i]))
-            return false;
-    }
-    return true;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.front()))
@@ -73,7 +62,7 @@ class Scanner {
     }
 
     bool eat_ci(char c) {
-        if (s_.empty() || to_lower(s_.front()) != to_lower(c))
+        if (s_.empty() || ascii_lower(s_.front()) != ascii_lower(c))
             return false;
         s_.remove_prefix(1);
         return true;
