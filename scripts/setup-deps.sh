@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # setup-deps.sh - install what imgsync needs from Debian 12 packages, and only what is missing.
 #
-# Usage: scripts/setup-deps.sh [build|test|all]...     (default: all)
+# Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
 #   build  compiler, CMake and the libraries imgsync links (+ clang-format, doctest)
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, curl, python3 (+botocore),
 #          systemd (for systemd-analyze verify of the shipped units)
+#   fuzz   clang and libFuzzer, for the short fuzz runs of the test suite
+#   bench  the peer tools bench/peers compares imgsync with (rclone, aws-cli v2, s3cmd) and
+#          GNU time for peak RSS; not part of "all"
 # Checks every package with dpkg first; runs `apt-get update` and `apt-get install
 # --no-install-recommends` only when something is missing (needs root then). Idempotent: a
 # second run does nothing and takes well under a second.
@@ -15,6 +18,8 @@ BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-d
     libsqlite3-dev libfmt-dev doctest-dev clang-format)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
     systemd groff-base coreutils util-linux diffutils)
+FUZZ_PKGS=(clang-14 libfuzzer-14-dev)
+BENCH_PKGS=(rclone awscli s3cmd time)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(all)
@@ -23,9 +28,11 @@ for g in "${groups[@]}"; do
     case $g in
     build) want+=("${BUILD_PKGS[@]}") ;;
     test) want+=("${TEST_PKGS[@]}") ;;
-    all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+    fuzz) want+=("${FUZZ_PKGS[@]}") ;;
+    bench) want+=("${BENCH_PKGS[@]}") ;;
+    all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
     -h | --help)
-        sed -n '2,12p' "$0"
+        sed -n '2,15p' "$0"
         exit 0
         ;;
     *)
