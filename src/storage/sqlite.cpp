@@ -3,31 +3,50 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace imgsync::storage {
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
     std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    switch (rc & 0xff) {
+    // Name the file: "state file /var/lib/imgsync/state.db: locked by another program (...)".
+    const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+    std::string subject = file && *file && what == "state file" ? fmt::format("state file {}", file)
+                                                                : std::string(what);
+    // An I/O error says little by itself; the errno behind it names the problem.
+    int os_error = db ? sqlite3_system_errno(db) : 0;
+    int primary = rc & 0xff;
+    if (primary == SQLITE_IOERR && os_error == ENOSPC)
+        primary = SQLITE_FULL;
+    else if (primary == SQLITE_IOERR && os_error == EROFS)
+        primary = SQLITE_READONLY;
+    switch (primary) {
     case SQLITE_NOTADB:
-        detail = "file is not an imgsync state database (not SQLite)";
+        detail = "not an SQLite database, so not an imgsync state file (is --db the right file?)";
         break;
     case SQLITE_CORRUPT:
-        detail = "database is corrupt (" + detail + ")";
+        detail = "database is corrupt (" + detail + "); imgsync check lists the damage";
         break;
     case SQLITE_READONLY:
-        detail = "state file is read-only (" + detail + ")";
+        detail = "read-only (" + detail + ")";
         break;
     case SQLITE_FULL:
-        detail = "disk full while writing the state file";
+        detail = "disk full while writing it (nothing of the failed transaction was kept)";
         break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        detail = "state file is locked by another program (" + detail + ")";
+        detail = "locked by another program (" + detail + ")";
+        break;
+    case SQLITE_CANTOPEN:
+        detail = "cannot open it or its -wal/-shm files next to it (" + detail + ")";
         break;
     default:
         break;
     }
-    throw Error(ExitCode::state_error, fmt::format("{}: {}", what, detail));
+    for (auto& c : detail) // one line, whatever SQLite said
+        if (c == '\n' || c == '\r')
+            c = ' ';
+    throw Error(ExitCode::state_error, fmt::format("{}: {}", subject, detail));
 }
 
 void Statement::Finalize::operator()(sqlite3_stmt* stmt) const {

@@ -1,5 +1,7 @@
 #include "storage/store.hpp"
 
+#include "util/fs.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -140,10 +142,34 @@ void create_private(const std::string& path) {
                 fmt::format("cannot create state file {}: {}", path, std::strerror(errno)));
 }
 
+// SQLite would open a file it cannot write read-only, or fail later with "unable to open database
+// file" when it cannot create -wal and -shm beside it. Say which it is, before anything is read.
+void require_writable(const std::string& path) {
+    if (::access(path.c_str(), W_OK) != 0) {
+        int err = errno;
+        throw Error(ExitCode::state_error,
+                    err == EROFS ? fmt::format("state file {} is on a read-only file system "
+                                               "(imgsync writes it; remount it read-write or "
+                                               "use --db)",
+                                               path)
+                                 : fmt::format("state file {} is not writable: {}", path,
+                                               std::strerror(err)));
+    }
+    std::string dir = util::parent_dir(path);
+    if (::access(dir.c_str(), W_OK) != 0) {
+        int err = errno;
+        throw Error(ExitCode::state_error,
+                    fmt::format("directory {} of the state file is not writable ({}); SQLite "
+                                "keeps {}-wal and -shm there",
+                                dir, std::strerror(err), util::base_name(path)));
+    }
+}
+
 Database open_database(const std::string& path, Store::Access access) {
     if (access == Store::Access::read_only)
         return Database(path, Database::Mode::read_only);
     create_private(path);
+    require_writable(path);
     return Database(path, Database::Mode::read_write_create);
 }
 
@@ -152,11 +178,13 @@ Database open_database(const std::string& path, Store::Access access) {
 Store::Store(const std::string& path, Access access) : db_(open_database(path, access)) {
     db_.exec("PRAGMA foreign_keys = ON");
     if (access == Access::read_write) {
+        // First make sure it is ours (or empty): switching somebody else's database, or a newer
+        // imgsync's, to WAL would already write to it.
+        migrate();
         // WAL: status can read while a pass writes. NORMAL: a power loss may forget the last
         // commits (an image is then uploaded again, which is harmless) but never corrupts.
         db_.exec("PRAGMA journal_mode = WAL");
         db_.exec("PRAGMA synchronous = NORMAL");
-        migrate();
     } else {
         auto s = db_.prepare("PRAGMA user_version");
         s.step();
@@ -237,11 +265,14 @@ void Store::insert_image(const NewImage& image, std::int64_t now) {
     s.run();
 }
 
-void Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t now) {
+bool Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t now) {
+    // Never under a running pass: it is sending the old bytes and would record them as these.
+    // (add looked at the state before hashing; a pass may have claimed the row since.)
     auto& s = stmt(
         "UPDATE images SET size = ?2, mtime_ns = ?3, sha256 = ?4, md5 = ?5, content_type = ?6, "
         "state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = 0, added_at = ?7, "
-        "uploaded_at = NULL, etag = NULL, upload_id = NULL, part_size = 0 WHERE id = ?1");
+        "uploaded_at = NULL, etag = NULL, upload_id = NULL, part_size = 0, run_id = NULL "
+        "WHERE id = ?1 AND state <> 'uploading'");
     s.bind(1, id)
         .bind(2, static_cast<std::int64_t>(image.size))
         .bind(3, image.mtime_ns)
@@ -249,8 +280,10 @@ void Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t
         .bind(5, image.md5)
         .bind(6, image.content_type)
         .bind(7, now);
-    s.run();
+    if (s.run() == 0)
+        return false;
     stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    return true;
 }
 
 int Store::recover_orphans(std::int64_t now) {
@@ -269,7 +302,8 @@ int Store::recover_orphans(std::int64_t now) {
 
 std::int64_t Store::begin_run(std::int64_t now, std::int64_t pid) {
     stmt("INSERT INTO runs (started_at, pid) VALUES (?1, ?2)").bind(1, now).bind(2, pid).run();
-    return db_.last_insert_rowid();
+    run_id_ = db_.last_insert_rowid();
+    return run_id_;
 }
 
 void Store::finish_run(const RunRecord& totals, std::int64_t now) {
@@ -309,34 +343,45 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
     return claimed;
 }
 
-void Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
-    stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
-         "last_error = NULL, upload_id = NULL, run_id = NULL WHERE id = ?1")
-        .bind(1, id)
-        .bind(2, now)
-        .bind(3, etag)
-        .run();
+// The outcomes of a pass apply only to rows this pass claimed and still holds: a stale pass (its
+// rows recovered and claimed again by another) changes nothing. run_id_ is 0 before begin_run,
+// and no row has run id 0.
+bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
+    int n = stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
+                 "last_error = NULL, upload_id = NULL, run_id = NULL "
+                 "WHERE id = ?1 AND state = 'uploading' AND run_id = ?4")
+                .bind(1, id)
+                .bind(2, now)
+                .bind(3, etag)
+                .bind(4, run_id_)
+                .run();
+    if (n == 0)
+        return false;
     stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    return true;
 }
 
-void Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
+bool Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
                          const std::optional<std::string>& last_error) {
-    stmt("UPDATE images SET state = 'pending', attempts = ?2, next_attempt_at = ?3, "
-         "last_error = coalesce(?4, last_error), run_id = NULL WHERE id = ?1")
-        .bind(1, id)
-        .bind(2, attempts)
-        .bind(3, next_attempt_at)
-        .bind(4, last_error)
-        .run();
+    return stmt("UPDATE images SET state = 'pending', attempts = ?2, next_attempt_at = ?3, "
+                "last_error = coalesce(?4, last_error), run_id = NULL "
+                "WHERE id = ?1 AND state = 'uploading' AND run_id = ?5")
+               .bind(1, id)
+               .bind(2, attempts)
+               .bind(3, next_attempt_at)
+               .bind(4, last_error)
+               .bind(5, run_id_)
+               .run() != 0;
 }
 
-void Store::mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error) {
-    stmt("UPDATE images SET state = 'failed', attempts = ?2, last_error = ?3, "
-         "run_id = NULL WHERE id = ?1")
-        .bind(1, id)
-        .bind(2, attempts)
-        .bind(3, error)
-        .run();
+bool Store::mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error) {
+    return stmt("UPDATE images SET state = 'failed', attempts = ?2, last_error = ?3, "
+                "run_id = NULL WHERE id = ?1 AND state = 'uploading' AND run_id = ?4")
+               .bind(1, id)
+               .bind(2, attempts)
+               .bind(3, error)
+               .bind(4, run_id_)
+               .run() != 0;
 }
 
 void Store::set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
@@ -478,11 +523,25 @@ ArrivalWindow Store::window(std::int64_t now, std::int64_t seconds) {
 }
 
 std::string Store::integrity_check() {
-    auto s = db_.prepare("PRAGMA integrity_check");
+    // "ok", or the first few problems on one line (SQLite's own lines can hold newlines).
+    auto s = db_.prepare("PRAGMA integrity_check(100)");
+    std::vector<std::string> problems;
+    while (s.step()) {
+        std::string line = s.text(0);
+        std::replace(line.begin(), line.end(), '\n', ' ');
+        if (line.rfind("*** in database", 0) == 0) // a heading, not a problem
+            continue;
+        problems.push_back(line);
+    }
+    if (problems.size() == 1 && problems[0] == "ok")
+        return "ok";
     std::string out;
-    while (s.step())
-        out += s.text(0);
-    return out;
+    for (std::size_t i = 0; i < problems.size() && i < 3; ++i)
+        out += (i ? "; " : "") + problems[i];
+    if (problems.size() > 3)
+        out += fmt::format("; and {}{} more", problems.size() - 3,
+                           problems.size() >= 100 ? " or" : "");
+    return out.empty() ? "no answer from the integrity check" : out;
 }
 
 } // namespace imgsync::storage

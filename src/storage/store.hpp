@@ -37,8 +37,9 @@ class Store {
     // The path already registered under this key, if any.
     std::optional<std::string> path_for_key(const std::string& key);
     void insert_image(const NewImage& image, std::int64_t now);
-    // The file behind an existing record changed: new content, back to pending.
-    void replace_content(std::int64_t id, const NewImage& image, std::int64_t now);
+    // The file behind an existing record changed: new content, back to pending. Returns false
+    // (and changes nothing) when a running pass holds the row.
+    bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now);
 
     // --- a pass ------------------------------------------------------------------------------
     // Images left "uploading" by a pass that died: back to pending. Call only under the pass lock.
@@ -47,12 +48,15 @@ class Store {
     void finish_run(const RunRecord& totals, std::int64_t now);
     // Moves up to `limit` due pending images, oldest first, to uploading and returns them.
     std::vector<ImageRecord> claim(std::int64_t run_id, std::int64_t now, int limit);
-    void mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now);
+    // The outcomes below apply only while the row is still "uploading" under the run that
+    // begin_run() started on this connection; they return false (and change nothing) otherwise,
+    // so a stale pass can never overwrite another pass's outcome.
+    bool mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now);
     // Back to pending: after a transient failure (attempts counted, retry after next_attempt_at)
     // or because the pass stopped before it finished (attempts unchanged).
-    void mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
+    bool mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
                       const std::optional<std::string>& last_error);
-    void mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error);
+    bool mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error);
 
     // Multipart progress, so a killed pass resumes instead of starting over.
     void set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
@@ -78,6 +82,7 @@ class Store {
     Statement& stmt(std::string_view sql);
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
+    std::int64_t run_id_ = 0; // the run begin_run() started on this connection
 };
 
 } // namespace imgsync::storage

@@ -1,0 +1,100 @@
+// The state file's guards, on a real SQLite file: outcomes only for the pass that holds a row, and
+// add never replacing the content of a row a pass is uploading.
+#include "storage/store.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+using imgsync::storage::NewImage;
+using imgsync::storage::Store;
+
+namespace {
+
+struct TempDb {
+    std::string path;
+    TempDb() {
+        char tmpl[] = "/tmp/imgsync-test-store-XXXXXX";
+        int fd = ::mkstemp(tmpl);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = tmpl;
+    }
+    ~TempDb() {
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::remove((path + suffix).c_str());
+    }
+};
+
+NewImage image(const std::string& name) {
+    NewImage i;
+    i.path = "/images/" + name;
+    i.key = name;
+    i.size = 100;
+    i.mtime_ns = 1;
+    i.sha256 = std::string(64, 'a');
+    i.md5 = std::string(32, 'b');
+    i.content_type = "image/png";
+    return i;
+}
+
+} // namespace
+
+TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the row") {
+    TempDb tmp;
+    Store stale(tmp.path, Store::Access::read_write);
+    stale.insert_image(image("a.png"), 1000);
+    stale.insert_image(image("b.png"), 1000);
+    std::int64_t run1 = stale.begin_run(1000, 1);
+    auto first = stale.claim(run1, 1000, 2);
+    REQUIRE(first.size() == 2);
+
+    // A second pass (its own connection) takes over: recovery, then its own claim.
+    Store current(tmp.path, Store::Access::read_write);
+    CHECK(current.recover_orphans(1001) == 2);
+    std::int64_t run2 = current.begin_run(1001, 2);
+    auto second = current.claim(run2, 1001, 2);
+    REQUIRE(second.size() == 2);
+
+    CHECK_FALSE(stale.mark_uploaded(first[0].id, "\"etag\"", 1002));
+    CHECK_FALSE(stale.mark_failed(first[1].id, 5, "stale"));
+    CHECK_FALSE(stale.mark_pending(first[1].id, 3, 0, std::string("stale")));
+    CHECK(current.image(first[0].id)->state == "uploading");
+    CHECK(current.image(first[1].id)->attempts == 0);
+
+    CHECK(current.mark_uploaded(second[0].id, "\"etag\"", 1003));
+    CHECK(current.mark_failed(second[1].id, 1, "broken"));
+    CHECK(current.image(second[0].id)->state == "uploaded");
+    CHECK(current.image(second[1].id)->state == "failed");
+    // Done is done: a second outcome for the same row changes nothing either.
+    CHECK_FALSE(current.mark_pending(second[0].id, 1, 0, std::nullopt));
+    CHECK(current.counts().uploaded == 1);
+    CHECK(current.counts().failed == 1);
+}
+
+TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    store.insert_image(image("a.png"), 1000);
+    auto known = store.find_by_path("/images/a.png");
+    REQUIRE(known);
+    auto changed = image("a.png");
+    changed.size = 200;
+    std::int64_t run = store.begin_run(1000, 1);
+    REQUIRE(store.claim(run, 1000, 1).size() == 1);
+    CHECK_FALSE(store.replace_content(known->id, changed, 1001));
+    CHECK(store.image(known->id)->size == 100);
+    CHECK(store.mark_pending(known->id, 0, 0, std::nullopt));
+    CHECK(store.replace_content(known->id, changed, 1002));
+    CHECK(store.image(known->id)->size == 200);
+    CHECK(store.counts().bytes_pending == 200);
+}
+
+TEST_CASE("integrity_check answers ok on one line") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    CHECK(store.integrity_check() == "ok");
+}
