@@ -312,6 +312,8 @@ int run(int argc, char** argv) {
         if (retry_cmd->parsed()) {
             if (!retry.all && retry.ids.empty())
                 throw Error(ExitCode::usage, "retry: give image ids or --all");
+            if (retry.all && !retry.ids.empty())
+                throw Error(ExitCode::usage, "retry: give image ids or --all, not both");
             return core::cmd_retry(ctx, retry);
         }
         if (presign_cmd->parsed())

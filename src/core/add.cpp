@@ -113,8 +113,18 @@ struct AddRun {
                             : ec.message());
             return;
         }
+        fs::path root(arg);
+        if (fs::is_symlink(status) && fs::is_directory(fs::status(arg, ec))) {
+            // A link to a directory named on the command line is followed too (find -H): the
+            // tree is walked from its target, keys stay relative to the argument.
+            root = fs::canonical(arg, ec);
+            if (ec) {
+                refuse(arg, fmt::format("cannot follow symbolic link: {}", ec.message()));
+                return;
+            }
+            status = fs::symlink_status(root, ec);
+        }
         if (fs::is_directory(status)) {
-            fs::path root(arg);
             auto it = fs::recursive_directory_iterator(
                 root, fs::directory_options::skip_permission_denied, ec);
             for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -129,8 +139,14 @@ struct AddRun {
                                                   {"reason", "symbolic link (not followed)"}});
                     continue;
                 }
-                if (fs::is_regular_file(st))
+                if (fs::is_regular_file(st)) {
                     file(entry.path(), entry.path().lexically_relative(root).string());
+                } else if (!fs::is_directory(st)) {
+                    // FIFOs, sockets, devices: never images, and opening a FIFO could block.
+                    ++skipped;
+                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
+                                                  {"reason", "not a regular file"}});
+                }
             }
             if (ec)
                 refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
@@ -157,6 +173,8 @@ int cmd_add(const Context& ctx, const AddSettings& s) {
     for (const auto& arg : s.paths)
         run.argument(arg);
     run.registrar.flush();
+    run.unchanged += run.registrar.duplicates;
+    run.refused += run.registrar.refused;
     ctx.log->info("add_done", {{"added", run.registrar.added},
                                {"updated", run.registrar.updated},
                                {"unchanged", run.unchanged},

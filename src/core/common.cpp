@@ -49,6 +49,8 @@ double require_rate(const std::string& option, const std::string& text) {
 
 Registrar::~Registrar() {
     // Best effort on the way out of an exception: what was read is still worth keeping.
+    if (store_failed_)
+        return;
     try {
         flush();
     } catch (...) {
@@ -56,13 +58,25 @@ Registrar::~Registrar() {
 }
 
 bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> replace_id) {
-    for (const auto& p : batch_)
+    for (const auto& p : batch_) {
+        if (p.image.path == image.path) {
+            if (p.image.key == image.key) {
+                ++duplicates;
+                return true;
+            }
+            log_.warn("add_refused",
+                      {{"path", image.path},
+                       {"reason", fmt::format("named twice, and already being added under key {}",
+                                              p.image.key)}});
+            return false;
+        }
         if (p.image.key == image.key) {
             log_.warn("add_refused", {{"path", image.path},
                                       {"reason", fmt::format("key {} is also the key of {}",
                                                              image.key, p.image.path)}});
             return false;
         }
+    }
     if (auto owner = store_.path_for_key(image.key); owner && *owner != image.path) {
         log_.warn("add_refused",
                   {{"path", image.path},
@@ -79,16 +93,33 @@ void Registrar::flush() {
     if (batch_.empty())
         return;
     auto now = util::wall_epoch();
-    storage::Transaction txn(store_.db());
-    for (const auto& p : batch_) {
-        if (p.replace_id)
-            store_.replace_content(*p.replace_id, p.image, now);
-        else
-            store_.insert_image(p.image, now);
+    std::vector<bool> held; // replacements refused because a pass claimed the row meanwhile
+    try {
+        storage::Transaction txn(store_.db());
+        for (const auto& p : batch_) {
+            if (p.replace_id)
+                held.push_back(!store_.replace_content(*p.replace_id, p.image, now));
+            else
+                store_.insert_image(p.image, now);
+        }
+        txn.commit();
+    } catch (const Error&) {
+        store_failed_ = true;
+        throw;
     }
-    txn.commit();
-    for (const auto& p : batch_)
-        (p.replace_id ? updated : added) += 1;
+    std::size_t r = 0;
+    for (const auto& p : batch_) {
+        if (!p.replace_id) {
+            ++added;
+        } else if (held[r++]) {
+            ++refused;
+            log_.warn("add_refused", {{"path", p.image.path},
+                                      {"reason", "changed while a pass is uploading it; add it "
+                                                 "again after the pass"}});
+        } else {
+            ++updated;
+        }
+    }
     batch_.clear();
 }
 

@@ -28,10 +28,12 @@ class Registrar {
   public:
     Registrar(storage::Store& store, util::Logger& log) : store_(store), log_(log) {}
     ~Registrar();
-    // Returns false (and logs why) when the key is taken by another path.
+    // Returns false (and logs why) when the key is taken by another path. The same path given
+    // twice in one batch (a file named on the command line and found in a tree as well) is
+    // registered once and counted in `duplicates`.
     bool add(const storage::NewImage& image, std::optional<std::int64_t> replace_id);
     void flush();
-    std::int64_t added = 0, updated = 0;
+    std::int64_t added = 0, updated = 0, duplicates = 0, refused = 0;
 
   private:
     struct Pending {
@@ -41,6 +43,7 @@ class Registrar {
     storage::Store& store_;
     util::Logger& log_;
     std::vector<Pending> batch_;
+    bool store_failed_ = false; // a flush failed in SQLite: retrying on the way out is pointless
 };
 
 } // namespace imgsync::core

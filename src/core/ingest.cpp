@@ -60,7 +60,9 @@ Ingested ingest_file(const std::string& path) {
 
     util::Sha256 sha;
     util::Md5 md5;
-    std::vector<std::uint8_t> buf(chunk);
+    // One buffer for every file: a fresh zero-filled 1 MiB per file made `add` of a million
+    // small files spend most of its time in memset.
+    static thread_local std::vector<std::uint8_t> buf(chunk);
     std::uint8_t tail[tail_bytes] = {};
     std::size_t tail_n = 0;
     std::uint64_t offset = 0;
