@@ -125,32 +125,10 @@ bool parse_bool(std::string_view s) {
     return trim(s) == "true";
 }
 
-// Text content for an element of a request body: quotes need no escaping there, and leaving
-// them alone keeps ETags byte-identical to what UploadPart returned, as the SDKs send them.
-std::string escape_text(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
-} // namespace
-
-std::string xml_escape(std::string_view s) {
+// Replaces & < > and, when `quotes`, " and ' with entities. Without quotes it is text content for
+// an element of a request body: quotes need no escaping there, and leaving them alone keeps ETags
+// byte-identical to what UploadPart returned, as the SDKs send them.
+std::string escape(std::string_view s, bool quotes) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
     for (char c : s) {
@@ -165,16 +143,22 @@ std::string xml_escape(std::string_view s) {
             out += "&gt;";
             break;
         case '"':
-            out += "&quot;";
+            out += quotes ? "&quot;" : "\"";
             break;
         case '\'':
-            out += "&apos;";
+            out += quotes ? "&apos;" : "'";
             break;
         default:
             out += c;
         }
     }
     return out;
+}
+
+} // namespace
+
+std::string xml_escape(std::string_view s) {
+    return escape(s, true);
 }
 
 std::string xml_unescape(std::string_view s) {
@@ -460,7 +444,7 @@ std::string complete_multipart_body(std::vector<std::pair<int, std::string>> par
         out += "<Part><PartNumber>";
         out += std::to_string(number);
         out += "</PartNumber><ETag>";
-        out += escape_text(etag);
+        out += escape(etag, false);
         out += "</ETag></Part>";
     }
     out += "</CompleteMultipartUpload>";
