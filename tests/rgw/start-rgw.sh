@@ -60,17 +60,9 @@ case $BASE in /*) ;; *) BASE=$PWD/$BASE; D=$BASE/data; CONF=$D/ceph.conf ;; esac
 [ "$BASE" != / ] || { echo "start-rgw: RGW_BASE must not be /" >&2; exit 2; }
 
 # ---------- helpers --------------------------------------------------------------------------
-# PID of one of *our* daemons, if alive. Guards against PID reuse: that process's command line
-# must carry our config path.
-our_pid() {
-    local f=$D/pids/$1.pid p
-    [ -s "$f" ] || return 1
-    p=$(<"$f")
-    [ -r "/proc/$p/cmdline" ] || return 1
-    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] || return 1
-    tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "-c $CONF " || return 1
-    echo "$p"
-}
+# our_pid NAME: the PID of one of our daemons, if alive (PID-reuse guarded)
+# shellcheck source=SCRIPTDIR/lib-rgw.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-rgw.sh"
 
 stop_all() { # as stop-rgw.sh, but quicker to SIGKILL: the data is wiped anyway
     local n p

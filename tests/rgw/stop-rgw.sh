@@ -17,15 +17,9 @@ CONF=$D/ceph.conf
 TMO=${RGW_STOP_TIMEOUT:-10}
 case $TMO in '' | *[!0-9]*) TMO=10 ;; esac
 
-our_pid() {
-    local f=$D/pids/$1.pid p
-    [ -s "$f" ] || return 1
-    p=$(<"$f")
-    [ -r "/proc/$p/cmdline" ] || return 1
-    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] || return 1
-    tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "-c $CONF " || return 1
-    echo "$p"
-}
+# our_pid NAME: the PID of one of our daemons, if alive (PID-reuse guarded)
+# shellcheck source=SCRIPTDIR/lib-rgw.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-rgw.sh"
 
 rc=0
 for n in rgw.a osd.0 mon.a; do
