@@ -9,6 +9,10 @@
 #   3. build    build/       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGSYNC_WERROR=ON
 #               build-asan/  -DCMAKE_BUILD_TYPE=Debug (-O1) -DIMGSYNC_SANITIZE=ON -DIMGSYNC_WERROR=ON
 #   4. unit     ctest in both build directories
+#   4b. fuzz    build-fuzz/ (clang++-14, -DIMGSYNC_FUZZ=ON), then every tests/fuzz/fuzz_* target
+#               for 20 s on a temporary copy of its seed corpus tests/fuzz/corpus/<target>/ (and
+#               with tests/fuzz/<target>.dict); fails on any crash, leak, timeout or sanitizer
+#               report, and keeps the offending input in the log directory
 #   5. radosgw  tests/rgw/start-rgw.sh once (stopped and purged on exit, whatever happens)
 #   6. suites   every tests/integration/*.sh and tests/faults/*.sh (not starting with "_"), first
 #               with IMGSYNC_BIN=build/imgsync, then with build-asan/imgsync; each under a timeout.
@@ -17,7 +21,7 @@
 # SUITE_FILTER: run only suites whose file name contains one of these words.
 #
 # Environment knobs:
-#   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1
+#   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1 SKIP_FUZZ=1
 #   SKIP_BUILD=1 (use build/ and build-asan/ as they are: a development shortcut)
 #   BUILD_JOBS (2)   SUITE_TIMEOUT seconds per suite (900)   UNIT_TIMEOUT seconds (900)
 #   RGW_BASE (/tmp/imgsync-test-rgw-$UID-<hash of this checkout>), RGW_PORT / RGW_MON_PORT (free
@@ -171,6 +175,44 @@ if [ "${SKIP_UNIT:-0}" != 1 ]; then
             ctest --test-dir "$(variant_dir "$v")" -V --timeout "$UNIT_TIMEOUT"
         grep -E '\[doctest\] (test cases|assertions)|tests passed|tests failed' "$LOG_DIR/unit-$v.log" || true
     done
+fi
+
+# ---------- 4b. fuzz targets, briefly ----------------------------------------------------------
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+    fuzz_check() {
+        local secs=20 work t dir status=0
+        cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_CXX_COMPILER=clang++-14 -DIMGSYNC_FUZZ=ON \
+            -DIMGSYNC_TESTS=OFF -DIMGSYNC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+            "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" &&
+            cmake --build "$ROOT/build-fuzz" -j "$JOBS" --target imgsync_fuzz || return 1
+        work=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-fuzz.XXXXXX") || return 1
+        trap 'rm -rf "$work"' EXIT
+        for t in "$ROOT"/build-fuzz/fuzz_*; do
+            [ -x "$t" ] || continue
+            t=$(basename "$t")
+            dir=$ROOT/tests/fuzz/corpus/${t#fuzz_}
+            mkdir -p "$work/$t"
+            [ -d "$dir" ] && cp -R "$dir/." "$work/$t/"
+            local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1
+                -artifact_prefix="$LOG_DIR/$t-")
+            [ -f "$ROOT/tests/fuzz/${t#fuzz_}.dict" ] && args+=(-dict="$ROOT/tests/fuzz/${t#fuzz_}.dict")
+            echo "---- $t ${args[*]} ($(find "$work/$t" -type f | wc -l) seeds)"
+            "$ROOT/build-fuzz/$t" "${args[@]}" "$work/$t" >"$work/$t.log" 2>&1
+            local rc=$?
+            cat "$work/$t.log"
+            if [ $rc != 0 ] || grep -qE 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:|^==[0-9]+== ?ERROR' "$work/$t.log" ||
+                ! grep -q '^Done [0-9]* runs' "$work/$t.log"; then
+                echo "fuzz-result: $t FAILED (exit $rc), input kept as $LOG_DIR/$t-*"
+                status=1
+            else
+                echo "fuzz-result: $t ok, $(sed -n 's/^stat::number_of_executed_units: //p' "$work/$t.log") runs" \
+                    "in ${secs}s, corpus $(find "$dir" -type f | wc -l) -> $(find "$work/$t" -type f | wc -l)"
+            fi
+        done
+        return $status
+    }
+    run_step "fuzz (build-fuzz/, libFuzzer)" "$LOG_DIR/fuzz.log" fuzz_check
+    grep -h '^fuzz-result:' "$LOG_DIR/fuzz.log" || true
 fi
 
 # ---------- 5/6. radosgw + integration suites ---------------------------------------------------
