@@ -132,6 +132,14 @@ std::pair<std::string, bool> find_config_path(int argc, char** argv) {
     return {default_config_file, false};
 }
 
+// add hashes the parts of a large file for the part size upload will use, so both take these.
+void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
+    cmd->add_option("--multipart-threshold", s.multipart_threshold,
+                    "Files at least this large use multipart upload");
+    cmd->add_option("--part-size", s.part_size,
+                    "Multipart part size (grown to stay within 10,000 parts)");
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -199,6 +207,8 @@ int run(int argc, char** argv) {
                      "content hash; date: prefix + YYYY/MM/DD/name")
         ->check(CLI::IsMember({"path", "sha256", "date"}));
 
+    add_multipart_options(add_cmd, add.multipart);
+
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
     list_cmd->add_option("--state", list.state, "pending, uploading, uploaded, failed or all")
         ->check(CLI::IsMember({"pending", "uploading", "uploaded", "failed", "all"}));
@@ -245,10 +255,7 @@ int run(int argc, char** argv) {
         ->add_option("--pass-attempts", upload.pass_attempts,
                      "Attempts within one pass before an image waits for the next pass")
         ->check(CLI::Range(1, 100));
-    upload_cmd->add_option("--multipart-threshold", upload.multipart_threshold,
-                           "Files at least this large use multipart upload");
-    upload_cmd->add_option("--part-size", upload.part_size,
-                           "Multipart part size (grown to stay within 10,000 parts)");
+    add_multipart_options(upload_cmd, upload.multipart);
     upload_cmd->add_option("--stall-timeout", upload.stall_timeout,
                            "Abandon a request that moves no byte for this long");
     upload_cmd->add_option("--connect-timeout", upload.connect_timeout, "TCP/TLS connect timeout");

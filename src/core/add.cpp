@@ -56,6 +56,7 @@ struct AddRun {
     const AddSettings& settings;
     storage::Store& store;
     Registrar registrar;
+    PartPlan parts;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
 
     void refuse(const std::string& path, const std::string& reason) {
@@ -88,7 +89,7 @@ struct AddRun {
             }
             replace_id = known->id; // the file changed since it was added: new content
         }
-        Ingested in = ingest_file(abs);
+        Ingested in = ingest_file(abs, parts);
         if (!in.image) {
             refuse(abs, in.refusal);
             return;
@@ -168,8 +169,9 @@ struct AddRun {
 } // namespace
 
 int cmd_add(const Context& ctx, const AddSettings& s) {
+    PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
     auto store = open_store(ctx);
-    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log)};
+    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), parts};
     for (const auto& arg : s.paths)
         run.argument(arg);
     run.registrar.flush();

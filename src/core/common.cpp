@@ -47,6 +47,18 @@ double require_rate(const std::string& option, const std::string& text) {
     return *parsed.value;
 }
 
+PartPlan require_part_plan(const MultipartSettings& s) {
+    PartPlan plan;
+    plan.threshold = require_size("--multipart-threshold", s.multipart_threshold);
+    if (plan.threshold < min_part_size)
+        throw Error(ExitCode::usage, "--multipart-threshold must be at least 5M (S3's minimum "
+                                     "part size)");
+    plan.wanted_part_size = require_size("--part-size", s.part_size);
+    if (plan.wanted_part_size < min_part_size || plan.wanted_part_size > max_part_size)
+        throw Error(ExitCode::usage, "--part-size must be between 5M and 5G (S3's limits)");
+    return plan;
+}
+
 Registrar::~Registrar() {
     // Best effort on the way out of an exception: what was read is still worth keeping.
     if (store_failed_)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/commands.hpp"
+#include "core/multipart.hpp"
 #include "storage/store.hpp"
 #include "util/units.hpp"
 
@@ -21,6 +22,7 @@ std::unique_ptr<storage::Store> open_existing_store(const Context& ctx);
 std::uint64_t require_size(const std::string& option, const std::string& text);
 double require_seconds(const std::string& option, const std::string& text);
 double require_rate(const std::string& option, const std::string& text);
+PartPlan require_part_plan(const MultipartSettings& s);
 
 // Registers images in batches: one transaction per batch, so a crash or a full disk loses at
 // most the batch in hand and never leaves a half-written row.

@@ -21,7 +21,46 @@ constexpr std::size_t tail_bytes = image_tail_bytes;
 constexpr std::size_t chunk = 1 << 20;
 } // namespace
 
-Ingested ingest_file(const std::string& path) {
+namespace {
+// The digests of each part of a multipart file, fed from the same buffers as the whole file's.
+class PartHasher {
+  public:
+    explicit PartHasher(std::uint64_t part_size) : part_size_(part_size) {}
+    void update(const std::uint8_t* data, std::size_t n) {
+        while (part_size_ > 0 && n > 0) {
+            auto take = static_cast<std::size_t>(std::min<std::uint64_t>(n, part_size_ - filled_));
+            md5_->update(data, take);
+            sha_->update(data, take);
+            filled_ += take;
+            data += take;
+            n -= take;
+            if (filled_ == part_size_)
+                close_part();
+        }
+    }
+    std::vector<storage::PartDigest> finish() {
+        if (filled_ > 0)
+            close_part();
+        return std::move(digests_);
+    }
+
+  private:
+    void close_part() {
+        digests_.push_back({static_cast<std::int64_t>(digests_.size() + 1),
+                            util::to_hex(md5_->finish()), util::to_hex(sha_->finish())});
+        md5_.emplace();
+        sha_.emplace();
+        filled_ = 0;
+    }
+    std::uint64_t part_size_;
+    std::uint64_t filled_ = 0;
+    std::optional<util::Md5> md5_{std::in_place};
+    std::optional<util::Sha256> sha_{std::in_place};
+    std::vector<storage::PartDigest> digests_;
+};
+} // namespace
+
+Ingested ingest_file(const std::string& path, const PartPlan& plan) {
     Ingested out;
     util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) {
@@ -60,6 +99,8 @@ Ingested ingest_file(const std::string& path) {
 
     util::Sha256 sha;
     util::Md5 md5;
+    std::uint64_t part_size = plan.part_size(st->size);
+    PartHasher parts(part_size);
     // One buffer for every file: a fresh zero-filled 1 MiB per file made `add` of a million
     // small files spend most of its time in memset.
     static thread_local std::vector<std::uint8_t> buf(chunk);
@@ -77,6 +118,7 @@ Ingested ingest_file(const std::string& path) {
         auto got = static_cast<std::size_t>(n);
         sha.update(buf.data(), got);
         md5.update(buf.data(), got);
+        parts.update(buf.data(), got);
         // Keep the last tail_bytes of the file seen so far.
         if (got >= tail_bytes) {
             std::memcpy(tail, buf.data() + got - tail_bytes, tail_bytes);
@@ -106,6 +148,8 @@ Ingested ingest_file(const std::string& path) {
     image.sha256 = util::to_hex(sha.finish());
     image.md5 = util::to_hex(md5.finish());
     image.content_type = std::string(content_type(format));
+    image.digest_part_size = part_size;
+    image.part_digests = parts.finish();
     out.image = std::move(image);
     return out;
 }

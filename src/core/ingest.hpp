@@ -1,7 +1,9 @@
-// Reads one file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), plus
-// the first and last bytes that judge whether it is a complete image.
+// Reads one file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), the
+// same digests of each multipart part, and the first and last bytes that judge whether it is a
+// complete image.
 #pragma once
 
+#include "core/multipart.hpp"
 #include "storage/records.hpp"
 
 #include <optional>
@@ -17,7 +19,8 @@ struct Ingested {
     std::string refusal;                    // why it is not an image we can upload
 };
 
-// Opens `path` without following a symlink at the last component and inspects it.
-Ingested ingest_file(const std::string& path);
+// Opens `path` without following a symlink at the last component and inspects it. A file the
+// plan sends as a multipart upload also gets the MD5 and SHA-256 of each part, from the same read.
+Ingested ingest_file(const std::string& path, const PartPlan& plan);
 
 } // namespace imgsync::core

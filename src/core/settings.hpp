@@ -33,9 +33,17 @@ struct SeedSettings {
     std::optional<std::uint64_t> seed;
 };
 
+// --multipart-threshold and --part-size belong to add as well as to upload: add hashes each part
+// of a large file in the same read as the whole file, for the part size upload will use.
+struct MultipartSettings {
+    std::string multipart_threshold = "64M";
+    std::string part_size = "16M";
+};
+
 struct AddSettings {
     std::vector<std::string> paths;
     std::string key_layout = "path"; // path | sha256 | date
+    MultipartSettings multipart;
 };
 
 struct ListSettings {
@@ -64,8 +72,7 @@ struct UploadSettings {
     std::string grace = "30s";
     int max_attempts = 10; // in total, across passes, before an image becomes failed
     int pass_attempts = 4; // tries within one pass
-    std::string multipart_threshold = "64M";
-    std::string part_size = "16M";
+    MultipartSettings multipart;
     std::string stall_timeout = "60s";
     std::string connect_timeout = "10s";
     bool wait = false;

@@ -67,13 +67,7 @@ PassOptions pass_options(const UploadSettings& s) {
     o.grace = require_seconds("--grace", s.grace);
     o.retry.max_attempts = s.max_attempts;
     o.pass_attempts = s.pass_attempts;
-    o.multipart_threshold = require_size("--multipart-threshold", s.multipart_threshold);
-    if (o.multipart_threshold < 5 * 1024 * 1024)
-        throw Error(ExitCode::usage, "--multipart-threshold must be at least 5M (S3's minimum "
-                                     "part size)");
-    o.part_size = require_size("--part-size", s.part_size);
-    if (o.part_size < 5 * 1024 * 1024 || o.part_size > 5ULL * 1024 * 1024 * 1024)
-        throw Error(ExitCode::usage, "--part-size must be between 5M and 5G (S3's limits)");
+    o.parts = require_part_plan(s.multipart);
     o.stall_seconds =
         std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
     o.connect_timeout_ms = std::max(

@@ -28,9 +28,6 @@ volatile std::sig_atomic_t stop_signals = 0;
 namespace {
 
 constexpr std::uint64_t MiB = 1ULL << 20;
-constexpr std::uint64_t min_part = 5 * MiB;
-constexpr std::uint64_t max_part = 5ULL * 1024 * MiB;
-constexpr std::uint64_t max_parts = 10000;
 constexpr std::size_t no_part = static_cast<std::size_t>(-1);
 
 enum class Step { put, create, list_parts, part, complete };
@@ -54,7 +51,7 @@ const char* step_name(Step s) {
 struct Part {
     std::int64_t number = 0;
     std::uint64_t offset = 0, length = 0;
-    std::string md5_hex, sha256_hex; // computed when the part is first sent
+    std::string md5_hex, sha256_hex; // recorded by add, or computed when the part is first sent
     std::string etag;
     bool done = false, in_flight = false;
     int tries = 0;
@@ -196,6 +193,7 @@ class Pass {
     void fail_image(Job& job, const std::string& reason);
     void defer(Job& job, const std::string& reason);
     void release(Job& job);
+    void not_held(Job& job);
     void drop(std::int64_t id);
     void cancel_requests(Job& job);
     s3::AmzDate sign_date() const {
@@ -238,20 +236,6 @@ class Pass {
     double last_schedule_check_ = -1;
     std::int64_t planned_ = 0;
 };
-
-std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
-    return (v + unit - 1) / unit * unit;
-}
-
-} // namespace
-
-std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted) {
-    std::uint64_t part =
-        std::max({wanted, min_part, round_up((size + max_parts - 1) / max_parts, MiB)});
-    return std::min(part, max_part);
-}
-
-namespace {
 
 void Pass::refill(double now) {
     if (source_done_ || limit_reached_ || queue_.size() >= static_cast<std::size_t>(o_.concurrency))
@@ -366,17 +350,26 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
                            : "cannot stat file");
         return;
     }
-    if (job.image.size >= o_.multipart_threshold) {
+    if (o_.parts.multipart(job.image.size)) {
         job.multipart = true;
         bool resume = !job.upload_id.empty() && job.image.part_size > 0;
         job.part_size = resume ? static_cast<std::uint64_t>(job.image.part_size)
-                               : choose_part_size(job.image.size, o_.part_size);
+                               : o_.parts.part_size(job.image.size);
         std::uint64_t count = (job.image.size + job.part_size - 1) / job.part_size;
+        // Digests add computed for this part size spare reading every part twice; without them
+        // (another part size, or seeded images) each part is hashed just before it is sent.
+        auto digests = store_.part_digests(job.image.id, job.part_size);
+        if (digests.size() != count)
+            digests.clear();
         for (std::uint64_t i = 0; i < count; ++i) {
             Part p;
             p.number = static_cast<std::int64_t>(i + 1);
             p.offset = i * job.part_size;
             p.length = std::min(job.part_size, job.image.size - p.offset);
+            if (!digests.empty()) {
+                p.md5_hex = std::move(digests[i].md5);
+                p.sha256_hex = std::move(digests[i].sha256);
+            }
             job.parts.push_back(p);
         }
         if (resume) {
@@ -644,7 +637,12 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
 void Pass::succeed(Job& job, const std::string& etag) {
     double now = util::monotonic_seconds();
     std::int64_t id = job.image.id;
-    write([&] { store_.mark_uploaded(id, etag, util::wall_epoch()); });
+    bool held = true;
+    write([&] { held = store_.mark_uploaded(id, etag, util::wall_epoch()); });
+    if (!held) {
+        not_held(job);
+        return;
+    }
     ++run_.uploaded;
     run_.bytes += job.image.size;
     log_.log(event_level_, "uploaded",
@@ -667,7 +665,12 @@ void Pass::fail_image(Job& job, const std::string& reason) {
         http_.start(next_tag_++, std::move(req));
         write([&] { store_.set_multipart(id, std::nullopt, 0); });
     }
-    write([&] { store_.mark_failed(id, attempts, reason); });
+    bool held = true;
+    write([&] { held = store_.mark_failed(id, attempts, reason); });
+    if (!held) {
+        not_held(job);
+        return;
+    }
     ++run_.failed;
     log_.error("upload_failed",
                {{"key", job.image.key}, {"path", job.image.path}, {"reason", reason}});
@@ -679,15 +682,24 @@ void Pass::defer(Job& job, const std::string& reason) {
     ImageRecord record{ImageState::uploading, static_cast<int>(job.image.attempts) - 1, 0};
     auto next = apply(record, ImageEvent::transient_failure, util::wall_epoch(), o_.retry);
     std::int64_t id = job.image.id;
+    bool held = true;
     if (next && next->state == ImageState::failed) {
-        write([&] { store_.mark_failed(id, next->attempts, reason); });
+        write([&] { held = store_.mark_failed(id, next->attempts, reason); });
+        if (!held) {
+            not_held(job);
+            return;
+        }
         ++run_.failed;
         log_.error("upload_failed", {{"key", job.image.key},
                                      {"attempts", next->attempts},
                                      {"reason", "gave up after max attempts: " + reason}});
     } else {
         std::int64_t at = next ? next->next_attempt_at : util::wall_epoch();
-        write([&] { store_.mark_pending(id, job.image.attempts, at, reason); });
+        write([&] { held = store_.mark_pending(id, job.image.attempts, at, reason); });
+        if (!held) {
+            not_held(job);
+            return;
+        }
         ++deferred_;
         log_.warn("upload_deferred", {{"key", job.image.key},
                                       {"attempts", job.image.attempts},
@@ -706,6 +718,15 @@ void Pass::release(Job& job) {
                                                    : std::optional<std::string>(job.last_error));
     });
     drop(id);
+}
+
+// The state file no longer shows the image as claimed by this pass (an operator or a recovery
+// changed it under us): its outcome is not ours to record.
+void Pass::not_held(Job& job) {
+    log_.warn("outcome_not_recorded",
+              {{"key", job.image.key},
+               {"reason", "the state file no longer shows this image claimed by this pass"}});
+    drop(job.image.id);
 }
 
 void Pass::cancel_requests(Job& job) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/image_state.hpp"
+#include "core/multipart.hpp"
 #include "core/throttle.hpp"
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
@@ -31,8 +32,7 @@ struct PassOptions {
     double grace = 30;
     RetryPolicy retry;
     int pass_attempts = 4;
-    std::uint64_t multipart_threshold = 64ULL << 20;
-    std::uint64_t part_size = 16ULL << 20;
+    PartPlan parts;
     long stall_seconds = 60;
     long connect_timeout_ms = 10000;
     bool progress = false;
@@ -52,9 +52,5 @@ extern volatile std::sig_atomic_t stop_signals;
 PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
                            util::HttpClient& http, s3::Operations& s3, util::Logger& log,
                            std::int64_t run_id);
-
-// Part size for a multipart upload of `size` bytes: at least `wanted`, 5 MiB and size/10000
-// (rounded up to a MiB), at most 5 GiB.
-std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted);
 
 } // namespace imgsync::core

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imgsync::storage {
 
@@ -27,6 +28,14 @@ struct ImageRecord {
     std::int64_t part_size = 0;
 };
 
+// The digests of one part of a file that will go up as a multipart upload, computed by add in
+// the same read as the whole file's, so a pass need not read the part twice.
+struct PartDigest {
+    std::int64_t part_number = 0;
+    std::string md5;    // lower-case hex
+    std::string sha256; // lower-case hex
+};
+
 // What add registers: the file as it was when hashed.
 struct NewImage {
     std::string path;
@@ -36,6 +45,8 @@ struct NewImage {
     std::string sha256;
     std::string md5;
     std::string content_type;
+    std::uint64_t digest_part_size = 0; // 0: no part digests (below the multipart threshold)
+    std::vector<PartDigest> part_digests;
 };
 
 struct PartRecord {

@@ -102,6 +102,18 @@ CREATE TRIGGER images_delete AFTER DELETE ON images BEGIN
 END;
 )sql";
 
+// Version 2: part digests computed by add, so a pass reads a multipart file once.
+constexpr const char* schema_v2 = R"sql(
+CREATE TABLE part_digests (
+    image_id    INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    part_size   INTEGER NOT NULL,
+    part_number INTEGER NOT NULL,
+    md5         TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    PRIMARY KEY (image_id, part_number)
+) WITHOUT ROWID;
+)sql";
+
 constexpr const char* image_columns =
     "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "
     "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size";
@@ -226,7 +238,9 @@ void Store::migrate() {
                 fmt::format("{} is an SQLite database but not an imgsync state file", db_.path()));
         db_.exec(schema_v1);
     }
-    // Future migrations go here: if (version < 2) { ... }
+    if (version < 2)
+        db_.exec(schema_v2);
+    // Future migrations go here: if (version < 3) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }
@@ -263,6 +277,29 @@ void Store::insert_image(const NewImage& image, std::int64_t now) {
         .bind(7, image.content_type)
         .bind(8, now);
     s.run();
+    insert_part_digests(db_.last_insert_rowid(), image);
+}
+
+void Store::insert_part_digests(std::int64_t id, const NewImage& image) {
+    for (const auto& d : image.part_digests)
+        stmt("INSERT INTO part_digests (image_id, part_size, part_number, md5, sha256) "
+             "VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(1, id)
+            .bind(2, static_cast<std::int64_t>(image.digest_part_size))
+            .bind(3, d.part_number)
+            .bind(4, d.md5)
+            .bind(5, d.sha256)
+            .run();
+}
+
+std::vector<PartDigest> Store::part_digests(std::int64_t id, std::uint64_t part_size) {
+    auto& s = stmt("SELECT part_number, md5, sha256 FROM part_digests "
+                   "WHERE image_id = ?1 AND part_size = ?2 ORDER BY part_number");
+    s.bind(1, id).bind(2, static_cast<std::int64_t>(part_size));
+    std::vector<PartDigest> out;
+    while (s.step())
+        out.push_back({s.int64(0), s.text(1), s.text(2)});
+    return out;
 }
 
 bool Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t now) {
@@ -283,6 +320,8 @@ bool Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t
     if (s.run() == 0)
         return false;
     stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    stmt("DELETE FROM part_digests WHERE image_id = ?1").bind(1, id).run();
+    insert_part_digests(id, image);
     return true;
 }
 
@@ -358,6 +397,7 @@ bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t
     if (n == 0)
         return false;
     stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    stmt("DELETE FROM part_digests WHERE image_id = ?1").bind(1, id).run();
     return true;
 }
 

@@ -22,7 +22,7 @@ class Store {
     // read_only refuses a missing file instead of creating it.
     Store(const std::string& path, Access access);
 
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     Database& db() { return db_; }
 
@@ -63,6 +63,8 @@ class Store {
                        std::int64_t part_size);
     void add_part(std::int64_t id, const PartRecord& part);
     std::vector<PartRecord> parts(std::int64_t id);
+    // The part digests add recorded for this part size, in part order (empty if none).
+    std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size);
 
     // --- operators ---------------------------------------------------------------------------
     int requeue_failed(const std::vector<std::int64_t>& ids, bool all);
@@ -78,6 +80,7 @@ class Store {
 
   private:
     void migrate();
+    void insert_part_digests(std::int64_t id, const NewImage& image);
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
     Database db_;

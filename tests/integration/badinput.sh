@@ -179,7 +179,7 @@ t_begin "somebody else's SQLite database, and a newer schema: exit 4, file untou
 "$T_PY" -c '
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1]); c.execute("create table notes (x)"); c.commit()
-c = sqlite3.connect(sys.argv[2]); c.execute("create table images (x)"); c.execute("pragma user_version = 2"); c.commit()' \
+c = sqlite3.connect(sys.argv[2]); c.execute("create table images (x)"); c.execute("pragma user_version = 99"); c.commit()' \
     "$T_TMP/other.db" "$T_TMP/newer.db"
 every_command "$T_TMP/other.db" "not an imgsync state file" &&
     every_command "$T_TMP/newer.db" "newer than this imgsync" && t_ok

@@ -38,6 +38,35 @@ assert_exit 0 imgsync_run upload --multipart-threshold 8M --part-size 5M --concu
     s3_get "$B/$key" "$T_TMP/mp.got" && assert_files_eq "$path" "$T_TMP/mp.got" &&
     assert_match "$(s3_header "$B/$key" etag)" '-5"?$' && t_ok
 
+t_begin "add records each part's digests; the pass sends them, and the server's check stands"
+export IMGSYNC_DB=$T_TMP/digests.db IMGSYNC_PREFIX=digests/
+imgsync_run --db "$T_TMP/digests-seed.db" --spool "$T_TMP/digests-spool" seed --count 2 --format png \
+    --min-bytes 23M --max-bytes 23M >/dev/null 2>&1 || t_die seed
+src_dir=$(dirname "$(IMGSYNC_DB=$T_TMP/digests-seed.db sql "SELECT path FROM images LIMIT 1")")
+# 23 MiB in 5 MiB parts: 5 parts per file, hashed by add in the same read as the whole file.
+assert_exit 0 imgsync_run add --multipart-threshold 8M --part-size 5M "$src_dir" &&
+    assert_eq 10 "$(sql 'SELECT count(*) FROM part_digests WHERE part_size = 5242880')" || t_fail
+# A wrong recorded digest is never uploaded under that record: the server refuses the part
+# (BadDigest), the image fails, and nothing is marked uploaded.
+bad=$(sql "SELECT id FROM images ORDER BY id LIMIT 1")
+"$T_PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' \
+    "$IMGSYNC_DB" "UPDATE part_digests SET md5 = '00000000000000000000000000000000' WHERE image_id = $bad AND part_number = 3"
+assert_exit 1 imgsync_run upload --multipart-threshold 8M --part-size 5M --concurrency 4 &&
+    assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" &&
+    assert_eq 1 "$(counts 'd["counts"]["failed"]')" &&
+    assert_contains "$(sql "SELECT last_error FROM images WHERE id = $bad")" "BadDigest" &&
+    assert_eq 0 "$(sql 'SELECT count(*) FROM part_digests WHERE image_id <> '"$bad")" &&
+    verify_uploaded && t_ok
+
+t_begin "another part size than add recorded: the pass hashes the parts itself"
+# add again (new mtime = new content) keeps 5M digests; the pass cuts 6M parts and hashes them.
+touch "$(sql "SELECT path FROM images WHERE id = $bad")"
+assert_exit 0 imgsync_run add --multipart-threshold 8M --part-size 5M "$src_dir" &&
+    assert_exit 0 imgsync_run upload --multipart-threshold 8M --part-size 6M &&
+    assert_eq 2 "$(counts 'd["counts"]["uploaded"]')" &&
+    assert_match "$(s3_header "$B/$(sql "SELECT key FROM images WHERE id = $bad")" etag)" '-4"?$' &&
+    verify_uploaded && t_ok
+
 t_begin "a multipart upload killed midway resumes in the next pass (ListParts)"
 export IMGSYNC_DB=$T_TMP/resume.db IMGSYNC_PREFIX=resume/
 imgsync_run seed --count 1 --format png --min-bytes 40M --max-bytes 40M >/dev/null 2>&1 || t_die seed

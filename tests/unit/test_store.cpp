@@ -98,3 +98,35 @@ TEST_CASE("integrity_check answers ok on one line") {
     Store store(tmp.path, Store::Access::read_write);
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("part digests: recorded with the image, read back for their part size only, replaced "
+          "with new content and dropped once uploaded") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    NewImage big = image("big.png");
+    big.size = 12 << 20;
+    big.digest_part_size = 5 << 20;
+    big.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
+                        {2, std::string(32, '2'), std::string(64, '2')},
+                        {3, std::string(32, '3'), std::string(64, '3')}};
+    store.insert_image(big, 1000);
+    auto id = store.image_by_key("big.png")->id;
+    auto digests = store.part_digests(id, 5 << 20);
+    REQUIRE(digests.size() == 3);
+    CHECK(digests[1].part_number == 2);
+    CHECK(digests[1].md5 == std::string(32, '2'));
+    CHECK(digests[2].sha256 == std::string(64, '3'));
+    CHECK(store.part_digests(id, 6 << 20).empty()); // another part size: hash at upload
+
+    big.part_digests.resize(1);
+    big.part_digests[0].md5 = std::string(32, 'f');
+    CHECK(store.replace_content(id, big, 1001));
+    digests = store.part_digests(id, 5 << 20);
+    REQUIRE(digests.size() == 1);
+    CHECK(digests[0].md5 == std::string(32, 'f'));
+
+    std::int64_t run = store.begin_run(1002, 1);
+    REQUIRE(store.claim(run, 1002, 1).size() == 1);
+    CHECK(store.mark_uploaded(id, "\"etag\"", 1003));
+    CHECK(store.part_digests(id, 5 << 20).empty());
+}
