@@ -114,7 +114,12 @@ struct AddRun {
                             : ec.message());
             return;
         }
-        fs::path root(arg);
+        // Absolute once here, so that each file below is not made absolute with a getcwd().
+        fs::path root = fs::absolute(arg, ec);
+        if (ec) {
+            refuse(arg, ec.message());
+            return;
+        }
         if (fs::is_symlink(status) && fs::is_directory(fs::status(arg, ec))) {
             // A link to a directory named on the command line is followed too (find -H): the
             // tree is walked from its target, keys stay relative to the argument.

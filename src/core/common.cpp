@@ -70,24 +70,22 @@ Registrar::~Registrar() {
 }
 
 bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> replace_id) {
-    for (const auto& p : batch_) {
-        if (p.image.path == image.path) {
-            if (p.image.key == image.key) {
-                ++duplicates;
-                return true;
-            }
-            log_.warn("add_refused",
-                      {{"path", image.path},
-                       {"reason", fmt::format("named twice, and already being added under key {}",
-                                              p.image.key)}});
-            return false;
+    if (auto same_path = batch_keys_.find(image.path); same_path != batch_keys_.end()) {
+        if (same_path->second == image.key) {
+            ++duplicates;
+            return true;
         }
-        if (p.image.key == image.key) {
-            log_.warn("add_refused", {{"path", image.path},
-                                      {"reason", fmt::format("key {} is also the key of {}",
-                                                             image.key, p.image.path)}});
-            return false;
-        }
+        log_.warn("add_refused",
+                  {{"path", image.path},
+                   {"reason", fmt::format("named twice, and already being added under key {}",
+                                          same_path->second)}});
+        return false;
+    }
+    if (auto same_key = batch_paths_.find(image.key); same_key != batch_paths_.end()) {
+        log_.warn("add_refused", {{"path", image.path},
+                                  {"reason", fmt::format("key {} is also the key of {}", image.key,
+                                                         same_key->second)}});
+        return false;
     }
     if (auto owner = store_.path_for_key(image.key); owner && *owner != image.path) {
         log_.warn("add_refused",
@@ -96,6 +94,8 @@ bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> 
         return false;
     }
     batch_.push_back({image, replace_id});
+    batch_keys_.emplace(image.path, image.key);
+    batch_paths_.emplace(image.key, image.path);
     if (batch_.size() >= 500)
         flush();
     return true;
@@ -133,6 +133,8 @@ void Registrar::flush() {
         }
     }
     batch_.clear();
+    batch_keys_.clear();
+    batch_paths_.clear();
 }
 
 } // namespace imgsync::core

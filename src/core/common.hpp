@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace imgsync::core {
 
@@ -45,6 +46,8 @@ class Registrar {
     storage::Store& store_;
     util::Logger& log_;
     std::vector<Pending> batch_;
+    std::unordered_map<std::string, std::string> batch_keys_;  // path -> key, in batch_
+    std::unordered_map<std::string, std::string> batch_paths_; // key -> path, in batch_
     bool store_failed_ = false; // a flush failed in SQLite: retrying on the way out is pointless
 };
 

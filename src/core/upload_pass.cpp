@@ -616,7 +616,10 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
     ++job.image.attempts;
     int& tries = step == Step::part ? job.parts[part].tries : job.tries;
     ++tries;
-    if (tries >= o_.pass_attempts) {
+    // Out of tries for this pass, or out of attempts altogether (--max-attempts is a bound on the
+    // total, so it is not exceeded by the tries left in this pass).
+    if (tries >= o_.pass_attempts ||
+        should_dead_letter(static_cast<int>(job.image.attempts), o_.retry.max_attempts)) {
         defer(job, job.last_error);
         return;
     }

@@ -82,6 +82,14 @@ assert_exit 1 imgsync_run upload --pass-attempts 2 --max-attempts 2 &&
     assert_exit 0 imgsync_run upload && assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" &&
     verify_uploaded && t_ok
 
+t_begin "--max-attempts bounds the total even when the pass has tries left"
+fresh bound 2
+fp_rules "500:method=PUT"
+assert_exit 1 imgsync_run upload --pass-attempts 4 --max-attempts 2 &&
+    assert_eq 2 "$(counts 'd["counts"]["failed"]')" &&
+    assert_exit 0 imgsync_run list --json --state failed &&
+    assert_eq True "$(json "$T_OUT" 'all(r["attempts"] == 2 for r in d)')" && fp_rules && t_ok
+
 t_begin "an image-level error fails that image at once; the pass goes on"
 fresh entity 6
 fp_rules "error:method=PUT:status=400:code=EntityTooLarge:count=1"
