@@ -238,21 +238,28 @@ else
     t_skip "needs root (mount -t tmpfs)"
 fi
 
+# hold_lock DB SQL...: a python3 process that runs SQL on DB and then holds on to it for 30 s
+# (killed at the end of the suite at the latest); returns once the lock is held; sets holder.
+hold_lock() {
+    rm -f "$T_TMP/locked.flag"
+    "$T_PY" - "$1" "$T_TMP/locked.flag" "${@:2}" <<'EOF' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+for sql in sys.argv[3:]:
+    c.execute(sql)
+open(sys.argv[2], "w").write("locked\n")
+time.sleep(30)
+EOF
+    holder=$!
+    t_on_exit kill "$holder"
+    for ((i = 0; i < 100; i++)); do [ -s "$T_TMP/locked.flag" ] && break; sleep 0.1; done
+}
+
 t_begin "locked by another program: writers exit 4 after the busy timeout, readers go on"
 LDB=$T_TMP/locked.db
 imgsync_run --db "$LDB" seed --count 10 --min-bytes 1K --max-bytes 2K >/dev/null 2>&1
 facts=$(db_facts "$LDB")
-rm -f "$T_TMP/locked.flag"
-"$T_PY" - "$LDB" "$T_TMP/locked.flag" <<'EOF' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").write("locked\n")
-time.sleep(30)
-EOF
-holder=$!
-t_on_exit kill "$holder"
-for ((i = 0; i < 100; i++)); do [ -s "$T_TMP/locked.flag" ] && break; sleep 0.1; done
+hold_lock "$LDB" "BEGIN EXCLUSIVE"
 t0=$SECONDS
 refuses 4 "locked by another program" --db "$LDB" add "${JPGS[0]}" &&
     refuses 4 "locked by another program" --db "$LDB" upload &&
@@ -260,19 +267,7 @@ refuses 4 "locked by another program" --db "$LDB" add "${JPGS[0]}" &&
     assert_exit 0 imgsync_run --db "$LDB" status --json &&
     assert_eq 10 "$(json "$T_OUT" 'd["counts"]["pending"]')" &&
     kill "$holder" && wait "$holder" 2>/dev/null
-rm -f "$T_TMP/locked.flag"
-"$T_PY" - "$LDB" "$T_TMP/locked.flag" <<'EOF' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("PRAGMA locking_mode = EXCLUSIVE")
-c.execute("BEGIN EXCLUSIVE")
-c.execute("UPDATE runs SET pid = pid")
-open(sys.argv[2], "w").write("locked\n")
-time.sleep(30)
-EOF
-holder=$!
-t_on_exit kill "$holder"
-for ((i = 0; i < 100; i++)); do [ -s "$T_TMP/locked.flag" ] && break; sleep 0.1; done
+hold_lock "$LDB" "PRAGMA locking_mode = EXCLUSIVE" "BEGIN EXCLUSIVE" "UPDATE runs SET pid = pid"
 [ "$T_STATE" = open ] && refuses 4 "locked by another program" --db "$LDB" status &&
     kill "$holder" && wait "$holder" 2>/dev/null
 [ "$T_STATE" = open ] && assert_eq "$facts" "$(db_facts "$LDB")" && t_ok
