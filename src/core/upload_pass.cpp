@@ -163,6 +163,21 @@ class Pass {
         f();
         ++txn_writes_;
     }
+    // Writes an outcome (mark_uploaded, mark_failed, mark_pending). False when the state file no
+    // longer shows the image claimed by this pass (an operator or a recovery changed it under
+    // us): the outcome is not ours to record, and the image is dropped from the pass uncounted.
+    template <typename F> bool record_outcome(Job& job, F&& mark) {
+        bool held = true;
+        write([&] { held = mark(); });
+        if (!held) {
+            log_.warn(
+                "outcome_not_recorded",
+                {{"key", job.image.key},
+                 {"reason", "the state file no longer shows this image claimed by this pass"}});
+            drop(job.image.id);
+        }
+        return held;
+    }
     void maybe_commit(double now) {
         if (txn_ && (txn_writes_ >= 64 || now - txn_opened_ >= 0.25))
             commit();
@@ -193,7 +208,6 @@ class Pass {
     void fail_image(Job& job, const std::string& reason);
     void defer(Job& job, const std::string& reason);
     void release(Job& job);
-    void not_held(Job& job);
     void drop(std::int64_t id);
     void cancel_requests(Job& job);
     s3::AmzDate sign_date() const {
@@ -640,12 +654,8 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
 void Pass::succeed(Job& job, const std::string& etag) {
     double now = util::monotonic_seconds();
     std::int64_t id = job.image.id;
-    bool held = true;
-    write([&] { held = store_.mark_uploaded(id, etag, util::wall_epoch()); });
-    if (!held) {
-        not_held(job);
+    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch()); }))
         return;
-    }
     ++run_.uploaded;
     run_.bytes += job.image.size;
     log_.log(event_level_, "uploaded",
@@ -668,12 +678,8 @@ void Pass::fail_image(Job& job, const std::string& reason) {
         http_.start(next_tag_++, std::move(req));
         write([&] { store_.set_multipart(id, std::nullopt, 0); });
     }
-    bool held = true;
-    write([&] { held = store_.mark_failed(id, attempts, reason); });
-    if (!held) {
-        not_held(job);
+    if (!record_outcome(job, [&] { return store_.mark_failed(id, attempts, reason); }))
         return;
-    }
     ++run_.failed;
     log_.error("upload_failed",
                {{"key", job.image.key}, {"path", job.image.path}, {"reason", reason}});
@@ -685,24 +691,18 @@ void Pass::defer(Job& job, const std::string& reason) {
     ImageRecord record{ImageState::uploading, static_cast<int>(job.image.attempts) - 1, 0};
     auto next = apply(record, ImageEvent::transient_failure, util::wall_epoch(), o_.retry);
     std::int64_t id = job.image.id;
-    bool held = true;
     if (next && next->state == ImageState::failed) {
-        write([&] { held = store_.mark_failed(id, next->attempts, reason); });
-        if (!held) {
-            not_held(job);
+        if (!record_outcome(job, [&] { return store_.mark_failed(id, next->attempts, reason); }))
             return;
-        }
         ++run_.failed;
         log_.error("upload_failed", {{"key", job.image.key},
                                      {"attempts", next->attempts},
                                      {"reason", "gave up after max attempts: " + reason}});
     } else {
         std::int64_t at = next ? next->next_attempt_at : util::wall_epoch();
-        write([&] { held = store_.mark_pending(id, job.image.attempts, at, reason); });
-        if (!held) {
-            not_held(job);
+        if (!record_outcome(
+                job, [&] { return store_.mark_pending(id, job.image.attempts, at, reason); }))
             return;
-        }
         ++deferred_;
         log_.warn("upload_deferred", {{"key", job.image.key},
                                       {"attempts", job.image.attempts},
@@ -721,15 +721,6 @@ void Pass::release(Job& job) {
                                                    : std::optional<std::string>(job.last_error));
     });
     drop(id);
-}
-
-// The state file no longer shows the image as claimed by this pass (an operator or a recovery
-// changed it under us): its outcome is not ours to record.
-void Pass::not_held(Job& job) {
-    log_.warn("outcome_not_recorded",
-              {{"key", job.image.key},
-               {"reason", "the state file no longer shows this image claimed by this pass"}});
-    drop(job.image.id);
 }
 
 void Pass::cancel_requests(Job& job) {

@@ -292,6 +292,13 @@ void Store::insert_part_digests(std::int64_t id, const NewImage& image) {
             .run();
 }
 
+// Multipart progress and part digests belong to one content of one image: gone when it is
+// uploaded or replaced.
+void Store::forget_parts(std::int64_t id) {
+    stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    stmt("DELETE FROM part_digests WHERE image_id = ?1").bind(1, id).run();
+}
+
 std::vector<PartDigest> Store::part_digests(std::int64_t id, std::uint64_t part_size) {
     auto& s = stmt("SELECT part_number, md5, sha256 FROM part_digests "
                    "WHERE image_id = ?1 AND part_size = ?2 ORDER BY part_number");
@@ -319,8 +326,7 @@ bool Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t
         .bind(7, now);
     if (s.run() == 0)
         return false;
-    stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
-    stmt("DELETE FROM part_digests WHERE image_id = ?1").bind(1, id).run();
+    forget_parts(id);
     insert_part_digests(id, image);
     return true;
 }
@@ -396,8 +402,7 @@ bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t
                 .run();
     if (n == 0)
         return false;
-    stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
-    stmt("DELETE FROM part_digests WHERE image_id = ?1").bind(1, id).run();
+    forget_parts(id);
     return true;
 }
 

@@ -81,6 +81,7 @@ class Store {
   private:
     void migrate();
     void insert_part_digests(std::int64_t id, const NewImage& image);
+    void forget_parts(std::int64_t id);
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
     Database db_;
