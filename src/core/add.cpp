@@ -58,6 +58,13 @@ struct AddRun {
     Registrar registrar;
     PartPlan parts;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
+    // Files found but not read yet: read in batches, so that ingest_files() hashes eight at once.
+    struct Candidate {
+        std::string path, relative;
+        std::optional<std::int64_t> replace_id;
+    };
+    static constexpr std::size_t ingest_batch = 64;
+    std::vector<Candidate> pending{};
 
     void refuse(const std::string& path, const std::string& reason) {
         ++refused;
@@ -89,20 +96,36 @@ struct AddRun {
             }
             replace_id = known->id; // the file changed since it was added: new content
         }
-        Ingested in = ingest_file(abs, parts);
-        if (!in.image) {
-            refuse(abs, in.refusal);
-            return;
+        pending.push_back({abs, relative, replace_id});
+        if (pending.size() == ingest_batch)
+            ingest_pending();
+    }
+
+    // Reads and registers the files queued by file(), in the order they were found.
+    void ingest_pending() {
+        std::vector<std::string> paths;
+        paths.reserve(pending.size());
+        for (const auto& c : pending)
+            paths.push_back(c.path);
+        auto results = ingest_files(paths, parts);
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            Ingested& in = results[i];
+            const Candidate& c = pending[i];
+            if (!in.image) {
+                refuse(c.path, in.refusal);
+                continue;
+            }
+            in.image->key = make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
+            if (auto problem = key_problem(in.image->key)) {
+                refuse(c.path, *problem);
+                continue;
+            }
+            if (!registrar.add(*in.image, c.replace_id))
+                ++refused;
+            else
+                ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
         }
-        in.image->key = make_key(settings.key_layout, ctx.global.prefix, relative, *in.image);
-        if (auto problem = key_problem(in.image->key)) {
-            refuse(abs, *problem);
-            return;
-        }
-        if (!registrar.add(*in.image, replace_id))
-            ++refused;
-        else
-            ctx.log->debug("added", {{"path", abs}, {"key", in.image->key}});
+        pending.clear();
     }
 
     void argument(const std::string& arg) {
@@ -179,6 +202,7 @@ int cmd_add(const Context& ctx, const AddSettings& s) {
     AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), parts};
     for (const auto& arg : s.paths)
         run.argument(arg);
+    run.ingest_pending();
     run.registrar.flush();
     run.unchanged += run.registrar.duplicates;
     run.refused += run.registrar.refused;

@@ -1,6 +1,7 @@
-// Reads one file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), the
+// Reads each file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), the
 // same digests of each multipart part, and the first and last bytes that judge whether it is a
-// complete image.
+// complete image. Files are read in batches so that eight of them share one MD5 computation
+// (util/md5_lanes).
 #pragma once
 
 #include "core/multipart.hpp"
@@ -8,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imgsync::core {
 
@@ -19,8 +21,9 @@ struct Ingested {
     std::string refusal;                    // why it is not an image we can upload
 };
 
-// Opens `path` without following a symlink at the last component and inspects it. A file the
-// plan sends as a multipart upload also gets the MD5 and SHA-256 of each part, from the same read.
-Ingested ingest_file(const std::string& path, const PartPlan& plan);
+// Opens each path without following a symlink at the last component and inspects it; the answer
+// for paths[i] is element i. A file the plan sends as a multipart upload also gets the MD5 and
+// SHA-256 of each part, from the same read.
+std::vector<Ingested> ingest_files(const std::vector<std::string>& paths, const PartPlan& plan);
 
 } // namespace imgsync::core
