@@ -1,8 +1,9 @@
 #include "util/hash.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace imgsync::util {
@@ -11,10 +12,24 @@ void Digest::Free::operator()(evp_md_ctx_st* ctx) const {
     EVP_MD_CTX_free(ctx);
 }
 
+namespace {
+// Fetched once: EVP_sha256() and EVP_md5() make every EVP_DigestInit_ex look the algorithm up
+// in the provider again (a lock and a hash table), which cost as much as hashing a few hundred
+// bytes, and a pass signs every request. Never freed: they live as long as the process.
+const EVP_MD* fetched(Digest::Kind kind) {
+    static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    static const EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    const EVP_MD* md = kind == Digest::Kind::sha256 ? sha256 : md5;
+    if (!md)
+        throw std::runtime_error("OpenSSL has no SHA-256 or MD5 (EVP_MD_fetch failed)");
+    return md;
+}
+} // namespace
+
 Digest::Digest(Kind kind) : ctx_(EVP_MD_CTX_new()) {
     if (!ctx_)
         throw std::bad_alloc();
-    const EVP_MD* md = kind == Kind::sha256 ? EVP_sha256() : EVP_md5();
+    const EVP_MD* md = fetched(kind);
     if (EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1)
         throw std::runtime_error("EVP_DigestInit_ex failed");
 }
@@ -62,13 +77,32 @@ Md5Digest md5(std::string_view data) {
     return h.finish();
 }
 
+// RFC 2104 on the fetched SHA-256 above: OpenSSL 3's one-shot HMAC() sets up a MAC context
+// through the provider on every call, twice the cost of the two digests themselves.
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
-    Sha256Digest out{};
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len))
-        throw std::runtime_error("HMAC failed");
-    return out;
+    constexpr std::size_t block = 64;
+    std::uint8_t k[block] = {};
+    if (key.size() > block) {
+        auto hashed = sha256(key);
+        std::memcpy(k, hashed.data(), hashed.size());
+    } else if (!key.empty()) {
+        std::memcpy(k, key.data(), key.size());
+    }
+    std::uint8_t pad[block];
+    for (std::size_t i = 0; i < block; ++i)
+        pad[i] = k[i] ^ 0x36;
+    Sha256 inner;
+    inner.update(pad, block);
+    inner.update(data);
+    auto inner_digest = inner.finish();
+    for (std::size_t i = 0; i < block; ++i)
+        pad[i] = k[i] ^ 0x5c;
+    Sha256 outer;
+    outer.update(pad, block);
+    outer.update(inner_digest.data(), inner_digest.size());
+    OPENSSL_cleanse(k, sizeof k); // the key may be a secret's derivative
+    OPENSSL_cleanse(pad, sizeof pad);
+    return outer.finish();
 }
 
 std::string to_hex(const std::uint8_t* data, std::size_t size) {
