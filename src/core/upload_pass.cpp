@@ -654,7 +654,9 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
 void Pass::succeed(Job& job, const std::string& etag) {
     double now = util::monotonic_seconds();
     std::int64_t id = job.image.id;
-    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch()); }))
+    bool part_rows = !job.upload_id.empty() || !job.parts.empty() || job.image.has_part_digests;
+    if (!record_outcome(
+            job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch(), part_rows); }))
         return;
     ++run_.uploaded;
     run_.bytes += job.image.size;

@@ -26,6 +26,7 @@ struct ImageRecord {
     std::optional<std::string> etag;
     std::optional<std::string> upload_id; // multipart upload in progress
     std::int64_t part_size = 0;
+    bool has_part_digests = false; // add recorded part digests (set by Store::claim only)
 };
 
 // The digests of one part of a file that will go up as a multipart upload, computed by add in

@@ -126,7 +126,27 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
     CHECK(digests[0].md5 == std::string(32, 'f'));
 
     std::int64_t run = store.begin_run(1002, 1);
-    REQUIRE(store.claim(run, 1002, 1).size() == 1);
+    auto claimed = store.claim(run, 1002, 1);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].has_part_digests); // so the pass asks mark_uploaded to forget them
     CHECK(store.mark_uploaded(id, "\"etag\"", 1003));
     CHECK(store.part_digests(id, 5 << 20).empty());
+}
+
+TEST_CASE("claim tells which images have part digests") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    NewImage small = image("small.png"), big = image("big.png");
+    big.size = 12 << 20;
+    big.digest_part_size = 5 << 20;
+    big.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
+                        {2, std::string(32, '2'), std::string(64, '2')},
+                        {3, std::string(32, '3'), std::string(64, '3')}};
+    store.insert_image(small, 1000);
+    store.insert_image(big, 1000);
+    std::int64_t run = store.begin_run(1001, 1);
+    auto claimed = store.claim(run, 1001, 10);
+    REQUIRE(claimed.size() == 2);
+    for (const auto& r : claimed)
+        CHECK(r.has_part_digests == (r.key == "big.png"));
 }
