@@ -58,7 +58,7 @@ struct AddRun {
     Registrar registrar;
     PartPlan parts;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
-    // Files found but not read yet: read in batches, so that ingest_files() hashes eight at once.
+    // Files found but not read yet: read in batches, so that ingest_files() hashes sixteen at once.
     struct Candidate {
         std::string path, relative;
         std::optional<std::int64_t> replace_id;

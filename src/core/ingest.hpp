@@ -1,6 +1,6 @@
 // Reads each file once: SHA-256 and MD5 in the same pass (hashed once per life of an image), the
 // same digests of each multipart part, and the first and last bytes that judge whether it is a
-// complete image. Files are read in batches so that eight of them share one MD5 computation
+// complete image. Files are read in batches so that sixteen of them share one MD5 computation
 // (util/md5_lanes).
 #pragma once
 

@@ -95,63 +95,78 @@ IMGSYNC_AVX2 inline void transpose8(__m256i r[8]) {
 #define MD5_G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
 #define MD5_H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define MD5_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
-// a = b + rotl(a + f(b, c, d) + K[i] + m[g], S[i]); the shift counts are immediates.
+// a = b + rotl(a + f(b, c, d) + K[i] + m[g], S[i]) in each group of eight lanes; the shift
+// counts are immediates. The groups' chains are independent, so their steps overlap in the CPU:
+// one group alone waits on the latency of each step.
 #define MD5_STEP(fn, a, b, c, d, i, g)                                                             \
-    do {                                                                                           \
-        __m256i sum_ =                                                                             \
-            _mm256_add_epi32(_mm256_add_epi32(a, fn(b, c, d)),                                     \
-                             _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(K[i])), m[g]));   \
-        a = _mm256_add_epi32(b, _mm256_or_si256(_mm256_slli_epi32(sum_, S[i]),                     \
-                                                _mm256_srli_epi32(sum_, 32 - S[i])));              \
-    } while (0)
+    _Pragma("GCC unroll 2") for (int k = 0; k < groups; ++k) {                                     \
+        __m256i sum_ = _mm256_add_epi32(                                                           \
+            _mm256_add_epi32(a[k], fn(b[k], c[k], d[k])),                                          \
+            _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(K[i])), m[k][g]));                 \
+        a[k] = _mm256_add_epi32(b[k], _mm256_or_si256(_mm256_slli_epi32(sum_, S[i]),               \
+                                                      _mm256_srli_epi32(sum_, 32 - S[i])));        \
+    }
 #define MD5_FOUR(fn, i, g0, g1, g2, g3)                                                            \
-    MD5_STEP(fn, a, b, c, d, i, g0);                                                               \
-    MD5_STEP(fn, d, a, b, c, i + 1, g1);                                                           \
-    MD5_STEP(fn, c, d, a, b, i + 2, g2);                                                           \
+    MD5_STEP(fn, a, b, c, d, i, g0)                                                                \
+    MD5_STEP(fn, d, a, b, c, i + 1, g1)                                                            \
+    MD5_STEP(fn, c, d, a, b, i + 2, g2)                                                            \
     MD5_STEP(fn, b, c, d, a, i + 3, g3)
 
 IMGSYNC_AVX2 void compress_avx2(std::uint32_t state[4][Md5Lanes::lanes],
                                 const std::array<const std::uint8_t*, Md5Lanes::lanes>& data,
                                 std::size_t blocks) {
+    constexpr int groups = Md5Lanes::lanes / 8;
     const __m256i ones = _mm256_set1_epi32(-1);
-    __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[0]));
-    __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[1]));
-    __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[2]));
-    __m256i d = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[3]));
-    for (std::size_t n = 0; n < blocks; ++n) {
-        __m256i m[16];
-        for (int half = 0; half < 2; ++half) {
-            for (std::size_t l = 0; l < Md5Lanes::lanes; ++l)
-                m[8 * half + l] = _mm256_loadu_si256(
-                    reinterpret_cast<const __m256i*>(data[l] + 64 * n + 32 * half));
-            transpose8(m + 8 * half);
-        }
-        __m256i a0 = a, b0 = b, c0 = c, d0 = d;
-        MD5_FOUR(MD5_F, 0, 0, 1, 2, 3);
-        MD5_FOUR(MD5_F, 4, 4, 5, 6, 7);
-        MD5_FOUR(MD5_F, 8, 8, 9, 10, 11);
-        MD5_FOUR(MD5_F, 12, 12, 13, 14, 15);
-        MD5_FOUR(MD5_G, 16, 1, 6, 11, 0);
-        MD5_FOUR(MD5_G, 20, 5, 10, 15, 4);
-        MD5_FOUR(MD5_G, 24, 9, 14, 3, 8);
-        MD5_FOUR(MD5_G, 28, 13, 2, 7, 12);
-        MD5_FOUR(MD5_H, 32, 5, 8, 11, 14);
-        MD5_FOUR(MD5_H, 36, 1, 4, 7, 10);
-        MD5_FOUR(MD5_H, 40, 13, 0, 3, 6);
-        MD5_FOUR(MD5_H, 44, 9, 12, 15, 2);
-        MD5_FOUR(MD5_I, 48, 0, 7, 14, 5);
-        MD5_FOUR(MD5_I, 52, 12, 3, 10, 1);
-        MD5_FOUR(MD5_I, 56, 8, 15, 6, 13);
-        MD5_FOUR(MD5_I, 60, 4, 11, 2, 9);
-        a = _mm256_add_epi32(a, a0);
-        b = _mm256_add_epi32(b, b0);
-        c = _mm256_add_epi32(c, c0);
-        d = _mm256_add_epi32(d, d0);
+    __m256i a[groups], b[groups], c[groups], d[groups];
+    for (int k = 0; k < groups; ++k) {
+        a[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[0] + 8 * k));
+        b[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[1] + 8 * k));
+        c[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[2] + 8 * k));
+        d[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[3] + 8 * k));
     }
-    _mm256_store_si256(reinterpret_cast<__m256i*>(state[0]), a);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(state[1]), b);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(state[2]), c);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(state[3]), d);
+    for (std::size_t n = 0; n < blocks; ++n) {
+        __m256i m[groups][16], a0[groups], b0[groups], c0[groups], d0[groups];
+        for (int k = 0; k < groups; ++k) {
+            for (int half = 0; half < 2; ++half) {
+                for (int l = 0; l < 8; ++l)
+                    m[k][8 * half + l] = _mm256_loadu_si256(
+                        reinterpret_cast<const __m256i*>(data[8 * k + l] + 64 * n + 32 * half));
+                transpose8(m[k] + 8 * half);
+            }
+            a0[k] = a[k];
+            b0[k] = b[k];
+            c0[k] = c[k];
+            d0[k] = d[k];
+        }
+        MD5_FOUR(MD5_F, 0, 0, 1, 2, 3)
+        MD5_FOUR(MD5_F, 4, 4, 5, 6, 7)
+        MD5_FOUR(MD5_F, 8, 8, 9, 10, 11)
+        MD5_FOUR(MD5_F, 12, 12, 13, 14, 15)
+        MD5_FOUR(MD5_G, 16, 1, 6, 11, 0)
+        MD5_FOUR(MD5_G, 20, 5, 10, 15, 4)
+        MD5_FOUR(MD5_G, 24, 9, 14, 3, 8)
+        MD5_FOUR(MD5_G, 28, 13, 2, 7, 12)
+        MD5_FOUR(MD5_H, 32, 5, 8, 11, 14)
+        MD5_FOUR(MD5_H, 36, 1, 4, 7, 10)
+        MD5_FOUR(MD5_H, 40, 13, 0, 3, 6)
+        MD5_FOUR(MD5_H, 44, 9, 12, 15, 2)
+        MD5_FOUR(MD5_I, 48, 0, 7, 14, 5)
+        MD5_FOUR(MD5_I, 52, 12, 3, 10, 1)
+        MD5_FOUR(MD5_I, 56, 8, 15, 6, 13)
+        MD5_FOUR(MD5_I, 60, 4, 11, 2, 9)
+        for (int k = 0; k < groups; ++k) {
+            a[k] = _mm256_add_epi32(a[k], a0[k]);
+            b[k] = _mm256_add_epi32(b[k], b0[k]);
+            c[k] = _mm256_add_epi32(c[k], c0[k]);
+            d[k] = _mm256_add_epi32(d[k], d0[k]);
+        }
+    }
+    for (int k = 0; k < groups; ++k) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(state[0] + 8 * k), a[k]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(state[1] + 8 * k), b[k]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(state[2] + 8 * k), c[k]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(state[3] + 8 * k), d[k]);
+    }
 }
 
 #undef MD5_FOUR
