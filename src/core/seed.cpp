@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
+#include "util/md5_lanes.hpp"
 
 #include <fmt/format.h>
 
@@ -73,31 +74,58 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     auto store = open_store(ctx);
     Registrar registrar(*store, *ctx.log);
     std::uint64_t total_bytes = 0;
-    std::string bytes; // reused: one image in memory at a time
-    for (std::int64_t i = 0; i < s.count; ++i) {
-        std::uint64_t seed = base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
-        std::size_t size = synth_size(seed, min_bytes, max_bytes);
-        ImageFormat format = s.format == "png"    ? ImageFormat::png
-                             : s.format == "jpeg" ? ImageFormat::jpeg
-                                                  : synth_format(seed);
-        synth_image(format, seed, size, bytes);
-        std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
-        std::string path = dir + "/" + name;
-        write_image(path, bytes);
+    // Images are made, written and hashed a batch at a time, so that util::md5_each hashes up to
+    // sixteen side by side; a batch holds at most 64 MiB (or one larger image).
+    constexpr std::size_t batch_images = util::Md5Lanes::lanes, batch_bytes = 64 << 20;
+    std::vector<std::string> bytes(batch_images); // reused buffers
+    std::vector<storage::NewImage> images;        // written, not registered yet
+    // Also on the way out of a failed write: the images already on disk keep their rows.
+    auto register_written = [&] {
+        std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
+        auto md5s = util::md5_each(views);
+        for (std::size_t k = 0; k < images.size(); ++k) {
+            images[k].md5 = util::to_hex(md5s[k]);
+            registrar.add(images[k], std::nullopt);
+            total_bytes += images[k].size;
+            if (bytes[k].capacity() > 8 << 20)
+                std::string().swap(bytes[k]); // memory stays bounded whatever the sizes
+        }
+        images.clear();
+    };
+    for (std::int64_t i = 0; i < s.count;) {
+        std::size_t held = 0;
+        try {
+            for (; i < s.count && images.size() < batch_images && held < batch_bytes; ++i) {
+                std::uint64_t seed =
+                    base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
+                std::size_t size = synth_size(seed, min_bytes, max_bytes);
+                ImageFormat format = s.format == "png"    ? ImageFormat::png
+                                     : s.format == "jpeg" ? ImageFormat::jpeg
+                                                          : synth_format(seed);
+                std::string& data = bytes[images.size()];
+                synth_image(format, seed, size, data);
+                std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
+                std::string path = dir + "/" + name;
+                write_image(path, data);
 
-        storage::NewImage image;
-        image.path = path;
-        image.key = ctx.global.prefix + batch + "/" + name;
-        image.size = bytes.size();
-        struct stat info {};
-        ::stat(path.c_str(), &info);
-        image.mtime_ns =
-            static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
-        image.sha256 = util::to_hex(util::sha256(bytes));
-        image.md5 = util::to_hex(util::md5(bytes));
-        image.content_type = std::string(content_type(format));
-        registrar.add(image, std::nullopt);
-        total_bytes += bytes.size();
+                storage::NewImage image;
+                image.path = path;
+                image.key = ctx.global.prefix + batch + "/" + name;
+                image.size = data.size();
+                struct stat info {};
+                ::stat(path.c_str(), &info);
+                image.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                                 info.st_mtim.tv_nsec;
+                image.sha256 = util::to_hex(util::sha256(data));
+                image.content_type = std::string(content_type(format));
+                images.push_back(std::move(image));
+                held += data.size();
+            }
+        } catch (...) {
+            register_written();
+            throw;
+        }
+        register_written();
     }
     registrar.flush();
     double seconds = util::monotonic_seconds() - started;

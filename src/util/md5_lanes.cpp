@@ -1,5 +1,6 @@
 #include "util/md5_lanes.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -256,6 +257,41 @@ Md5Digest Md5Lanes::finish(std::size_t lane, const std::uint8_t* rest, std::size
         for (int i = 0; i < 4; ++i)
             out[4 * w + i] = static_cast<std::uint8_t>(st[w] >> (8 * i));
     reset(lane);
+    return out;
+}
+
+std::vector<Md5Digest> md5_each(const std::vector<std::string_view>& inputs) {
+    constexpr std::size_t lanes = Md5Lanes::lanes, block = Md5Lanes::block_size;
+    std::vector<Md5Digest> out(inputs.size());
+    Md5Lanes md5;
+    // Sixteen inputs at a time; a lane whose input ends idles until its group is done.
+    for (std::size_t first = 0; first < inputs.size(); first += lanes) {
+        std::size_t n = std::min(lanes, inputs.size() - first);
+        auto bytes = [&](std::size_t l) {
+            return reinterpret_cast<const std::uint8_t*>(inputs[first + l].data());
+        };
+        std::array<std::size_t, lanes> done{};
+        for (;;) {
+            std::array<const std::uint8_t*, lanes> data{};
+            std::size_t blocks = SIZE_MAX;
+            for (std::size_t l = 0; l < n; ++l) {
+                std::size_t whole = (inputs[first + l].size() - done[l]) / block;
+                if (whole > 0) {
+                    data[l] = bytes(l) + done[l];
+                    blocks = std::min(blocks, whole);
+                }
+            }
+            if (blocks == SIZE_MAX)
+                break;
+            md5.compress(data, blocks);
+            for (std::size_t l = 0; l < n; ++l)
+                if (data[l])
+                    done[l] += blocks * block;
+        }
+        for (std::size_t l = 0; l < n; ++l)
+            out[first + l] = md5.finish(l, bytes(l) + done[l], inputs[first + l].size() - done[l],
+                                        inputs[first + l].size());
+    }
     return out;
 }
 

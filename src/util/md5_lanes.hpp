@@ -16,6 +16,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 namespace imgsync::util {
 
@@ -48,5 +50,9 @@ class Md5Lanes {
     alignas(32) std::uint32_t state_[4][lanes];
     bool simd_;
 };
+
+// The MD5 of each of several byte strings in memory, sixteen side by side (for `seed`, whose
+// images are in memory anyway).
+std::vector<Md5Digest> md5_each(const std::vector<std::string_view>& inputs);
 
 } // namespace imgsync::util

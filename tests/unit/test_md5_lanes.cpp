@@ -109,6 +109,22 @@ TEST_CASE("md5 lanes equal OpenSSL's MD5 on streams of every length around block
     }
 }
 
+TEST_CASE("md5_each equals OpenSSL's MD5 for every input, in order") {
+    std::mt19937 rng(5);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 37; ++i) { // more than two groups of lanes, the last one partial
+        texts.emplace_back(i == 3 ? 0 : rng() % 70000, '\0');
+        for (auto& ch : texts.back())
+            ch = static_cast<char>(rng());
+    }
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    auto got = md5_each(views);
+    REQUIRE(got.size() == texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        CHECK(to_hex(got[i]) == to_hex(md5(texts[i])));
+    CHECK(md5_each({}).empty());
+}
+
 TEST_CASE("md5 lanes: a lane given no data keeps its state") {
     std::string text(64 * 5 + 7, 'x');
     const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
