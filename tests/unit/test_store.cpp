@@ -41,6 +41,17 @@ NewImage image(const std::string& name) {
     return i;
 }
 
+// 12 MiB in three 5 MiB parts, with their digests as add records them.
+NewImage big_image() {
+    NewImage big = image("big.png");
+    big.size = 12 << 20;
+    big.digest_part_size = 5 << 20;
+    big.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
+                        {2, std::string(32, '2'), std::string(64, '2')},
+                        {3, std::string(32, '3'), std::string(64, '3')}};
+    return big;
+}
+
 } // namespace
 
 TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the row") {
@@ -103,12 +114,7 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
           "with new content and dropped once uploaded") {
     TempDb tmp;
     Store store(tmp.path, Store::Access::read_write);
-    NewImage big = image("big.png");
-    big.size = 12 << 20;
-    big.digest_part_size = 5 << 20;
-    big.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
-                        {2, std::string(32, '2'), std::string(64, '2')},
-                        {3, std::string(32, '3'), std::string(64, '3')}};
+    NewImage big = big_image();
     store.insert_image(big, 1000);
     auto id = store.image_by_key("big.png")->id;
     auto digests = store.part_digests(id, 5 << 20);
@@ -136,12 +142,7 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
 TEST_CASE("claim tells which images have part digests") {
     TempDb tmp;
     Store store(tmp.path, Store::Access::read_write);
-    NewImage small = image("small.png"), big = image("big.png");
-    big.size = 12 << 20;
-    big.digest_part_size = 5 << 20;
-    big.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
-                        {2, std::string(32, '2'), std::string(64, '2')},
-                        {3, std::string(32, '3'), std::string(64, '3')}};
+    NewImage small = image("small.png"), big = big_image();
     store.insert_image(small, 1000);
     store.insert_image(big, 1000);
     std::int64_t run = store.begin_run(1001, 1);
