@@ -74,15 +74,15 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     auto store = open_store(ctx);
     Registrar registrar(*store, *ctx.log);
     std::uint64_t total_bytes = 0;
-    // Images are made, written and hashed a batch at a time, so that util::md5_each hashes up to
-    // sixteen side by side; a batch holds at most 64 MiB (or one larger image).
+    // Images are made, written and hashed a batch at a time, so that Md5Lanes::hash_all hashes up
+    // to sixteen side by side; a batch holds at most 64 MiB (or one larger image).
     constexpr std::size_t batch_images = util::Md5Lanes::lanes, batch_bytes = 64 << 20;
     std::vector<std::string> bytes(batch_images); // reused buffers
     std::vector<storage::NewImage> images;        // written, not registered yet
     // Also on the way out of a failed write: the images already on disk keep their rows.
     auto register_written = [&] {
         std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
-        auto md5s = util::md5_each(views);
+        auto md5s = util::Md5Lanes().hash_all(views);
         for (std::size_t k = 0; k < images.size(); ++k) {
             images[k].md5 = util::to_hex(md5s[k]);
             registrar.add(images[k], std::nullopt);

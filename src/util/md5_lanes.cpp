@@ -260,39 +260,46 @@ Md5Digest Md5Lanes::finish(std::size_t lane, const std::uint8_t* rest, std::size
     return out;
 }
 
-std::vector<Md5Digest> md5_each(const std::vector<std::string_view>& inputs) {
-    constexpr std::size_t lanes = Md5Lanes::lanes, block = Md5Lanes::block_size;
+std::vector<Md5Digest> Md5Lanes::hash_all(const std::vector<std::string_view>& inputs) {
     std::vector<Md5Digest> out(inputs.size());
-    Md5Lanes md5;
-    // Sixteen inputs at a time; a lane whose input ends idles until its group is done.
-    for (std::size_t first = 0; first < inputs.size(); first += lanes) {
-        std::size_t n = std::min(lanes, inputs.size() - first);
-        auto bytes = [&](std::size_t l) {
-            return reinterpret_cast<const std::uint8_t*>(inputs[first + l].data());
-        };
-        std::array<std::size_t, lanes> done{};
-        for (;;) {
-            std::array<const std::uint8_t*, lanes> data{};
-            std::size_t blocks = SIZE_MAX;
-            for (std::size_t l = 0; l < n; ++l) {
-                std::size_t whole = (inputs[first + l].size() - done[l]) / block;
-                if (whole > 0) {
-                    data[l] = bytes(l) + done[l];
-                    blocks = std::min(blocks, whole);
+    std::array<std::size_t, lanes> input{}, done{}; // each lane's input, bytes of it hashed
+    std::array<bool, lanes> busy{};
+    std::size_t next = 0;
+    auto bytes = [&](std::size_t l) {
+        return reinterpret_cast<const std::uint8_t*>(inputs[input[l]].data());
+    };
+    // Each round hashes at least one block of every busy lane: bounded by the inputs' bytes.
+    for (;;) {
+        std::array<const std::uint8_t*, lanes> data{};
+        std::size_t blocks = SIZE_MAX;
+        for (std::size_t l = 0; l < lanes; ++l) {
+            // Less than a block left: the lane finishes its input and takes the next one.
+            for (;;) {
+                if (!busy[l]) {
+                    if (next == inputs.size())
+                        break;
+                    input[l] = next++;
+                    done[l] = 0;
+                    busy[l] = true;
                 }
+                std::size_t size = inputs[input[l]].size();
+                if (size - done[l] >= block_size)
+                    break;
+                out[input[l]] = finish(l, bytes(l) + done[l], size - done[l], size);
+                busy[l] = false;
             }
-            if (blocks == SIZE_MAX)
-                break;
-            md5.compress(data, blocks);
-            for (std::size_t l = 0; l < n; ++l)
-                if (data[l])
-                    done[l] += blocks * block;
+            if (busy[l]) {
+                data[l] = bytes(l) + done[l];
+                blocks = std::min(blocks, (inputs[input[l]].size() - done[l]) / block_size);
+            }
         }
-        for (std::size_t l = 0; l < n; ++l)
-            out[first + l] = md5.finish(l, bytes(l) + done[l], inputs[first + l].size() - done[l],
-                                        inputs[first + l].size());
+        if (blocks == SIZE_MAX)
+            return out;
+        compress(data, blocks);
+        for (std::size_t l = 0; l < lanes; ++l)
+            if (busy[l])
+                done[l] += blocks * block_size;
     }
-    return out;
 }
 
 } // namespace imgsync::util

@@ -43,6 +43,11 @@ class Md5Lanes {
     // Starts a lane over without a digest (its stream was abandoned).
     void reset(std::size_t lane);
 
+    // The MD5 of each of several byte strings held in memory (for `seed`, whose images are in
+    // memory anyway): each lane takes the next input when its own ends. Every lane must be at
+    // its start, as after construction or finish(); all are again afterwards.
+    std::vector<Md5Digest> hash_all(const std::vector<std::string_view>& inputs);
+
     bool uses_simd() const { return simd_; }
 
   private:
@@ -50,9 +55,5 @@ class Md5Lanes {
     alignas(32) std::uint32_t state_[4][lanes];
     bool simd_;
 };
-
-// The MD5 of each of several byte strings in memory, sixteen side by side (for `seed`, whose
-// images are in memory anyway).
-std::vector<Md5Digest> md5_each(const std::vector<std::string_view>& inputs);
 
 } // namespace imgsync::util

@@ -11,49 +11,13 @@ using namespace imgsync::util;
 
 namespace {
 
-// Feeds each lane its own stream the way `add` does: whole blocks while every busy lane has
-// some, then each lane's rest to finish(). Lanes run out at different times.
+// Each digest in hex, the streams fed through hash_all(): lanes take the next stream when their
+// own ends, so they run out and refill at different times.
 std::vector<std::string> hash_in_lanes(Md5Lanes& lanes, const std::vector<std::string>& inputs) {
-    std::vector<std::string> out(inputs.size());
-    std::array<std::size_t, Md5Lanes::lanes> job{}, pos{};
-    std::array<bool, Md5Lanes::lanes> busy{};
-    std::size_t next = 0, done = 0;
-    while (done < inputs.size()) {
-        for (std::size_t l = 0; l < Md5Lanes::lanes; ++l) {
-            for (;;) {
-                if (!busy[l] && next < inputs.size()) {
-                    job[l] = next++;
-                    pos[l] = 0;
-                    busy[l] = true;
-                }
-                if (!busy[l])
-                    break;
-                const std::string& s = inputs[job[l]];
-                if (s.size() - pos[l] >= Md5Lanes::block_size)
-                    break;
-                out[job[l]] =
-                    to_hex(lanes.finish(l, reinterpret_cast<const std::uint8_t*>(s.data()) + pos[l],
-                                        s.size() - pos[l], s.size()));
-                busy[l] = false;
-                ++done;
-            }
-        }
-        std::array<const std::uint8_t*, Md5Lanes::lanes> data{};
-        std::size_t blocks = SIZE_MAX;
-        for (std::size_t l = 0; l < Md5Lanes::lanes; ++l)
-            if (busy[l]) {
-                const std::string& s = inputs[job[l]];
-                data[l] = reinterpret_cast<const std::uint8_t*>(s.data()) + pos[l];
-                blocks = std::min(blocks, (s.size() - pos[l]) / Md5Lanes::block_size);
-            }
-        if (blocks == SIZE_MAX)
-            break;
-        blocks = std::min<std::size_t>(blocks, 3); // small steps: lanes interleave more
-        lanes.compress(data, blocks);
-        for (std::size_t l = 0; l < Md5Lanes::lanes; ++l)
-            if (busy[l])
-                pos[l] += blocks * Md5Lanes::block_size;
-    }
+    std::vector<std::string_view> views(inputs.begin(), inputs.end());
+    std::vector<std::string> out;
+    for (const auto& digest : lanes.hash_all(views))
+        out.push_back(to_hex(digest));
     return out;
 }
 
@@ -109,20 +73,20 @@ TEST_CASE("md5 lanes equal OpenSSL's MD5 on streams of every length around block
     }
 }
 
-TEST_CASE("md5_each equals OpenSSL's MD5 for every input, in order") {
+TEST_CASE("hash_all equals OpenSSL's MD5 for every input, in order") {
     std::mt19937 rng(5);
     std::vector<std::string> texts;
-    for (int i = 0; i < 37; ++i) { // more than two groups of lanes, the last one partial
+    for (int i = 0; i < 37; ++i) { // more than twice as many inputs as lanes, one empty
         texts.emplace_back(i == 3 ? 0 : rng() % 70000, '\0');
         for (auto& ch : texts.back())
             ch = static_cast<char>(rng());
     }
     std::vector<std::string_view> views(texts.begin(), texts.end());
-    auto got = md5_each(views);
+    auto got = Md5Lanes().hash_all(views);
     REQUIRE(got.size() == texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i)
         CHECK(to_hex(got[i]) == to_hex(md5(texts[i])));
-    CHECK(md5_each({}).empty());
+    CHECK(Md5Lanes().hash_all({}).empty());
 }
 
 TEST_CASE("md5 lanes: a lane given no data keeps its state") {
