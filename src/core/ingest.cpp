@@ -69,7 +69,7 @@ struct FileRead {
     std::string path;
     util::UniqueFd fd;
     util::FileStat st{};
-    ImageFormat format = ImageFormat::unknown;
+    ImageFormat format = ImageFormat::unknown; // judged by the first read
     std::uint8_t head[head_bytes] = {};
     std::size_t head_n = 0;
     std::uint64_t part_size = 0; // 0: one PUT
@@ -77,21 +77,38 @@ struct FileRead {
     std::uint8_t tail[tail_bytes] = {};
     std::size_t tail_n = 0;
     std::uint64_t offset = 0;
+    bool at_end = false; // a read came back short: the next one would read nothing
     std::string refusal;
 
-    // The next bytes of the file into buf, hashed with SHA-256 and their end kept for
-    // check_complete(): > 0 bytes read, 0 at the end, -1 on an error (refusal says which). Reads
-    // stop one byte past the size fstat() gave, so a file that keeps growing ends the loop too.
+    // The next bytes of the file into buf, hashed with SHA-256, its head and tail kept for
+    // sniff() and check_complete(): > 0 bytes read, 0 at the end, -1 on an error or when the head
+    // is no image (refusal says which). Reads ask for one byte past the size fstat() gave, so a
+    // file that keeps growing ends the loop too; the first read brings the head along, so a file
+    // costs one pread per buffer and none more.
     long long read(std::uint8_t* buf, std::size_t size) {
         size = static_cast<std::size_t>(std::min<std::uint64_t>(size, st.size + 1 - offset));
-        if (size == 0)
+        if (size == 0 || at_end)
             return 0;
-        long long n = util::read_at(fd.get(), buf, size, offset);
+        long long n = util::read_at(fd.get(), buf, size, offset, st.size);
         if (n < 0) {
             refusal = fmt::format("cannot read: {}", std::strerror(errno));
             return -1;
         }
         auto got = static_cast<std::size_t>(n);
+        at_end = got < size;
+        if (offset < head_bytes) {
+            std::size_t take = std::min(got, head_bytes - head_n);
+            std::memcpy(head + head_n, buf, take);
+            head_n += take;
+        }
+        if (format == ImageFormat::unknown && (head_n == head_bytes || at_end)) {
+            format = sniff(head, head_n);
+            if (format == ImageFormat::unknown) {
+                refusal = "not an image (content is not PNG, JPEG, GIF, WebP, TIFF, BMP, AVIF or "
+                          "HEIC)";
+                return -1;
+            }
+        }
         sha.update(buf, got);
         // Keep the last tail_bytes of the file seen so far.
         if (got >= tail_bytes) {
@@ -114,7 +131,8 @@ Ingested refused(std::string reason) {
     return out;
 }
 
-// Opens the file and judges it by its first bytes; nullopt and `refusal` set if it is no image.
+// Opens the file and judges it by its size; nullopt and `refusal` set if it cannot be an image
+// object. Its first read judges its content.
 std::optional<FileRead> open_image(const std::string& path, const PartPlan& plan,
                                    std::string& refusal) {
     FileRead f;
@@ -143,17 +161,6 @@ std::optional<FileRead> open_image(const std::string& path, const PartPlan& plan
         return std::nullopt;
     }
     f.st = *st;
-    long long head_n = util::read_at(f.fd.get(), f.head, head_bytes, 0);
-    if (head_n < 0) {
-        refusal = fmt::format("cannot read: {}", std::strerror(errno));
-        return std::nullopt;
-    }
-    f.head_n = static_cast<std::size_t>(head_n);
-    f.format = sniff(f.head, f.head_n);
-    if (f.format == ImageFormat::unknown) {
-        refusal = "not an image (content is not PNG, JPEG, GIF, WebP, TIFF, BMP, AVIF or HEIC)";
-        return std::nullopt;
-    }
     f.part_size = plan.part_size(st->size);
     return f;
 }

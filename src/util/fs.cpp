@@ -124,7 +124,8 @@ std::optional<FileStat> stat_fd(int fd) {
     return out;
 }
 
-long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset) {
+long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset,
+                  std::uint64_t expected_end) {
     std::size_t done = 0;
     auto* p = static_cast<char*>(buf);
     while (done < size) {
@@ -136,6 +137,8 @@ long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset) {
         if (n == 0)
             break;
         done += static_cast<std::size_t>(n);
+        if (offset + done == expected_end)
+            break;
     }
     return static_cast<long long>(done);
 }

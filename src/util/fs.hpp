@@ -53,7 +53,10 @@ struct FileStat {
 };
 std::optional<FileStat> stat_fd(int fd);
 
-// pread() until `size` bytes or EOF; returns bytes read or -1 (errno set).
-long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset);
+// pread() until `size` bytes or EOF; returns bytes read or -1 (errno set). With `expected_end`
+// (the size fstat gave), a short read that ends there is taken as the end too: a regular file
+// reads short only at its end, and confirming that with one more pread costs a system call.
+long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset,
+                  std::uint64_t expected_end = UINT64_MAX);
 
 } // namespace imgsync::util
