@@ -77,55 +77,73 @@ struct AddRun {
             refuse(abs, *problem);
             return;
         }
-        auto known = store.find_by_path(abs);
-        std::optional<std::int64_t> replace_id;
-        if (known) {
-            struct stat st {};
-            if (::lstat(abs.c_str(), &st) == 0 &&
-                static_cast<std::uint64_t>(st.st_size) == known->size &&
-                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec ==
-                    known->mtime_ns) {
-                ++unchanged;
-                return;
-            }
-            if (known->state == "uploading") {
-                // A running pass is sending the old content; replacing the row under it could
-                // record the new hashes as uploaded.
-                refuse(abs, "changed while a pass is uploading it; add it again after the pass");
-                return;
-            }
-            replace_id = known->id; // the file changed since it was added: new content
-        }
-        pending.push_back({abs, relative, replace_id});
+        pending.push_back({abs, relative, std::nullopt});
         if (pending.size() == ingest_batch)
             ingest_pending();
     }
 
-    // Reads and registers the files queued by file(), in the order they were found.
+    // Whether a file found needs reading: new, or changed since it was added (then replace_id
+    // is set). Unchanged files and files under a running pass are counted here.
+    bool needs_reading(Candidate& c) {
+        auto known = store.find_by_path(c.path);
+        if (!known)
+            return true;
+        struct stat st {};
+        if (::lstat(c.path.c_str(), &st) == 0 &&
+            static_cast<std::uint64_t>(st.st_size) == known->size &&
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec ==
+                known->mtime_ns) {
+            ++unchanged;
+            return false;
+        }
+        if (known->state == "uploading") {
+            // A running pass is sending the old content; replacing the row under it could
+            // record the new hashes as uploaded.
+            refuse(c.path, "changed while a pass is uploading it; add it again after the pass");
+            return false;
+        }
+        c.replace_id = known->id; // the file changed since it was added: new content
+        return true;
+    }
+
+    // Reads and registers the files queued by file(), in the order they were found. The state
+    // file is read in one snapshot before and one after the files are read.
     void ingest_pending() {
-        std::vector<std::string> paths;
-        paths.reserve(pending.size());
-        for (const auto& c : pending)
-            paths.push_back(c.path);
-        auto results = ingest_files(paths, parts);
-        for (std::size_t i = 0; i < pending.size(); ++i) {
-            Ingested& in = results[i];
-            const Candidate& c = pending[i];
-            if (!in.image) {
-                refuse(c.path, in.refusal);
-                continue;
-            }
-            in.image->key = make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
-            if (auto problem = key_problem(in.image->key)) {
-                refuse(c.path, *problem);
-                continue;
-            }
-            if (!registrar.add(*in.image, c.replace_id))
-                ++refused;
-            else
-                ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
+        std::vector<Candidate> to_read;
+        {
+            storage::ReadTransaction snapshot(store.db());
+            for (auto& c : pending)
+                if (needs_reading(c))
+                    to_read.push_back(std::move(c));
         }
         pending.clear();
+        std::vector<std::string> paths;
+        paths.reserve(to_read.size());
+        for (const auto& c : to_read)
+            paths.push_back(c.path);
+        auto results = ingest_files(paths, parts);
+        {
+            storage::ReadTransaction snapshot(store.db());
+            for (std::size_t i = 0; i < to_read.size(); ++i) {
+                Ingested& in = results[i];
+                const Candidate& c = to_read[i];
+                if (!in.image) {
+                    refuse(c.path, in.refusal);
+                    continue;
+                }
+                in.image->key =
+                    make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
+                if (auto problem = key_problem(in.image->key)) {
+                    refuse(c.path, *problem);
+                    continue;
+                }
+                if (!registrar.add(*in.image, c.replace_id))
+                    ++refused;
+                else
+                    ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
+            }
+        }
+        registrar.flush_if_full();
     }
 
     void argument(const std::string& arg) {

@@ -96,8 +96,6 @@ bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> 
     batch_.push_back({image, replace_id});
     batch_keys_.emplace(image.path, image.key);
     batch_paths_.emplace(image.key, image.path);
-    if (batch_.size() >= 500)
-        flush();
     return true;
 }
 

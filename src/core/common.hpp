@@ -34,7 +34,13 @@ class Registrar {
     // Returns false (and logs why) when the key is taken by another path. The same path given
     // twice in one batch (a file named on the command line and found in a tree as well) is
     // registered once and counted in `duplicates`.
+    // It only reads the state file, so that callers can check a batch in one
+    // storage::ReadTransaction; flush_if_full() after it writes.
     bool add(const storage::NewImage& image, std::optional<std::int64_t> replace_id);
+    void flush_if_full() {
+        if (batch_.size() >= 500)
+            flush();
+    }
     void flush();
     std::int64_t added = 0, updated = 0, duplicates = 0, refused = 0;
 

@@ -83,14 +83,18 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     auto register_written = [&] {
         std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
         auto md5s = util::Md5Lanes().hash_all(views);
-        for (std::size_t k = 0; k < images.size(); ++k) {
-            images[k].md5 = util::to_hex(md5s[k]);
-            registrar.add(images[k], std::nullopt);
-            total_bytes += images[k].size;
-            if (bytes[k].capacity() > 8 << 20)
-                std::string().swap(bytes[k]); // memory stays bounded whatever the sizes
+        {
+            storage::ReadTransaction snapshot(store->db());
+            for (std::size_t k = 0; k < images.size(); ++k) {
+                images[k].md5 = util::to_hex(md5s[k]);
+                registrar.add(images[k], std::nullopt);
+                total_bytes += images[k].size;
+                if (bytes[k].capacity() > 8 << 20)
+                    std::string().swap(bytes[k]); // memory stays bounded whatever the sizes
+            }
         }
         images.clear();
+        registrar.flush_if_full();
     };
     for (std::int64_t i = 0; i < s.count;) {
         std::size_t held = 0;

@@ -86,6 +86,19 @@ class Transaction {
     bool open_ = true;
 };
 
+// One read snapshot for several SELECTs: each SELECT outside a transaction takes and drops the
+// WAL read lock on its own (four fcntl() calls and an fstat()). Nothing may write inside it.
+class ReadTransaction {
+  public:
+    explicit ReadTransaction(Database& db);
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+    ~ReadTransaction();
+
+  private:
+    Database& db_;
+};
+
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
 
 } // namespace imgsync::storage
