@@ -146,10 +146,11 @@ namespace {
 // it alone can be rolled back. SQLite keeps that journal in memory up to 64 KiB, then moves it to
 // a file in /var/tmp for the rest of the transaction: one of add's 500-row batches did so after
 // a B-tree split, and every later INSERT of the batch then wrote its pages there (4,500 pwrites
-// for 2,000 files). 4 MiB keeps any single-row statement in memory; a bulk UPDATE (retry --all on
-// a million rows) still spills, so memory stays bounded.
+// for 2,000 files). 256 KiB (64 pages) keeps any single-row statement in memory. Not more: SQLite
+// allocates the whole threshold as one chunk for each statement journal it opens, and a bulk
+// UPDATE (retry --all on a million rows) still spills, so memory stays bounded.
 void configure_sqlite_once() {
-    static const int rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
+    static const int rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 256 << 10);
     (void)rc; // SQLITE_MISUSE if SQLite was initialised already: the default then applies
 }
 
