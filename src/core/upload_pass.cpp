@@ -184,10 +184,22 @@ class Pass {
     }
     void commit() {
         if (txn_) {
+            record_uploaded();
             txn_->commit();
             txn_.reset();
         }
     }
+    // Single PUTs the server confirmed, written by record_uploaded() in one statement when the
+    // transaction that holds them commits; counted and logged then, since only the state file
+    // can say whether the pass still held each image.
+    struct Confirmed {
+        std::string key;
+        std::uint64_t bytes;
+        std::int64_t ms;
+    };
+    std::vector<storage::Store::Uploaded> uploaded_;
+    std::map<std::int64_t, Confirmed> confirmed_;
+    void record_uploaded();
 
     // --- scheduling ----------------------------------------------------------------------------
     void refill(double now);
@@ -652,20 +664,49 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
 }
 
 void Pass::succeed(Job& job, const std::string& etag) {
-    double now = util::monotonic_seconds();
+    auto ms = static_cast<std::int64_t>((util::monotonic_seconds() - job.started_at) * 1000);
     std::int64_t id = job.image.id;
     bool part_rows = !job.upload_id.empty() || !job.parts.empty() || job.image.has_part_digests;
-    if (!record_outcome(
-            job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch(), part_rows); }))
+    if (!part_rows) {
+        write([&] {
+            uploaded_.push_back({id, etag});
+            confirmed_.emplace(id, Confirmed{job.image.key, job.image.size, ms});
+        });
+        drop(id);
+        return;
+    }
+    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch()); }))
         return;
     ++run_.uploaded;
     run_.bytes += job.image.size;
     log_.log(event_level_, "uploaded",
              {{"key", job.image.key},
               {"bytes", job.image.size},
-              {"ms", static_cast<std::int64_t>((now - job.started_at) * 1000)},
+              {"ms", ms},
               {"multipart", job.multipart}});
     drop(id);
+}
+
+void Pass::record_uploaded() {
+    if (uploaded_.empty())
+        return;
+    for (auto id : store_.mark_uploaded(uploaded_, util::wall_epoch())) {
+        auto it = confirmed_.find(id);
+        ++run_.uploaded;
+        run_.bytes += it->second.bytes;
+        log_.log(event_level_, "uploaded",
+                 {{"key", it->second.key},
+                  {"bytes", it->second.bytes},
+                  {"ms", it->second.ms},
+                  {"multipart", false}});
+        confirmed_.erase(it);
+    }
+    for (const auto& [id, c] : confirmed_)
+        log_.warn("outcome_not_recorded",
+                  {{"key", c.key},
+                   {"reason", "the state file no longer shows this image claimed by this pass"}});
+    uploaded_.clear();
+    confirmed_.clear();
 }
 
 void Pass::fail_image(Job& job, const std::string& reason) {
@@ -844,6 +885,7 @@ PassResult Pass::run() {
         maybe_commit(after);
         progress(after, false);
     }
+    commit(); // the final figures count the uploads it records
     progress(0, true);
 
     // Whatever is still claimed goes back to pending: queued, waiting to retry, or in flight.

@@ -1,6 +1,7 @@
 #include "storage/store.hpp"
 
 #include "util/fs.hpp"
+#include "util/json.hpp"
 
 #include <fmt/format.h>
 
@@ -369,14 +370,16 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
     std::vector<ImageRecord> claimed;
     if (limit <= 0)
         return claimed;
-    Transaction txn(db_);
-    auto s = db_.prepare(
+    // Built once and prepared once: preparing it on every claim cost 2 % of a pass.
+    static const std::string sql =
         fmt::format("UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
                     "SELECT id FROM images INDEXED BY images_queue WHERE state = 'pending' "
                     "AND next_attempt_at <= ?2 "
                     "ORDER BY added_at, id LIMIT ?3) RETURNING {}, "
                     "EXISTS (SELECT 1 FROM part_digests d WHERE d.image_id = images.id)",
-                    image_columns));
+                    image_columns);
+    Transaction txn(db_);
+    auto& s = stmt(sql);
     s.bind(1, run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     while (s.step()) {
         claimed.push_back(read_image(s));
@@ -394,8 +397,7 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
 // The outcomes of a pass apply only to rows this pass claimed and still holds: a stale pass (its
 // rows recovered and claimed again by another) changes nothing. run_id_ is 0 before begin_run,
 // and no row has run id 0.
-bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now,
-                          bool part_rows) {
+bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
     int n = stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
                  "last_error = NULL, upload_id = NULL, run_id = NULL "
                  "WHERE id = ?1 AND state = 'uploading' AND run_id = ?4")
@@ -406,9 +408,35 @@ bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t
                 .run();
     if (n == 0)
         return false;
-    if (part_rows) // two DELETEs cost a third of this call when there is nothing to delete
-        forget_parts(id);
+    forget_parts(id);
     return true;
+}
+
+std::vector<std::int64_t> Store::mark_uploaded(const std::vector<Uploaded>& images,
+                                               std::int64_t now) {
+    std::vector<std::int64_t> held;
+    if (images.empty())
+        return held;
+    // The batch as one JSON object, id -> ETag: json_each() gives the ids, json_extract() each
+    // row's ETag.
+    std::string etags = "{";
+    for (const auto& image : images) {
+        if (etags.size() > 1)
+            etags += ',';
+        etags += fmt::format("\"{}\":", image.id);
+        util::append_json_string(etags, image.etag);
+    }
+    etags += '}';
+    auto& s = stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, "
+                   "etag = json_extract(?1, '$.\"' || id || '\"'), "
+                   "last_error = NULL, upload_id = NULL, run_id = NULL "
+                   "WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(?1)) "
+                   "AND state = 'uploading' AND run_id = ?3 RETURNING id");
+    s.bind(1, etags).bind(2, now).bind(3, run_id_);
+    while (s.step())
+        held.push_back(s.int64(0));
+    s.reset();
+    return held;
 }
 
 bool Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,

@@ -51,10 +51,16 @@ class Store {
     // The outcomes below apply only while the row is still "uploading" under the run that
     // begin_run() started on this connection; they return false (and change nothing) otherwise,
     // so a stale pass can never overwrite another pass's outcome.
-    // `part_rows` false: the caller knows the image has no multipart progress and no part
-    // digests (a single PUT of an image claimed without them), so there is nothing to forget.
-    bool mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now,
-                       bool part_rows = true);
+    // Also forgets the image's multipart progress and part digests.
+    bool mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now);
+    // mark_uploaded() for images sent with one PUT each and claimed without part digests, so
+    // with nothing to forget, in one statement: one UPDATE per image cost a pass 3-4 % of its
+    // CPU more. Returns the ids among them that were still held (the others are unchanged).
+    struct Uploaded {
+        std::int64_t id;
+        std::string etag;
+    };
+    std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images, std::int64_t now);
     // Back to pending: after a transient failure (attempts counted, retry after next_attempt_at)
     // or because the pass stopped before it finished (attempts unchanged).
     bool mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,

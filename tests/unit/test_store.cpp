@@ -2,6 +2,7 @@
 // add never replacing the content of a row a pass is uploading.
 #include "storage/store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -84,6 +85,38 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
     CHECK_FALSE(current.mark_pending(second[0].id, 1, 0, std::nullopt));
     CHECK(current.counts().uploaded == 1);
     CHECK(current.counts().failed == 1);
+}
+
+TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass holds") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    for (const char* name : {"a.png", "b.png", "c.png", "d.png"})
+        store.insert_image(image(name), 1000);
+    std::int64_t run = store.begin_run(1000, 1);
+    auto claimed = store.claim(run, 1000, 3);
+    REQUIRE(claimed.size() == 3);
+    std::int64_t a = claimed[0].id, b = claimed[1].id, c = claimed[2].id;
+    std::int64_t d = store.find_by_path("/images/d.png")->id; // pending, not claimed
+
+    // An ETag is stored as the server sent it, whatever characters it holds.
+    std::string odd = "\"q\\\"x\u00e9\"";
+    auto held = store.mark_uploaded({{a, "\"e-a\""}, {b, odd}, {d, "\"e-d\""}}, 1002);
+    std::sort(held.begin(), held.end());
+    CHECK(held == std::vector<std::int64_t>{a, b});
+    CHECK(store.image(a)->state == "uploaded");
+    CHECK(store.image(a)->etag == "\"e-a\"");
+    CHECK(store.image(a)->uploaded_at == 1002);
+    CHECK(store.image(b)->etag == odd);
+    CHECK(store.image(c)->state == "uploading");
+    CHECK(store.image(d)->state == "pending");
+    CHECK_FALSE(store.image(d)->etag);
+    CHECK(store.counts().uploaded == 2);
+    CHECK(store.counts().uploading == 1);
+    CHECK(store.counts().pending == 1);
+    // Done is done: the same batch again changes nothing.
+    CHECK(store.mark_uploaded({{a, "\"other\""}}, 1003).empty());
+    CHECK(store.image(a)->etag == "\"e-a\"");
+    CHECK(store.mark_uploaded(std::vector<Store::Uploaded>{}, 1003).empty());
 }
 
 TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
