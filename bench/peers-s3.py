@@ -9,8 +9,6 @@ region from AWS_REGION, keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (nev
                              (default 3; ranged GETs of head, middle and tail for files over
                              64 MiB) and compare the bytes. Prints one line:
                              "ok COUNT BYTES" or "invalid COUNT BYTES REASON".
-  purge BUCKET               delete every object (DeleteObjects, 1000 a request), abort
-                             unfinished multipart uploads, delete the bucket.
   png FILE SIZE              write a real, decodable PNG of exactly SIZE bytes: a 1x1 grey
                              image whose bulk is one private ancillary chunk of random bytes.
   mkmillion SRC DST ROWS     copy the state file SRC (SQLite backup API) to DST and add rows
@@ -93,23 +91,6 @@ def verify(bucket, root, spots=3):
     return "ok %d %d" % (count, total)
 
 
-def purge(bucket):
-    c = client()
-    try:
-        while True:
-            keys = list(list_all(c, bucket))
-            if not keys:
-                break
-            for i in range(0, len(keys), 1000):
-                c.delete_objects(Bucket=bucket, Delete={
-                    "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
-        for u in c.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            c.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
-        c.delete_bucket(Bucket=bucket)
-    except c.exceptions.NoSuchBucket:
-        pass
-
-
 def chunk(typ, data, crc=None):
     if crc is None:
         crc = zlib.crc32(typ + data)
@@ -162,8 +143,6 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "verify":
         print(verify(args[0], args[1], int(args[2]) if len(args) > 2 else 3))
-    elif cmd == "purge":
-        purge(args[0])
     elif cmd == "png":
         png(args[0], int(args[1]))
     elif cmd == "mkmillion":
