@@ -193,12 +193,12 @@ class Pass {
     // transaction that holds them commits; counted and logged then, since only the state file
     // can say whether the pass still held each image.
     struct Confirmed {
+        std::string etag;
         std::string key;
         std::uint64_t bytes;
         std::int64_t ms;
     };
-    std::vector<storage::Store::Uploaded> uploaded_;
-    std::map<std::int64_t, Confirmed> confirmed_;
+    std::map<std::int64_t, Confirmed> confirmed_; // by image id
     void record_uploaded();
 
     // --- scheduling ----------------------------------------------------------------------------
@@ -668,10 +668,7 @@ void Pass::succeed(Job& job, const std::string& etag) {
     std::int64_t id = job.image.id;
     bool part_rows = !job.upload_id.empty() || !job.parts.empty() || job.image.has_part_digests;
     if (!part_rows) {
-        write([&] {
-            uploaded_.push_back({id, etag});
-            confirmed_.emplace(id, Confirmed{job.image.key, job.image.size, ms});
-        });
+        write([&] { confirmed_.emplace(id, Confirmed{etag, job.image.key, job.image.size, ms}); });
         drop(id);
         return;
     }
@@ -688,9 +685,12 @@ void Pass::succeed(Job& job, const std::string& etag) {
 }
 
 void Pass::record_uploaded() {
-    if (uploaded_.empty())
+    if (confirmed_.empty())
         return;
-    for (auto id : store_.mark_uploaded(uploaded_, util::wall_epoch())) {
+    std::vector<storage::Store::Uploaded> images;
+    for (const auto& [id, c] : confirmed_)
+        images.push_back({id, c.etag});
+    for (auto id : store_.mark_uploaded(images, util::wall_epoch())) {
         auto it = confirmed_.find(id);
         ++run_.uploaded;
         run_.bytes += it->second.bytes;
@@ -705,7 +705,6 @@ void Pass::record_uploaded() {
         log_.warn("outcome_not_recorded",
                   {{"key", c.key},
                    {"reason", "the state file no longer shows this image claimed by this pass"}});
-    uploaded_.clear();
     confirmed_.clear();
 }
 
