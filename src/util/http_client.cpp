@@ -2,6 +2,7 @@
 
 #include "util/clock.hpp"
 #include "util/fs.hpp"
+#include "util/strings.hpp"
 
 #include <curl/curl.h>
 
@@ -54,26 +55,6 @@ Transport classify(CURLcode code) {
     default:
         return Transport::other;
     }
-}
-
-bool equals_lower(std::string_view s, std::string_view lower_name) {
-    if (s.size() != lower_name.size())
-        return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] + 32) : s[i];
-        if (c != lower_name[i])
-            return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() &&
-           (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    return s;
 }
 
 } // namespace
@@ -196,15 +177,15 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         return size * n;
     std::string_view name = line.substr(0, colon);
     std::string_view value = trim(line.substr(colon + 1));
-    if (equals_lower(name, "etag"))
+    if (iequals(name, "etag"))
         t->response.etag.assign(value);
-    else if (equals_lower(name, "date"))
+    else if (iequals(name, "date"))
         t->response.date.assign(value);
-    else if (equals_lower(name, "retry-after"))
+    else if (iequals(name, "retry-after"))
         t->response.retry_after.assign(value);
-    else if (equals_lower(name, "x-amz-request-id"))
+    else if (iequals(name, "x-amz-request-id"))
         t->response.request_id.assign(value);
-    else if (equals_lower(name, "content-type"))
+    else if (iequals(name, "content-type"))
         t->response.content_type.assign(value);
     return size * n;
 }

@@ -1,4 +1,5 @@
-// ASCII-only case folding for protocol and operator tokens (day names, "off", "GMT").
+// ASCII-only helpers for protocol and operator tokens (day names, "off", "GMT", header lines):
+// case folding and trimming.
 #pragma once
 
 #include <string_view>
@@ -16,6 +17,19 @@ inline bool iequals(std::string_view a, std::string_view b) {
         if (ascii_lower(a[i]) != ascii_lower(b[i]))
             return false;
     return true;
+}
+
+inline bool ascii_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// Without leading and trailing spaces, tabs, CRs and LFs.
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && ascii_space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && ascii_space(s.back()))
+        s.remove_suffix(1);
+    return s;
 }
 
 } // namespace imgsync::util

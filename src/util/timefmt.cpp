@@ -36,18 +36,6 @@ UtcTime split(std::int64_t epoch) {
                    secs % 60};
 }
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
 class Scanner {
   public:
     explicit Scanner(std::string_view s) : s_(s) {}

@@ -1,5 +1,7 @@
 #include "util/units.hpp"
 
+#include "util/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -29,30 +31,16 @@ bool is_digit(char c) {
 bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-char to_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 void skip_spaces(std::string_view& s) {
-    while (!s.empty() && is_space(s.front()))
+    while (!s.empty() && ascii_space(s.front()))
         s.remove_prefix(1);
 }
 
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)
-        c = to_lower(c);
+        c = ascii_lower(c);
     return out;
 }
 
