@@ -33,6 +33,9 @@ comment). Rules are tried in order (command-line rules first); the first one tha
     skew                     seconds=S: 403 RequestTimeTooSkewed whose Date is now+S
     date-offset              seconds=S: pass through, but rewrite the response's Date to now+S
     pass                     forward unchanged (useful with count= to let requests through)
+    rewrite                  from=REGEX to=TEXT: forward, then replace every match of REGEX in
+                             the response body (at most 1 MiB, read whole) with TEXT (a server
+                             that answers 200 with a wrong ETag, say)
   filters / schedule (any rule):
     method=PUT[,GET...]      only these methods
     path=SUBSTR              only if the request target (path + query) contains SUBSTR
@@ -86,7 +89,7 @@ S3_MESSAGES = {
 }
 KIND_ALIASES = {"slowdown": "503slowdown", "503-slowdown": "503slowdown"}
 KINDS = {"503slowdown", "503", "500", "error", "drop-request", "drop-response", "stall",
-         "trickle", "skew", "date-offset", "pass"}
+         "trickle", "skew", "date-offset", "pass", "rewrite"}
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
@@ -105,7 +108,7 @@ class Rule:
     INT_KEYS = {"after", "every", "count", "bytes", "status", "bps", "rst", "retry-after"}
     FLOAT_KEYS = {"seconds", "p"}
     KNOWN = INT_KEYS | FLOAT_KEYS | {"method", "path", "query", "match", "code", "message",
-                                      "phase", "id"}
+                                      "phase", "id", "from", "to"}
 
     def __init__(self, text):
         self.text = text
@@ -364,6 +367,18 @@ class Sink:
 
     def full(self):
         return self.limit is not None and self.sent >= self.limit
+
+
+def dechunk(raw):
+    """The payload of a whole chunked body (chunk extensions and trailers dropped)."""
+    out, pos = bytearray(), 0
+    while True:
+        eol = raw.index(b"\r\n", pos)
+        size = int(raw[pos:eol].split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            return bytes(out)
+        out += raw[eol + 2:eol + 2 + size]
+        pos = eol + 2 + size + 2
 
 
 def copy_body(reader, framing, length, out, max_bytes=None):
@@ -875,6 +890,20 @@ class Proxy:
             if n == 0:
                 rhead_out = rhead[:-2] + b"Date: " + new_date.encode() + b"\r\n\r\n"
 
+        if kind == "rewrite":
+            body = bytearray()
+            copy_body(upr, resp.framing, resp.length, body.extend, max_bytes=1 << 20)
+            if resp.framing == "chunked":
+                body = dechunk(bytes(body))
+            new = re.sub(o.get("from", "$^").encode(), o.get("to", "").encode(), bytes(body))
+            head = re.sub(rb"(?im)^(content-length|transfer-encoding):[^\r\n]*\r\n", b"",
+                          rhead_out)
+            head = head[:-2] + b"Content-Length: %d\r\n\r\n" % len(new)
+            sink.send(head + new)
+            st["down"] = sink.sent
+            if not resp.keep_alive or not body_sent:
+                self.close_upstream(conn)
+            return keep_client
         sink.send(rhead_out)
         if kind == "drop-response":
             # drain what upstream still sends for this response (bounded) and drop the client
