@@ -190,6 +190,19 @@ std::string iso8601_utc(std::int64_t epoch) {
                        t.date.day, t.hour, t.minute, t.second);
 }
 
+std::string iso8601_utc_ns(std::int64_t epoch_ns) {
+    constexpr std::int64_t ns_per_s = 1000000000;
+    std::int64_t secs = epoch_ns / ns_per_s, frac = epoch_ns % ns_per_s;
+    if (frac < 0) {
+        --secs;
+        frac += ns_per_s;
+    }
+    std::string text = iso8601_utc(secs);
+    if (frac != 0)
+        text.insert(text.size() - 1, fmt::format(".{:09}", frac));
+    return text;
+}
+
 std::string http_date(std::int64_t epoch) {
     const UtcTime t = split(epoch);
     return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", day_names[t.weekday], t.date.day,

@@ -33,6 +33,9 @@ unsigned weekday_from_days(std::int64_t days);
 std::string amz_date(std::int64_t epoch);
 std::string amz_day(std::int64_t epoch);
 std::string iso8601_utc(std::int64_t epoch);
+// Nanoseconds since the epoch (a file's mtime): "2013-05-24T00:00:00.000000001Z", the fraction
+// left out when it is zero.
+std::string iso8601_utc_ns(std::int64_t epoch_ns);
 std::string http_date(std::int64_t epoch);
 
 // ISO 8601 / RFC 3339 date-time with an explicit zone:

@@ -84,6 +84,14 @@ TEST_SUITE("timefmt") {
         CHECK(http_date(-2208988800) == "Mon, 01 Jan 1900 00:00:00 GMT");
     }
 
+    TEST_CASE("iso8601_utc_ns: a file's mtime with its nanoseconds") {
+        CHECK(iso8601_utc_ns(may_24_2013 * 1000000000LL) == "2013-05-24T00:00:00Z");
+        CHECK(iso8601_utc_ns(may_24_2013 * 1000000000LL + 1) == "2013-05-24T00:00:00.000000001Z");
+        CHECK(iso8601_utc_ns(1500000000123456789LL) == "2017-07-14T02:40:00.123456789Z");
+        CHECK(iso8601_utc_ns(-1) == "1969-12-31T23:59:59.999999999Z");
+        CHECK(iso8601_utc_ns(0) == "1970-01-01T00:00:00Z");
+    }
+
     TEST_CASE("parse_iso8601_utc accepts the usual spellings") {
         CHECK(parse_iso8601_utc("2013-05-24T00:00:00Z") == may_24_2013);
         CHECK(parse_iso8601_utc("2013-05-24T00:00:00.000Z") == may_24_2013);
