@@ -105,6 +105,7 @@ std::optional<ImageState> transition(ImageState from, ImageEvent event) {
 ImageEvent event_for(FailureClass failure) {
     switch (failure) {
     case FailureClass::transient:
+    case FailureClass::refused:
         return ImageEvent::transient_failure;
     case FailureClass::image:
         return ImageEvent::permanent_failure;

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace imgsync::core {
 
@@ -25,5 +28,12 @@ struct PartPlan {
         return multipart(size) ? choose_part_size(size, wanted_part_size) : 0;
     }
 };
+
+// An ETag as a server sends it ("\"0a1b...\"", any case), as bare lower-case hex.
+std::string normalize_etag(std::string_view etag);
+
+// The ETag S3 gives a completed multipart upload: the MD5 of the parts' binary MD5s, in part
+// order, in hex, then "-" and the number of parts. Empty if a part's MD5 is not 32 hex digits.
+std::string multipart_etag(const std::vector<std::string>& part_md5_hex);
 
 } // namespace imgsync::core

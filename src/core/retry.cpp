@@ -37,8 +37,8 @@ constexpr std::array<CodeClass, 36> code_table{{
     {"InvalidPartOrder", FailureClass::image},
 
     {"InvalidAccessKeyId", FailureClass::pass},
-    {"SignatureDoesNotMatch", FailureClass::pass},
-    {"AccessDenied", FailureClass::pass},
+    {"SignatureDoesNotMatch", FailureClass::refused},
+    {"AccessDenied", FailureClass::refused},
     {"AllAccessDisabled", FailureClass::pass},
     {"AccountProblem", FailureClass::pass},
     {"NoSuchBucket", FailureClass::pass},
@@ -48,7 +48,7 @@ constexpr std::array<CodeClass, 36> code_table{{
     {"ExpiredToken", FailureClass::pass},
     {"InvalidToken", FailureClass::pass},
     {"MissingSecurityHeader", FailureClass::pass},
-    {"NotImplemented", FailureClass::pass},
+    {"NotImplemented", FailureClass::refused},
 
     // Spelled by some S3-compatible servers; same meaning as above.
     {"TooManyRequests", FailureClass::transient},
@@ -76,11 +76,12 @@ std::optional<FailureClass> from_status(int status, bool has_code) {
     case 409:
     case 429:
         return FailureClass::transient;
-    case 401:
     case 403:
-    case 404:
     case 405:
     case 501:
+        return FailureClass::refused;
+    case 401:
+    case 404:
         return FailureClass::pass;
     default:
         break;
@@ -121,6 +122,8 @@ std::string_view to_string(FailureClass failure) {
         return "transient";
     case FailureClass::image:
         return "image";
+    case FailureClass::refused:
+        return "refused";
     case FailureClass::pass:
         return "pass";
     }

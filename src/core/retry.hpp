@@ -23,6 +23,10 @@ enum class CurlCategory {
 enum class FailureClass {
     transient, // retry this image later in the pass, then in a later pass; dead-letter eventually
     image,     // this image can never succeed as it is: mark it failed, carry on with the others
+    refused,   // the server refused this request for a reason that may hold for some keys only (a
+               // bucket policy's AccessDenied, SignatureDoesNotMatch for one key's spelling,
+               // NotImplemented for one kind of request): the pass's until a request of the pass
+               // succeeds, the image's after that (see core/pass_verdict.hpp)
     pass,      // nothing will succeed (credentials, bucket, endpoint): stop the pass, keep images
 };
 
@@ -42,10 +46,11 @@ std::string_view to_string(FailureClass failure);
 //       image      EntityTooLarge, EntityTooSmall, InvalidDigest, BadDigest,
 //                  XAmzContentSHA256Mismatch (the file changed while we read it), KeyTooLongError,
 //                  InvalidObjectName, MetadataTooLarge, InvalidPart, InvalidPartOrder
-//       pass       InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied, AllAccessDisabled,
-//                  AccountProblem, NoSuchBucket, InvalidBucketName, PermanentRedirect (wrong
-//                  region/endpoint), AuthorizationHeaderMalformed, ExpiredToken, InvalidToken,
-//                  MissingSecurityHeader, NotImplemented (the endpoint lacks a feature we use)
+//       refused    AccessDenied, SignatureDoesNotMatch, NotImplemented (the endpoint lacks a
+//                  feature one kind of request uses)
+//       pass       InvalidAccessKeyId, AllAccessDisabled, AccountProblem, NoSuchBucket,
+//                  InvalidBucketName, PermanentRedirect (wrong region/endpoint),
+//                  AuthorizationHeaderMalformed, ExpiredToken, InvalidToken, MissingSecurityHeader
 //     and the spellings of some S3-compatible servers: TooManyRequests, Throttling,
 //     ThrottlingException, RequestTimeoutException (transient), ExpiredTokenException (pass).
 //  2. A transport failure (curl != ok):
@@ -55,7 +60,8 @@ std::string_view to_string(FailureClass failure);
 //       none       2xx (with no code, or an unknown one: see below)
 //       transient  0 (no response), 2xx with an unknown error code (S3 can answer 200 with an
 //                  error body), 307, 408, 409, 429, 500, 502, 503, 504, other 5xx
-//       pass       301 and other 3xx, 401, 403, 404 (a PUT can only miss the bucket), 405, 501
+//       refused    403, 405, 501
+//       pass       301 and other 3xx, 401, 404 (a PUT can only miss the bucket)
 //       image      400, 411, 412, 413, 414 and every other 4xx
 // An unknown error code falls through to rules 2 and 3.
 std::optional<FailureClass> classify(CurlCategory curl, int http_status, std::string_view s3_code);

@@ -1,5 +1,6 @@
 #include "core/upload_pass.hpp"
 
+#include "core/pass_verdict.hpp"
 #include "core/retry.hpp"
 #include "s3/xml.hpp"
 #include "util/clock.hpp"
@@ -61,7 +62,10 @@ struct Part {
 struct Job {
     storage::ImageRecord image;
     util::UniqueFd fd;
-    int tries = 0; // failed tries of this image's own steps in this pass
+    int tries = 0;                      // failed tries of this image's own steps in this pass
+    std::int64_t attempts_at_claim = 0; // what goes back to the state file if nothing is charged
+    int restarts = 0;                   // multipart uploads started again in this pass
+    FailureClass held_as = FailureClass::transient; // why the image is held (see PassHealth)
     double ready_at = 0;
     double started_at = 0;
     bool multipart = false;
@@ -84,14 +88,6 @@ struct Request {
     std::size_t part;
 };
 
-std::string strip_quotes(std::string s) {
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"')
-        s = s.substr(1, s.size() - 2);
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 CurlCategory category_of(util::Transport t) {
     switch (t) {
     case util::Transport::ok:
@@ -109,6 +105,21 @@ CurlCategory category_of(util::Transport t) {
     default:
         return CurlCategory::other;
     }
+}
+
+// What changed in a file since add recorded it, both values of each field that differs; nullopt
+// if neither size nor mtime did.
+std::optional<std::string> describe_change(const storage::ImageRecord& image,
+                                           const util::FileStat& now) {
+    std::vector<std::string> what;
+    if (now.size != image.size)
+        what.push_back(fmt::format("size {} -> {}", image.size, now.size));
+    if (now.mtime_ns != image.mtime_ns)
+        what.push_back(fmt::format("mtime {} -> {}", util::iso8601_utc_ns(image.mtime_ns),
+                                   util::iso8601_utc_ns(now.mtime_ns)));
+    if (what.empty())
+        return std::nullopt;
+    return fmt::format("{}", fmt::join(what, ", "));
 }
 
 // Hashes one byte range of a file (MD5 for Content-MD5, SHA-256 for the signature).
@@ -139,7 +150,8 @@ class Pass {
         : o_(options), store_(store), http_(http), s3_(s3), log_(log),
           rate_(options.rate,
                 options.burst > 0 ? options.burst : std::max(1.0, double(options.concurrency))),
-          bandwidth_(0, 1), adaptive_(make_adaptive(options)), rng_(std::random_device{}()) {
+          bandwidth_(0, 1), adaptive_(make_adaptive(options)), rng_(std::random_device{}()),
+          health_(options.hold_limit) {
         run_.id = run_id;
         event_level_ = o_.progress ? util::Level::debug : util::Level::info;
     }
@@ -216,10 +228,15 @@ class Pass {
     void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
     void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                     std::string code, std::string message);
+    void proved();
+    void give_up(Job& job, FailureClass failure);
+    bool restart_multipart(Job& job, Step step, const std::string& code, int status,
+                           const std::string& reason);
     void succeed(Job& job, const std::string& etag);
     void fail_image(Job& job, const std::string& reason);
     void defer(Job& job, const std::string& reason);
-    void release(Job& job);
+    void hold(Job& job, FailureClass failure);
+    void release(Job& job, std::int64_t next_attempt_at);
     void drop(std::int64_t id);
     void cancel_requests(Job& job);
     s3::AmzDate sign_date() const {
@@ -254,8 +271,11 @@ class Pass {
     std::uint64_t bytes_started_ = 0;
     bool source_done_ = false;
     bool limit_reached_ = false;
-    int pass_failures_ = 0;
-    std::string fatal_;
+    PassHealth health_;
+    std::vector<std::unique_ptr<Job>> held_; // failed before anything succeeded: not charged yet
+    std::int64_t requests_started_ = 0;
+    std::string last_failure_;
+    std::string fatal_; // why the pass stops as failed
     std::int64_t clock_offset_ = 0;
     double started_ = 0;
     double last_progress_ = 0;
@@ -356,6 +376,7 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
     std::int64_t id = job.image.id;
     active_[id] = std::move(owned);
     job.started_at = now;
+    job.attempts_at_claim = job.image.attempts;
     // Known before anything can fail, so a failure aborts a half-done multipart upload.
     job.upload_id = job.image.upload_id.value_or("");
     job.fd.reset(::open(job.image.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -369,11 +390,14 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
     // Policy for files that change after add: never upload bytes that do not match the recorded
     // hash. A changed size or mtime fails the image with the reason; `imgsync add` on the file
     // registers the new content (and the server refuses mismatched bytes anyway).
-    if (!st || st->size != job.image.size || st->mtime_ns != job.image.mtime_ns) {
-        fail_image(job, st ? fmt::format("file changed since it was added (size {} -> {}); run "
-                                         "imgsync add on it again",
-                                         job.image.size, st->size)
-                           : "cannot stat file");
+    if (!st) {
+        fail_image(job, fmt::format("cannot stat file: {}", std::strerror(errno)));
+        return;
+    }
+    if (auto change = describe_change(job.image, *st)) {
+        fail_image(job, fmt::format("file changed since it was added ({}); run imgsync add on it "
+                                    "again",
+                                    *change));
         return;
     }
     if (o_.parts.multipart(job.image.size)) {
@@ -456,6 +480,7 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         static_cast<long>(1000 * (60 + 3 * static_cast<double>(req.length) / pace));
     std::uint64_t tag = next_tag_++;
     requests_[tag] = Request{img.id, step, part};
+    ++requests_started_;
     log_.debug("request", {{"key", img.key},
                            {"step", step_name(step)},
                            {"part", part == no_part ? 0 : job.parts[part].number}});
@@ -507,26 +532,29 @@ void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
     on_failure(job, req.step, req.part, r, code, message);
 }
 
+// Every answer is checked before it counts: a 200 whose ETag, UploadId or part list does not hold
+// up is a failure (InternalError, so retried), and only an answer that checks out proves the pass.
 void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r) {
-    double now = util::monotonic_seconds();
-    pass_failures_ = 0;
-    adaptive_.on_success(now);
+    auto refuse = [&](std::string message) {
+        on_failure(job, step, part, r, "InternalError", std::move(message));
+    };
+    auto accepted = [&] {
+        adaptive_.on_success(util::monotonic_seconds());
+        proved();
+    };
     switch (step) {
     case Step::put:
         // Confirmed only if the server's ETag is the MD5 we sent (and it checked as Content-MD5).
-        if (strip_quotes(r.etag) != job.image.md5) {
-            on_failure(job, step, part, r, "InternalError",
-                       fmt::format("ETag {} does not match the MD5 sent", r.etag));
-            return;
-        }
+        if (normalize_etag(r.etag) != job.image.md5)
+            return refuse(fmt::format("ETag {} does not match the MD5 sent", r.etag));
+        accepted();
         succeed(job, r.etag);
         return;
     case Step::create: {
         auto id = s3::parse_upload_id(r.body);
-        if (!id) {
-            on_failure(job, step, part, r, "InternalError", "no UploadId in the answer");
-            return;
-        }
+        if (!id)
+            return refuse("no UploadId in the answer");
+        accepted();
         job.upload_id = *id;
         write([&] {
             store_.set_multipart(job.image.id, job.upload_id,
@@ -538,17 +566,30 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::list_parts: {
         auto listed = s3::parse_list_parts(r.body);
-        if (!listed) {
-            on_failure(job, step, part, r, "InternalError", "unreadable ListParts answer");
-            return;
-        }
+        if (!listed)
+            return refuse("unreadable ListParts answer");
+        accepted();
+        // A listed part counts as done only if its size and its ETag (the MD5 of its bytes) are
+        // those of the part in the file; any other is sent again.
         for (const auto& lp : listed->parts) {
             auto index = static_cast<std::size_t>(lp.part_number - 1);
-            if (lp.part_number >= 1 && index < job.parts.size() &&
-                lp.size == job.parts[index].length && !lp.etag.empty()) {
-                job.parts[index].done = true;
-                job.parts[index].etag = lp.etag;
+            if (lp.part_number < 1 || index >= job.parts.size())
+                continue;
+            Part& p = job.parts[index];
+            if (lp.size != p.length)
+                continue;
+            if (p.md5_hex.empty() &&
+                !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex))
+                return fail_image(job, fmt::format("cannot read part {} of the file", p.number));
+            if (normalize_etag(lp.etag) != p.md5_hex) {
+                log_.warn("part_mismatch", {{"key", job.image.key},
+                                            {"part", p.number},
+                                            {"etag", lp.etag},
+                                            {"reason", "listed ETag is not the part's MD5"}});
+                continue;
             }
+            p.done = true;
+            p.etag = lp.etag;
         }
         if (listed->is_truncated && listed->next_part_number_marker) {
             job.list_marker = *listed->next_part_number_marker;
@@ -564,11 +605,9 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::part: {
         Part& p = job.parts[part];
-        if (strip_quotes(r.etag) != p.md5_hex) {
-            on_failure(job, step, part, r, "InternalError",
-                       fmt::format("part ETag {} does not match the MD5 sent", r.etag));
-            return;
-        }
+        if (normalize_etag(r.etag) != p.md5_hex)
+            return refuse(fmt::format("part ETag {} does not match the MD5 sent", r.etag));
+        accepted();
         p.done = true;
         p.etag = r.etag;
         write([&] { store_.add_part(job.image.id, {p.number, p.etag, p.length}); });
@@ -578,6 +617,15 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::complete: {
         auto outcome = s3::parse_complete_multipart_upload(r.body);
+        std::vector<std::string> md5s;
+        for (const auto& p : job.parts)
+            md5s.push_back(p.md5_hex);
+        auto expected = multipart_etag(md5s);
+        if (normalize_etag(outcome.result->etag) != expected)
+            return refuse(fmt::format("CompleteMultipartUpload ETag {} is not {}, the one of the "
+                                      "parts sent",
+                                      outcome.result->etag, expected));
+        accepted();
         succeed(job, outcome.result->etag);
         return;
     }
@@ -594,22 +642,10 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
             : fmt::format("HTTP {}{}{}{}", r.status, code.empty() ? "" : " ", code,
                           message.empty() ? "" : ": " + message);
     job.last_error = fmt::format("{}: {}", step_name(step), reason);
+    last_failure_ = job.last_error;
 
-    if (code == "NoSuchUpload" &&
-        (step == Step::list_parts || step == Step::part || step == Step::complete)) {
-        // The multipart upload is gone (expired or aborted): start it again from scratch.
-        cancel_requests(job);
-        log_.warn("multipart_restart", {{"key", job.image.key}, {"reason", reason}});
-        job.upload_id.clear();
-        for (auto& p : job.parts) {
-            p.done = false;
-            p.etag.clear();
-        }
-        job.next = Step::create;
-        job.list_marker = 0;
-        write([&] { store_.set_multipart(job.image.id, std::nullopt, 0); });
+    if (restart_multipart(job, step, code, static_cast<int>(r.status), reason))
         return;
-    }
     if (code == "RequestTimeTooSkewed" && !r.date.empty()) {
         if (auto server = util::parse_http_date(r.date)) {
             clock_offset_ = *server - util::wall_epoch();
@@ -626,18 +662,8 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
               {"step", step_name(step)},
               {"class", std::string(to_string(fclass))},
               {"error", reason}});
-    if (fclass == FailureClass::pass) {
-        ++pass_failures_;
-        if (pass_failures_ >= o_.pass_failure_limit && fatal_.empty())
-            fatal_ = reason;
-        cancel_requests(job);
-        release(job);
-        return;
-    }
-    if (fclass == FailureClass::image) {
-        fail_image(job, job.last_error);
-        return;
-    }
+    if (fclass != FailureClass::transient)
+        return give_up(job, fclass);
     // Transient: retry in this pass after a jittered backoff, then in a later pass.
     ++job.image.attempts;
     int& tries = step == Step::part ? job.parts[part].tries : job.tries;
@@ -645,10 +671,8 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
     // Out of tries for this pass, or out of attempts altogether (--max-attempts is a bound on the
     // total, so it is not exceeded by the tries left in this pass).
     if (tries >= o_.pass_attempts ||
-        should_dead_letter(static_cast<int>(job.image.attempts), o_.retry.max_attempts)) {
-        defer(job, job.last_error);
-        return;
-    }
+        should_dead_letter(static_cast<int>(job.image.attempts), o_.retry.max_attempts))
+        return give_up(job, FailureClass::transient);
     ++run_.retried;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto retry_after = parse_retry_after(r.retry_after, util::wall_epoch());
@@ -661,6 +685,90 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
         job.ready_at = now + delay;
     log_.debug("retry_scheduled",
                {{"key", job.image.key}, {"in_ms", static_cast<std::int64_t>(delay * 1000)}});
+}
+
+// A multipart upload the server lost (NoSuchUpload: expired or aborted) or cannot resume
+// (ListParts, UploadPart or Complete answered 405, 501 or NotImplemented, as some S3-compatible
+// stores do) is started again from scratch, once per image and pass; a second time, the failure
+// takes its ordinary course.
+bool Pass::restart_multipart(Job& job, Step step, const std::string& code, int status,
+                             const std::string& reason) {
+    bool multipart_step = step == Step::list_parts || step == Step::part || step == Step::complete;
+    bool lost =
+        code == "NoSuchUpload" || code == "NotImplemented" || status == 405 || status == 501;
+    if (!multipart_step || !lost || job.restarts >= 1)
+        return false;
+    ++job.restarts;
+    cancel_requests(job);
+    log_.warn("multipart_restart", {{"key", job.image.key}, {"reason", reason}});
+    if (!job.upload_id.empty() && step != Step::list_parts) {
+        auto req = s3_.abort_multipart(job.image.key, job.upload_id, sign_date());
+        req.stall_seconds = o_.stall_seconds;
+        req.connect_timeout_ms = o_.connect_timeout_ms;
+        http_.start(next_tag_++, std::move(req));
+    }
+    job.upload_id.clear();
+    for (auto& p : job.parts) {
+        p.done = false;
+        p.etag.clear();
+    }
+    job.next = Step::create;
+    job.list_marker = 0;
+    write([&] { store_.set_multipart(job.image.id, std::nullopt, 0); });
+    return true;
+}
+
+// A request failed for good: the pass's health says whose failure it is.
+void Pass::give_up(Job& job, FailureClass failure) {
+    // last_error is written only with the attempt it cost (see release()), so an equal one means
+    // a pass that proved the endpoint already charged this very refusal to this image.
+    bool refused_before = failure == FailureClass::refused && job.attempts_at_claim > 0 &&
+                          job.image.last_error == job.last_error;
+    switch (health_.on_failure(failure, refused_before)) {
+    case Blame::pass:
+        if (fatal_.empty())
+            fatal_ = job.last_error;
+        cancel_requests(job);
+        release(job, job.image.next_attempt_at);
+        return;
+    case Blame::hold:
+        hold(job, failure);
+        if (health_.exhausted() && fatal_.empty())
+            fatal_ = job.last_error;
+        return;
+    case Blame::image:
+        break;
+    }
+    if (failure == FailureClass::image)
+        return fail_image(job, job.last_error);
+    if (failure == FailureClass::refused)
+        ++job.image.attempts; // transient failures count each try as they go
+    defer(job, job.last_error);
+}
+
+// Out of the pass, uncharged, its multipart upload kept for a later pass: until a request of this
+// pass succeeds, nobody knows whether the failure was the image's.
+void Pass::hold(Job& job, FailureClass failure) {
+    cancel_requests(job);
+    job.held_as = failure;
+    job.fd.reset();
+    log_.warn("upload_held", {{"key", job.image.key}, {"reason", job.last_error}});
+    auto it = active_.find(job.image.id);
+    held_.push_back(std::move(it->second));
+    active_.erase(it);
+}
+
+// The first answer that checked out: the endpoint works, so the held images failed on their own.
+void Pass::proved() {
+    if (!health_.on_success())
+        return;
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& job : held) {
+        if (job->held_as == FailureClass::refused)
+            ++job->image.attempts;
+        defer(*job, job->last_error);
+    }
 }
 
 void Pass::succeed(Job& job, const std::string& etag) {
@@ -754,13 +862,16 @@ void Pass::defer(Job& job, const std::string& reason) {
     drop(id);
 }
 
-// Back to pending, attempts as they are, because the pass stops (not the image's fault).
-void Pass::release(Job& job) {
+// Back to pending because the pass stops (not the image's fault): the tries this pass made, and
+// their error, count only if the pass proved that the endpoint works. So last_error is always
+// the failure that cost the image its last attempt (the run's message tells why a pass failed).
+void Pass::release(Job& job, std::int64_t next_attempt_at) {
     std::int64_t id = job.image.id;
+    bool charged = health_.proven() && !job.last_error.empty();
     write([&] {
-        store_.mark_pending(id, job.image.attempts, job.image.next_attempt_at,
-                            job.last_error.empty() ? std::nullopt
-                                                   : std::optional<std::string>(job.last_error));
+        store_.mark_pending(id, charged ? job.image.attempts : job.attempts_at_claim,
+                            next_attempt_at,
+                            charged ? std::optional<std::string>(job.last_error) : std::nullopt);
     });
     drop(id);
 }
@@ -838,26 +949,26 @@ PassResult Pass::run() {
         return give;
     });
 
-    std::string stop_reason; // deadline | interrupted | failed
+    StopReason stop = StopReason::none;
     double drain_until = 0;
     bool aborted = false;
     for (;;) {
         double now = util::monotonic_seconds();
-        if (stop_reason.empty()) {
+        if (stop == StopReason::none) {
             if (stop_signals > 0)
-                stop_reason = "interrupted";
+                stop = StopReason::interrupted;
             else if (!fatal_.empty())
-                stop_reason = "failed";
+                stop = StopReason::failed;
             else if (o_.max_duration && now - started_ >= *o_.max_duration)
-                stop_reason = "deadline";
-            if (!stop_reason.empty()) {
-                drain_until = now + (stop_reason == "failed" ? 0 : o_.grace);
-                log_.info("pass_stopping", {{"reason", stop_reason},
+                stop = StopReason::deadline;
+            if (stop != StopReason::none) {
+                drain_until = now + (stop == StopReason::failed ? 0 : o_.grace);
+                log_.info("pass_stopping", {{"reason", std::string(to_string(stop))},
                                             {"in_flight", requests_.size()},
                                             {"grace_s", drain_until - now}});
             }
         }
-        if (!stop_reason.empty()) {
+        if (stop != StopReason::none) {
             if (requests_.empty())
                 break;
             if (now >= drain_until || stop_signals > 1) {
@@ -900,7 +1011,11 @@ PassResult Pass::run() {
     for (auto& [id, job] : active_)
         ids.push_back(id);
     for (auto id : ids)
-        release(*active_[id]);
+        release(*active_[id], active_[id]->image.next_attempt_at);
+    // Held images failed before anything succeeded: uncharged, and a little later, so that other
+    // images lead the next pass (a policy that refuses the oldest keys cannot stall the rest).
+    for (auto& job : held_)
+        release(*job, util::wall_epoch() + o_.retry.base_delay.count());
     for (auto& job : queue_) {
         auto id = job->image.id;
         write([&] {
@@ -910,30 +1025,22 @@ PassResult Pass::run() {
     queue_.clear();
     commit();
 
+    PassTally tally;
+    tally.stop = stop;
+    tally.proven = health_.proven();
+    tally.held = static_cast<int>(held_.size());
+    tally.requests = requests_started_;
+    tally.failed = run_.failed;
+    tally.deferred = deferred_;
+    tally.limit_reached = limit_reached_;
+    tally.last_failure = stop == StopReason::failed ? fatal_ : last_failure_;
+    held_.clear();
+    auto verdict = decide_verdict(tally);
+    run_.outcome = verdict.outcome;
+    run_.message = verdict.message;
     PassResult result;
     result.deferred = deferred_;
-    if (stop_reason == "failed") {
-        run_.outcome = "failed";
-        run_.message = fatal_;
-        result.exit_code = ExitCode::pass_failed;
-    } else if (stop_reason == "interrupted") {
-        run_.outcome = "interrupted";
-        run_.message = "stopped by a signal";
-        result.exit_code = ExitCode::interrupted;
-    } else if (run_.failed > 0 || deferred_ > 0) {
-        run_.outcome = "partial";
-        run_.message =
-            fmt::format("{} failed, {} deferred to a later pass", run_.failed, deferred_);
-        result.exit_code = ExitCode::images_failed;
-    } else if (stop_reason == "deadline") {
-        run_.outcome = "deadline";
-        run_.message = "stopped at --max-duration";
-    } else if (limit_reached_) {
-        run_.outcome = "limit";
-        run_.message = "stopped at --max-images or --max-bytes";
-    } else {
-        run_.outcome = "ok";
-    }
+    result.exit_code = verdict.exit_code;
     result.run = run_;
     return result;
 }

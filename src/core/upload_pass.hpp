@@ -36,8 +36,9 @@ struct PassOptions {
     long stall_seconds = 60;
     long connect_timeout_ms = 10000;
     bool progress = false;
-    // Consecutive pass-level failures (credentials, bucket, network) that stop the pass.
-    int pass_failure_limit = 3;
+    // Images that may fail before anything succeeded in the pass; that many make the pass a
+    // failed one (see core/pass_verdict.hpp).
+    int hold_limit = 3;
 };
 
 struct PassResult {

@@ -11,9 +11,13 @@ imgsync_env "$FP_ENDPOINT"
 export T_CMD_TIMEOUT=180
 
 N=0
-fresh() { # NAME COUNT
+fresh() { # NAME COUNT [GOOD]: COUNT images under NAME/, after GOOD older ones under NAME-ok/
     export IMGSYNC_DB=$T_TMP/$1.db IMGSYNC_PREFIX=$1/
     N=$2
+    if [ "${3:-0}" -gt 0 ]; then
+        IMGSYNC_PREFIX=$1-ok/ imgsync_run seed --count "$3" --min-bytes 8K --max-bytes 64K >/dev/null 2>&1 ||
+            t_die "seed"
+    fi
     imgsync_run seed --count "$2" --min-bytes 8K --max-bytes 64K >/dev/null 2>&1 || t_die "seed"
     fp_rules
     fp_reset
@@ -62,29 +66,31 @@ assert_exit 0 imgsync_run upload --concurrency 1 &&
     assert_contains "$(<"$T_ERR")" "event=clock_skew" &&
     assert_eq "$N" "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
 
+# In the next three tests only the keys under NAME/ fail, and three older images go through: the
+# failures are the images' (when every request fails, the pass fails: tests/faults/pass_verdict.sh).
 t_begin "persistent 503: images wait for a later pass (pending, next_attempt_at), exit 1"
-fresh deferred 5
-fp_rules "503:method=PUT"
+fresh deferred 5 3
+fp_rules "503:method=PUT:path=/deferred/"
 assert_exit 1 imgsync_run upload --pass-attempts 2 --concurrency 2 &&
     assert_contains "$(<"$T_ERR")" "upload_deferred" &&
     assert_eq 5 "$(counts 'd["counts"]["pending"]')" && assert_eq 0 "$(counts 'd["counts"]["failed"]')" &&
-    assert_exit 0 imgsync_run upload && assert_eq 0 "$(counts 'd["counts"]["uploaded"]')" &&
+    assert_exit 0 imgsync_run upload && assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" &&
     assert_exit 0 imgsync_run list --json --state pending &&
     assert_eq True "$(json "$T_OUT" 'all(r["next_attempt_at"] is not None and r["attempts"] == 2 for r in d)')" && t_ok
 
 t_begin "after --max-attempts an image is a dead letter; retry --all requeues it"
-fresh dead 3
-fp_rules "500:method=PUT"
+fresh dead 3 3
+fp_rules "500:method=PUT:path=/dead/"
 assert_exit 1 imgsync_run upload --pass-attempts 2 --max-attempts 2 &&
     assert_eq 3 "$(counts 'd["counts"]["failed"]')" &&
     assert_exit 0 imgsync_run list --state failed && assert_contains "$(<"$T_OUT")" "HTTP 500" &&
     fp_rules && assert_exit 0 imgsync_run retry --all && assert_contains "$(<"$T_OUT")" "requeued 3" &&
-    assert_exit 0 imgsync_run upload && assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" &&
+    assert_exit 0 imgsync_run upload && assert_eq 6 "$(counts 'd["counts"]["uploaded"]')" &&
     verify_uploaded && t_ok
 
 t_begin "--max-attempts bounds the total even when the pass has tries left"
-fresh bound 2
-fp_rules "500:method=PUT"
+fresh bound 2 3
+fp_rules "500:method=PUT:path=/bound/"
 assert_exit 1 imgsync_run upload --pass-attempts 4 --max-attempts 2 &&
     assert_eq 2 "$(counts 'd["counts"]["failed"]')" &&
     assert_exit 0 imgsync_run list --json --state failed &&

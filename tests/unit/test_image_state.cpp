@@ -96,6 +96,7 @@ TEST_SUITE("image_state") {
 
     TEST_CASE("event_for maps failure classes") {
         CHECK(event_for(FailureClass::transient) == ImageEvent::transient_failure);
+        CHECK(event_for(FailureClass::refused) == ImageEvent::transient_failure);
         CHECK(event_for(FailureClass::image) == ImageEvent::permanent_failure);
         CHECK(event_for(FailureClass::pass) == ImageEvent::interrupted);
     }

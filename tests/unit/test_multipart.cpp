@@ -45,3 +45,25 @@ TEST_CASE("PartPlan: multipart from the threshold up; no part size below it") {
     CHECK(plan.multipart(64 * MiB));
     CHECK(plan.part_size(64 * MiB) == 16 * MiB);
 }
+
+TEST_CASE("normalize_etag: quotes dropped, hex lower-cased") {
+    CHECK(normalize_etag("\"E09C80C42FDA55F9D992E59CA6B3307D\"") ==
+          "e09c80c42fda55f9d992e59ca6b3307d");
+    CHECK(normalize_etag("abc-2") == "abc-2");
+    CHECK(normalize_etag("\"") == "\"");
+    CHECK(normalize_etag("") == "");
+}
+
+TEST_CASE("multipart_etag: MD5 of the parts' binary MD5s, then the part count") {
+    // md5("aaaaaaaaaa") and md5("b"); the expected values were computed independently (Python's
+    // hashlib over the concatenated raw digests).
+    const std::string a = "e09c80c42fda55f9d992e59ca6b3307d";
+    const std::string b = "92eb5ffee6ae2fec3ad71c777531578f";
+    CHECK(multipart_etag({a, b}) == "3192ca8a7eba2efb8c52f8e48729e5f1-2");
+    CHECK(multipart_etag({a}) == "ac1f8aff40d191e27d29b7848a8d9abd-1");
+    // Order matters, as it does for S3.
+    CHECK(multipart_etag({b, a}) != multipart_etag({a, b}));
+    // An unknown or malformed part digest gives no ETag to compare with.
+    CHECK(multipart_etag({a, ""}).empty());
+    CHECK(multipart_etag({a, "zz" + b.substr(2)}).empty());
+}

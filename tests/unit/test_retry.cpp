@@ -14,6 +14,7 @@ namespace {
 constexpr auto ok = CurlCategory::ok;
 constexpr auto transient = FailureClass::transient;
 constexpr auto image = FailureClass::image;
+constexpr auto refused = FailureClass::refused;
 constexpr auto pass = FailureClass::pass;
 } // namespace
 
@@ -42,12 +43,16 @@ TEST_SUITE("retry") {
             CHECK(classify(ok, 503, code) == image); // the code is more specific than the status
         }
         for (const char* code :
-             {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "AllAccessDisabled",
-              "AccountProblem", "NoSuchBucket", "InvalidBucketName", "PermanentRedirect",
-              "AuthorizationHeaderMalformed", "ExpiredToken", "InvalidToken",
-              "MissingSecurityHeader", "NotImplemented", "ExpiredTokenException"}) {
+             {"InvalidAccessKeyId", "AllAccessDisabled", "AccountProblem", "NoSuchBucket",
+              "InvalidBucketName", "PermanentRedirect", "AuthorizationHeaderMalformed",
+              "ExpiredToken", "InvalidToken", "MissingSecurityHeader", "ExpiredTokenException"}) {
             INFO(code);
             CHECK(classify(ok, 400, code) == pass);
+        }
+        // Refusals that a bucket policy, one key's spelling or one kind of request can cause.
+        for (const char* code : {"AccessDenied", "SignatureDoesNotMatch", "NotImplemented"}) {
+            INFO(code);
+            CHECK(classify(ok, 403, code) == refused);
         }
         // Codes are case-sensitive, as S3 spells them.
         CHECK(classify(ok, 400, "accessdenied") == image);
@@ -65,7 +70,7 @@ TEST_SUITE("retry") {
         CHECK(classify(CurlCategory::timeout, 403, "") == transient);
         CHECK(classify(CurlCategory::dns, 200, "") == pass);
         // A known code wins over the transport category.
-        CHECK(classify(CurlCategory::timeout, 403, "AccessDenied") == pass);
+        CHECK(classify(CurlCategory::timeout, 403, "AccessDenied") == refused);
         // An unknown code does not.
         CHECK(classify(CurlCategory::tls, 500, "Whatever") == pass);
     }
@@ -78,10 +83,10 @@ TEST_SUITE("retry") {
         const Row rows[] = {
             {0, transient},   {100, transient}, {301, pass},      {302, pass},
             {304, pass},      {307, transient}, {400, image},     {401, pass},
-            {403, pass},      {404, pass},      {405, pass},      {408, transient},
+            {403, refused},   {404, pass},      {405, refused},   {408, transient},
             {409, transient}, {411, image},     {412, image},     {413, image},
             {414, image},     {418, image},     {429, transient}, {499, image},
-            {500, transient}, {501, pass},      {502, transient}, {503, transient},
+            {500, transient}, {501, refused},   {502, transient}, {503, transient},
             {504, transient}, {505, transient}, {599, transient}, {600, transient},
         };
         for (const Row& row : rows) {
@@ -92,7 +97,7 @@ TEST_SUITE("retry") {
         // S3 can answer 200 with an error body; an unknown code there is worth retrying.
         CHECK(classify(ok, 200, "SomeFutureCode") == transient);
         CHECK(classify(ok, 200, "InternalError") == transient);
-        CHECK(classify(ok, 200, "AccessDenied") == pass);
+        CHECK(classify(ok, 200, "AccessDenied") == refused);
     }
 
     TEST_CASE("is_throttling") {
@@ -121,6 +126,7 @@ TEST_SUITE("retry") {
         CHECK(to_string(CurlCategory::other) == "other");
         CHECK(to_string(FailureClass::transient) == "transient");
         CHECK(to_string(FailureClass::image) == "image");
+        CHECK(to_string(FailureClass::refused) == "refused");
         CHECK(to_string(FailureClass::pass) == "pass");
     }
 
