@@ -145,9 +145,9 @@ bool hash_range(int fd, std::uint64_t offset, std::uint64_t length, std::string&
 
 class Pass {
   public:
-    Pass(const PassOptions& options, storage::Store& store, util::HttpClient& http,
-         s3::Operations& s3, util::Logger& log, std::int64_t run_id)
-        : o_(options), store_(store), http_(http), s3_(s3), log_(log),
+    Pass(const PassOptions& options, storage::Store& store, util::HttpTransport& http,
+         s3::Operations& s3, util::Logger& log, std::int64_t run_id, const util::Clock& clock)
+        : o_(options), store_(store), http_(http), s3_(s3), log_(log), clock_(clock),
           rate_(options.rate,
                 options.burst > 0 ? options.burst : std::max(1.0, double(options.concurrency))),
           bandwidth_(0, 1), adaptive_(make_adaptive(options)), rng_(std::random_device{}()),
@@ -169,7 +169,7 @@ class Pass {
     template <typename F> void write(F&& f) {
         if (!txn_) {
             txn_.emplace(store_.db());
-            txn_opened_ = util::monotonic_seconds();
+            txn_opened_ = clock_.monotonic_seconds();
             txn_writes_ = 0;
         }
         f();
@@ -240,15 +240,15 @@ class Pass {
     void drop(std::int64_t id);
     void cancel_requests(Job& job);
     s3::AmzDate sign_date() const {
-        auto t = std::chrono::system_clock::now() + std::chrono::seconds(clock_offset_);
-        return s3::AmzDate::from_time_point(t);
+        return s3::AmzDate::from_epoch(clock_.wall_epoch() + clock_offset_);
     }
 
     const PassOptions& o_;
     storage::Store& store_;
-    util::HttpClient& http_;
+    util::HttpTransport& http_;
     s3::Operations& s3_;
     util::Logger& log_;
+    const util::Clock& clock_;
     util::Level event_level_;
 
     TokenBucket rate_;
@@ -296,7 +296,7 @@ void Pass::refill(double now) {
         return;
     }
     commit(); // claim() runs its own transaction
-    auto batch = store_.claim(run_.id, util::wall_epoch(), want);
+    auto batch = store_.claim(run_.id, clock_.wall_epoch(), want);
     if (batch.size() < static_cast<std::size_t>(want))
         source_done_ = true;
     for (auto& image : batch) {
@@ -312,7 +312,7 @@ void Pass::update_limits(double now) {
         rate_.set_rate(now, o_.rate * adaptive_.rate_factor());
     if (o_.bandwidth && now - last_schedule_check_ >= 1.0) {
         last_schedule_check_ = now;
-        auto local = util::local_time_of_week(util::wall_epoch());
+        auto local = util::local_time_of_week(clock_.wall_epoch());
         std::uint64_t limit =
             o_.bandwidth->limit_at(week_minute(local.weekday, local.minute_of_day));
         if (limit != static_cast<std::uint64_t>(bandwidth_.rate())) {
@@ -361,6 +361,10 @@ bool Pass::start_new_job(double now) {
         limit_reached_ = true;
         return false;
     }
+    // Until a request succeeds, a failure makes the pass cautious: the images already started
+    // finish their tries before another starts, so a broken endpoint costs a few requests.
+    if (!health_.proven() && !last_failure_.empty() && !active_.empty())
+        return false;
     if (!rate_.try_take(now, 1))
         return false;
     auto job = std::move(queue_.front());
@@ -539,7 +543,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         on_failure(job, step, part, r, "InternalError", std::move(message));
     };
     auto accepted = [&] {
-        adaptive_.on_success(util::monotonic_seconds());
+        adaptive_.on_success(clock_.monotonic_seconds());
         proved();
     };
     switch (step) {
@@ -634,7 +638,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
 
 void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                       std::string code, std::string message) {
-    double now = util::monotonic_seconds();
+    double now = clock_.monotonic_seconds();
     CurlCategory cat = category_of(r.transport);
     std::string reason =
         r.transport != util::Transport::ok
@@ -648,7 +652,7 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
         return;
     if (code == "RequestTimeTooSkewed" && !r.date.empty()) {
         if (auto server = util::parse_http_date(r.date)) {
-            clock_offset_ = *server - util::wall_epoch();
+            clock_offset_ = *server - clock_.wall_epoch();
             log_.warn("clock_skew", {{"offset_seconds", clock_offset_}, {"key", job.image.key}});
         }
     }
@@ -675,7 +679,7 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
         return give_up(job, FailureClass::transient);
     ++run_.retried;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto retry_after = parse_retry_after(r.retry_after, util::wall_epoch());
+    auto retry_after = parse_retry_after(r.retry_after, clock_.wall_epoch());
     double delay = code == "RequestTimeTooSkewed"
                        ? 0
                        : retry_delay(tries - 1, 0.25, 20, unit(rng_), retry_after, 60);
@@ -772,7 +776,7 @@ void Pass::proved() {
 }
 
 void Pass::succeed(Job& job, const std::string& etag) {
-    auto ms = static_cast<std::int64_t>((util::monotonic_seconds() - job.started_at) * 1000);
+    auto ms = static_cast<std::int64_t>((clock_.monotonic_seconds() - job.started_at) * 1000);
     std::int64_t id = job.image.id;
     bool part_rows = !job.upload_id.empty() || !job.parts.empty() || job.image.has_part_digests;
     if (!part_rows) {
@@ -780,7 +784,7 @@ void Pass::succeed(Job& job, const std::string& etag) {
         drop(id);
         return;
     }
-    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, util::wall_epoch()); }))
+    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, clock_.wall_epoch()); }))
         return;
     ++run_.uploaded;
     run_.bytes += job.image.size;
@@ -798,7 +802,7 @@ void Pass::record_uploaded() {
     std::vector<storage::Store::Uploaded> images;
     for (const auto& [id, c] : confirmed_)
         images.push_back({id, c.etag});
-    for (auto id : store_.mark_uploaded(images, util::wall_epoch())) {
+    for (auto id : store_.mark_uploaded(images, clock_.wall_epoch())) {
         auto it = confirmed_.find(id);
         ++run_.uploaded;
         run_.bytes += it->second.bytes;
@@ -839,7 +843,7 @@ void Pass::fail_image(Job& job, const std::string& reason) {
 void Pass::defer(Job& job, const std::string& reason) {
     cancel_requests(job);
     ImageRecord record{ImageState::uploading, static_cast<int>(job.image.attempts) - 1, 0};
-    auto next = apply(record, ImageEvent::transient_failure, util::wall_epoch(), o_.retry);
+    auto next = apply(record, ImageEvent::transient_failure, clock_.wall_epoch(), o_.retry);
     std::int64_t id = job.image.id;
     if (next && next->state == ImageState::failed) {
         if (!record_outcome(job, [&] { return store_.mark_failed(id, next->attempts, reason); }))
@@ -849,7 +853,7 @@ void Pass::defer(Job& job, const std::string& reason) {
                                      {"attempts", next->attempts},
                                      {"reason", "gave up after max attempts: " + reason}});
     } else {
-        std::int64_t at = next ? next->next_attempt_at : util::wall_epoch();
+        std::int64_t at = next ? next->next_attempt_at : clock_.wall_epoch();
         if (!record_outcome(
                 job, [&] { return store_.mark_pending(id, job.image.attempts, at, reason); }))
             return;
@@ -932,7 +936,7 @@ void Pass::progress(double now, bool final) {
 }
 
 PassResult Pass::run() {
-    started_ = util::monotonic_seconds();
+    started_ = clock_.monotonic_seconds();
     auto counts = store_.counts();
     planned_ = o_.max_images ? std::min(*o_.max_images, counts.pending) : counts.pending;
     if (o_.bandwidth)
@@ -940,7 +944,7 @@ PassResult Pass::run() {
     http_.set_send_gate([this](std::size_t wanted) -> std::size_t {
         if (bandwidth_.unlimited() || bandwidth_.rate() <= 0)
             return wanted;
-        double now = util::monotonic_seconds();
+        double now = clock_.monotonic_seconds();
         double avail = bandwidth_.available(now);
         if (avail < 1)
             return 0;
@@ -953,7 +957,7 @@ PassResult Pass::run() {
     double drain_until = 0;
     bool aborted = false;
     for (;;) {
-        double now = util::monotonic_seconds();
+        double now = clock_.monotonic_seconds();
         if (stop == StopReason::none) {
             if (stop_signals > 0)
                 stop = StopReason::interrupted;
@@ -991,7 +995,7 @@ PassResult Pass::run() {
         http_.poll(
             static_cast<int>((wake - now) * 1000) + 1,
             [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
-        double after = util::monotonic_seconds();
+        double after = clock_.monotonic_seconds();
         maybe_commit(after);
         progress(after, false);
     }
@@ -1015,7 +1019,7 @@ PassResult Pass::run() {
     // Held images failed before anything succeeded: uncharged, and a little later, so that other
     // images lead the next pass (a policy that refuses the oldest keys cannot stall the rest).
     for (auto& job : held_)
-        release(*job, util::wall_epoch() + o_.retry.base_delay.count());
+        release(*job, clock_.wall_epoch() + o_.retry.base_delay.count());
     for (auto& job : queue_) {
         auto id = job->image.id;
         write([&] {
@@ -1048,9 +1052,9 @@ PassResult Pass::run() {
 } // namespace
 
 PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
-                           util::HttpClient& http, s3::Operations& s3, util::Logger& log,
-                           std::int64_t run_id) {
-    Pass pass(options, store, http, s3, log, run_id);
+                           util::HttpTransport& http, s3::Operations& s3, util::Logger& log,
+                           std::int64_t run_id, const util::Clock& clock) {
+    Pass pass(options, store, http, s3, log, run_id, clock);
     return pass.run();
 }
 

@@ -11,6 +11,7 @@
 #include "core/throttle.hpp"
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
+#include "util/clock.hpp"
 #include "util/http_client.hpp"
 #include "util/log.hpp"
 
@@ -50,8 +51,10 @@ struct PassResult {
 // Signals seen by the process (the handler only counts; the loop acts).
 extern volatile std::sig_atomic_t stop_signals;
 
+// The network and the clocks are parameters, so that the unit tests can drive a whole pass with
+// a scripted transport and a clock of their own (tests/unit/test_upload_pass.cpp).
 PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
-                           util::HttpClient& http, s3::Operations& s3, util::Logger& log,
-                           std::int64_t run_id);
+                           util::HttpTransport& http, s3::Operations& s3, util::Logger& log,
+                           std::int64_t run_id, const util::Clock& clock = util::Clock::system());
 
 } // namespace imgsync::core

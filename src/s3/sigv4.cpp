@@ -1,6 +1,7 @@
 #include "s3/sigv4.hpp"
 
 #include "util/hash.hpp"
+#include "util/timefmt.hpp"
 
 #include <openssl/crypto.h>
 
@@ -83,27 +84,6 @@ encoded_sorted_pairs(const std::vector<QueryParam>& query) {
     return pairs;
 }
 
-// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-void civil_from_days(long long z, long long& y, unsigned& m, unsigned& d) {
-    z += 719468;
-    const long long era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y = static_cast<long long>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
-}
-
-unsigned days_in_month(unsigned y, unsigned m) {
-    static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
-        return 29;
-    }
-    return days[m - 1];
-}
-
 } // namespace
 
 std::string uri_encode(std::string_view s, bool encode_slash) {
@@ -142,23 +122,13 @@ std::string uri_decode(std::string_view s) {
 
 // ---- AmzDate -----------------------------------------------------------------------------------
 
+AmzDate AmzDate::from_epoch(std::int64_t epoch) {
+    return AmzDate(util::amz_date(epoch));
+}
+
 AmzDate AmzDate::from_time_point(std::chrono::system_clock::time_point tp) {
-    using namespace std::chrono;
-    const auto secs = duration_cast<seconds>(tp.time_since_epoch()).count();
-    long long days = secs / 86400;
-    long long rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        --days;
-    }
-    long long y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    civil_from_days(days, y, m, d);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04lld%02u%02uT%02lld%02lld%02lldZ", y, m, d, rem / 3600,
-                  (rem / 60) % 60, rem % 60);
-    return AmzDate(buf);
+    return from_epoch(
+        std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count());
 }
 
 std::optional<AmzDate> AmzDate::parse(std::string_view s) {
@@ -185,7 +155,8 @@ std::optional<AmzDate> AmzDate::parse(std::string_view s) {
         !num(13, 2, sec)) {
         return std::nullopt;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
+    if (mo < 1 || mo > 12 || d < 1 || d > util::days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 59) {
         return std::nullopt;
     }
     return AmzDate(std::string(s));

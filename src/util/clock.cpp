@@ -16,6 +16,19 @@ double monotonic_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+namespace {
+class SystemClock final : public Clock {
+  public:
+    double wall_seconds() const override { return util::wall_seconds(); }
+    double monotonic_seconds() const override { return util::monotonic_seconds(); }
+};
+} // namespace
+
+const Clock& Clock::system() {
+    static const SystemClock clock;
+    return clock;
+}
+
 LocalTimeOfWeek local_time_of_week(std::int64_t epoch) {
     std::time_t t = static_cast<std::time_t>(epoch);
     std::tm tm{};

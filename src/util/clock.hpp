@@ -20,4 +20,15 @@ struct LocalTimeOfWeek {
 };
 LocalTimeOfWeek local_time_of_week(std::int64_t epoch);
 
+// Both clocks behind one seam, for code that runs long enough to be tested with a clock of its
+// own (the pass). system() is the machine's.
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    virtual double wall_seconds() const = 0;
+    virtual double monotonic_seconds() const = 0;
+    std::int64_t wall_epoch() const { return static_cast<std::int64_t>(wall_seconds()); }
+    static const Clock& system();
+};
+
 } // namespace imgsync::util

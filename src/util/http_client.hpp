@@ -42,7 +42,27 @@ struct HttpResponse {
     std::uint64_t bytes_sent = 0;
 };
 
-class HttpClient {
+// What the pass needs of the network: start requests, drive them, cancel them. HttpClient is the
+// real one; the unit tests script one of their own.
+class HttpTransport {
+  public:
+    virtual ~HttpTransport() = default;
+    // Asks how many of `wanted` bytes may be sent now; 0 pauses the transfer until a later poll()
+    // finds budget again. Unset: unlimited.
+    using SendGate = std::function<std::size_t(std::size_t wanted)>;
+    virtual void set_send_gate(SendGate gate) = 0;
+    using Done = std::function<void(std::uint64_t tag, HttpResponse&& response)>;
+    virtual void start(std::uint64_t tag, HttpRequest request) = 0;
+    // Drives transfers for up to timeout_ms and reports every finished one through on_done.
+    virtual void poll(int timeout_ms, const Done& on_done) = 0;
+    // Abandons a transfer; it is not reported.
+    virtual void cancel(std::uint64_t tag) = 0;
+    virtual std::size_t in_flight() const = 0;
+    // Bytes handed to the network so far, across all transfers (progress display).
+    virtual std::uint64_t bytes_sent_total() const = 0;
+};
+
+class HttpClient final : public HttpTransport {
   public:
     struct Options {
         std::string ca_bundle; // private CA file; empty = system store. Verification is always on.
@@ -54,20 +74,12 @@ class HttpClient {
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    // Asks how many of `wanted` bytes may be sent now; 0 pauses the transfer until a later poll()
-    // finds budget again. Unset: unlimited.
-    using SendGate = std::function<std::size_t(std::size_t wanted)>;
-    void set_send_gate(SendGate gate) { gate_ = std::move(gate); }
-
-    using Done = std::function<void(std::uint64_t tag, HttpResponse&& response)>;
-    void start(std::uint64_t tag, HttpRequest request);
-    // Drives transfers for up to timeout_ms and reports every finished one through on_done.
-    void poll(int timeout_ms, const Done& on_done);
-    // Abandons a transfer; it is not reported.
-    void cancel(std::uint64_t tag);
-    std::size_t in_flight() const { return transfers_.size(); }
-    // Bytes handed to curl so far, across all transfers (progress display).
-    std::uint64_t bytes_sent_total() const { return bytes_sent_total_; }
+    void set_send_gate(SendGate gate) override { gate_ = std::move(gate); }
+    void start(std::uint64_t tag, HttpRequest request) override;
+    void poll(int timeout_ms, const Done& on_done) override;
+    void cancel(std::uint64_t tag) override;
+    std::size_t in_flight() const override { return transfers_.size(); }
+    std::uint64_t bytes_sent_total() const override { return bytes_sent_total_; }
 
   private:
     struct Transfer;

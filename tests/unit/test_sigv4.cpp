@@ -86,6 +86,8 @@ TEST_CASE("sigv4: AmzDate parses, rejects and formats") {
           "20000228T235959Z");
     CHECK(AmzDate::from_time_point(system_clock::time_point(seconds(951868800))).timestamp() ==
           "20000301T000000Z");
+    CHECK(AmzDate::from_epoch(1369353600).timestamp() == "20130524T000000Z");
+    CHECK(AmzDate::from_epoch(-1).timestamp() == "19691231T235959Z");
 }
 
 TEST_CASE("sigv4: S3 example GET object with Range") {
