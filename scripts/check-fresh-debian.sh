@@ -90,16 +90,6 @@ mirror_from_apt() {
 [ -n "$MIRROR" ] || MIRROR=$(mirror_from_apt | head -n 1)
 [ -n "$MIRROR" ] || die "no $SUITE mirror in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list (use --mirror URL)"
 
-# ---------- the README's commands ------------------------------------------------------------
-# The first fenced code block; a trailing "# comment" is dropped, and so is a leading "sudo ".
-CMDS=()
-while IFS= read -r line; do
-    line=$(sed -E 's/[[:space:]]+#.*$//; s/^[[:space:]]+//; s/[[:space:]]+$//' <<<"$line")
-    [ -n "$line" ] || continue
-    CMDS+=("${line#sudo }")
-done < <(awk '/^```/ { if (inblock) exit; inblock = 1; next } inblock' "$REPO/README.md")
-[ ${#CMDS[@]} -gt 0 ] || die "no commands in the first code block of README.md"
-
 # ---------- work directory -------------------------------------------------------------------
 if [ -z "$WORK" ]; then
     WORK=$(mktemp -d /var/tmp/imgsync-fresh-debian.XXXXXX)
@@ -235,6 +225,16 @@ git -C "$R/root/imgsync" fetch -q "$REPO" "$HEAD" 2>/dev/null || true # HEAD may
 git -C "$R/root/imgsync" checkout -q --detach "$HEAD"
 say "cloned: $(git -C "$R/root/imgsync" log -1 --format='%h %s')"
 
+# ---------- the README's commands (of the commit under test) -------------------------------
+# The first fenced code block; a trailing "# comment" is dropped, and so is a leading "sudo ".
+CMDS=()
+while IFS= read -r line; do
+    line=$(sed -E 's/[[:space:]]+#.*$//; s/^[[:space:]]+//; s/[[:space:]]+$//' <<<"$line")
+    [ -n "$line" ] || continue
+    CMDS+=("${line#sudo }")
+done < <(awk '/^```/ { if (inblock) exit; inblock = 1; next } inblock' "$R/root/imgsync/README.md")
+[ ${#CMDS[@]} -gt 0 ] || die "no commands in the first code block of README.md"
+
 # ---------- 3. mounts ------------------------------------------------------------------------
 # Each one private, so that nothing mounted below it reaches the machine's own /dev etc.
 mount_at() { # TARGET MOUNT-ARGS...
@@ -263,6 +263,7 @@ for i in "${!CMDS[@]}"; do
     # In the background while we wait: bash runs the INT/TERM trap (and so the cleanup) only
     # between commands, and a foreground command here lasts up to half an hour.
     {
+        set +e # (errexit is inherited: the status must be recorded, not end the subshell)
         chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb \
             /bin/bash -c "cd /root/imgsync && $c" </dev/null 2>&1
