@@ -4,13 +4,18 @@
 # Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
 #   build  compiler, CMake and the libraries imgsync links (+ clang-format, doctest)
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, curl, python3 (+botocore),
-#          systemd (for systemd-analyze verify of the shipped units)
-#   fuzz   clang and libFuzzer, for the short fuzz runs of the test suite
+#          systemd (for systemd-analyze verify of the shipped units), groff-base (man page check)
+#   fuzz   clang and compiler-rt (libFuzzer, ASan, UBSan runtimes), for the short fuzz runs
+#          of the test suite
 #   bench  the peer tools bench/peers compares imgsync with (rclone, aws-cli v2, s3cmd) and
 #          GNU time for peak RSS; not part of "all"
 # Checks every package with dpkg first; runs `apt-get update` and `apt-get install
 # --no-install-recommends` only when something is missing (needs root then). Idempotent: a
 # second run does nothing and takes well under a second.
+# Everything else the test suite, the demo and .ci/run call comes from packages that every
+# Debian system has, a `debootstrap --variant=minbase` one included (Essential or priority
+# required: bash, coreutils, util-linux, mount, findutils, grep, sed, mawk, diffutils, dpkg, apt);
+# scripts/check-fresh-debian.sh runs both README commands on such a system.
 # Env: SETUP_DEPS_DRY_RUN=1 only prints what it would install.
 set -euo pipefail
 
@@ -18,7 +23,9 @@ BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-d
     libsqlite3-dev libfmt-dev doctest-dev clang-format)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
     systemd groff-base coreutils util-linux diffutils)
-FUZZ_PKGS=(clang-14 libfuzzer-14-dev)
+# clang-14 only recommends libclang-rt-14-dev, and we install without recommends: without it,
+# -fsanitize=fuzzer,address,undefined cannot find libclang_rt.{fuzzer,asan,ubsan...}-x86_64.a.
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
 BENCH_PKGS=(rclone awscli s3cmd time)
 
 groups=("$@")
@@ -32,11 +39,11 @@ for g in "${groups[@]}"; do
     bench) want+=("${BENCH_PKGS[@]}") ;;
     all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
     -h | --help)
-        sed -n '2,15p' "$0"
+        sed -n '2,19p' "$0"
         exit 0
         ;;
     *)
-        echo "setup-deps: unknown group '$g' (build, test, all)" >&2
+        echo "setup-deps: unknown group '$g' (build, test, fuzz, bench, all)" >&2
         exit 2
         ;;
     esac

@@ -20,6 +20,7 @@
 #               assert_files_eq assert_file_exists assert_exit (sets T_RC, T_OUT, T_ERR)
 #   imgsync     imgsync_run (foreground, bounded) imgsync_bg (background: IMGSYNC_PID)
 #   misc        urlencode_path urlencode t_bucket free_port wait_port make_file sha256_of
+#               t_rusage (peak RSS and CPU time of a command)
 #   S3 (curl)   with_rgw s3_curl s3_mkbucket s3_rmbucket s3_put s3_get s3_head s3_header
 #               s3_exists s3_delete s3_list s3_count   (paths are "BUCKET/KEY", KEY unencoded)
 #   faultproxy  fp_start fp_stop fp_rules fp_reset fp_stat
@@ -307,6 +308,20 @@ make_file() {
 }
 
 sha256_of() { sha256sum -- "$1" | cut -d' ' -f1; }
+
+# t_rusage FILE CMD [ARGS...]: run CMD and write what it used to FILE as KEY=VALUE lines:
+# max_rss_kb (peak RSS of CMD or of the largest child it waited for, as GNU time's %M), user_s,
+# sys_s. Through python3's getrusage(RUSAGE_CHILDREN): the suites need python3 anyway, so GNU
+# time is no test dependency. Exit status: CMD's (128+N if signal N killed it).
+t_rusage() {
+    "$T_PY" -c '
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+    f.write("max_rss_kb=%d\nuser_s=%.2f\nsys_s=%.2f\n" % (r.ru_maxrss, r.ru_utime, r.ru_stime))
+sys.exit(128 - rc if rc < 0 else rc)' "$@"
+}
 
 # ---------- radosgw --------------------------------------------------------------------------
 # with_rgw: export RGW_ENDPOINT RGW_ACCESS_KEY RGW_SECRET_KEY RGW_REGION (and AWS_*) from the

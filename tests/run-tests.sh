@@ -58,7 +58,10 @@ record() { # STATUS(pass|FAIL|skip) NAME SECONDS [DETAIL]
 CHILD=""
 kill_tree() { # PID: SIGTERM to PID and its descendants (by parent PID)
     local c
-    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+    # The kernel's list of each thread's children, not `ps --ppid`: procps is not on a minimal
+    # Debian system, and nothing else here needs it. (One line of space-separated PIDs.)
+    # shellcheck disable=SC2013
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kill_tree "$c"; done
     kill -TERM "$1" 2>/dev/null
 }
 stop_child() {

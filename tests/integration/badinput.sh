@@ -439,12 +439,12 @@ EOF
 echo "     tree of $N hard links built in $(ms_since "$t0") ms"
 MDB=$T_TMP/million.db
 t0=${EPOCHREALTIME/./}
-T_CMD_TIMEOUT=900 assert_exit 0 /usr/bin/time -v -o "$T_TMP/time.txt" "$IMGSYNC_BIN" -q --db "$MDB" add "$TREE"
+T_CMD_TIMEOUT=900 assert_exit 0 t_rusage "$T_TMP/rusage.txt" "$IMGSYNC_BIN" -q --db "$MDB" add "$TREE"
 wall=$(ms_since "$t0")
-rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$T_TMP/time.txt")
+rss=$(sed -n 's/^max_rss_kb=//p' "$T_TMP/rusage.txt" 2>/dev/null)
 echo "     imgsync -q --db DB add TREE: $N files in $wall ms, peak RSS $rss KB" \
-    "(user $(awk -F': ' '/User time/ {print $2}' "$T_TMP/time.txt") s," \
-    "system $(awk -F': ' '/System time/ {print $2}' "$T_TMP/time.txt") s)"
+    "(user $(sed -n 's/^user_s=//p' "$T_TMP/rusage.txt" 2>/dev/null) s," \
+    "system $(sed -n 's/^sys_s=//p' "$T_TMP/rusage.txt" 2>/dev/null) s)"
 [ "$T_STATE" = open ] && assert_contains "$(<"$T_OUT")" "added $N, updated 0, unchanged 0" &&
     assert_eq True "$([ "${rss:-999999999}" -lt $MAX_RSS_KB ] && echo True || echo False)" \
         "peak RSS $rss KB below $MAX_RSS_KB KB" &&
