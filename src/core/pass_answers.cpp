@@ -162,7 +162,6 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
 void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                       std::string code, std::string message) {
     double now = clock_.monotonic_seconds();
-    CurlCategory cat = category_of(r.transport);
     std::string reason =
         r.transport != util::Transport::ok
             ? fmt::format("{}: {}", util::transport_name(r.transport), r.transport_error)
@@ -179,11 +178,12 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
             log_.warn("clock_skew", {{"offset_seconds", clock_offset_}, {"key", job.image.key}});
         }
     }
-    if (is_throttling(cat, static_cast<int>(r.status), code) && adaptive_.on_throttled(now))
+    if (is_throttling(r.transport, static_cast<int>(r.status), code) && adaptive_.on_throttled(now))
         log_.warn("slowing_down", {{"concurrency", adaptive_.concurrency()},
                                    {"rate_factor", adaptive_.rate_factor()}});
 
-    auto fclass = classify(cat, static_cast<int>(r.status), code).value_or(FailureClass::transient);
+    auto fclass =
+        classify(r.transport, static_cast<int>(r.status), code).value_or(FailureClass::transient);
     log_.log(util::Level::warn, "request_failed",
              {{"key", job.image.key},
               {"step", step_name(step)},

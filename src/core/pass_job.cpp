@@ -26,25 +26,6 @@ const char* step_name(Step s) {
     return "?";
 }
 
-CurlCategory category_of(util::Transport t) {
-    switch (t) {
-    case util::Transport::ok:
-        return CurlCategory::ok;
-    case util::Transport::dns:
-        return CurlCategory::dns;
-    case util::Transport::connect:
-        return CurlCategory::connect_refused;
-    case util::Transport::tls:
-        return CurlCategory::tls;
-    case util::Transport::timeout:
-        return CurlCategory::timeout;
-    case util::Transport::dropped:
-        return CurlCategory::send_recv_error;
-    default:
-        return CurlCategory::other;
-    }
-}
-
 std::optional<std::string> describe_change(const storage::ImageRecord& image,
                                            const util::FileStat& now) {
     std::vector<std::string> what;

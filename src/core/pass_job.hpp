@@ -61,8 +61,6 @@ struct Request {
     std::size_t part;
 };
 
-CurlCategory category_of(util::Transport t);
-
 // What changed in a file since add recorded it, both values of each field that differs; nullopt
 // if neither size nor mtime did.
 std::optional<std::string> describe_change(const storage::ImageRecord& image,

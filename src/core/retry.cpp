@@ -96,26 +96,6 @@ std::optional<FailureClass> from_status(int status, bool has_code) {
 
 } // namespace
 
-std::string_view to_string(CurlCategory category) {
-    switch (category) {
-    case CurlCategory::ok:
-        return "ok";
-    case CurlCategory::connect_refused:
-        return "connect_refused";
-    case CurlCategory::dns:
-        return "dns";
-    case CurlCategory::tls:
-        return "tls";
-    case CurlCategory::timeout:
-        return "timeout";
-    case CurlCategory::send_recv_error:
-        return "send_recv_error";
-    case CurlCategory::other:
-        return "other";
-    }
-    return "unknown";
-}
-
 std::string_view to_string(FailureClass failure) {
     switch (failure) {
     case FailureClass::transient:
@@ -130,25 +110,27 @@ std::string_view to_string(FailureClass failure) {
     return "unknown";
 }
 
-std::optional<FailureClass> classify(CurlCategory curl, int http_status, std::string_view s3_code) {
+std::optional<FailureClass> classify(util::Transport transport, int http_status,
+                                     std::string_view s3_code) {
     if (const auto known = from_code(s3_code))
         return known;
-    switch (curl) {
-    case CurlCategory::ok:
+    switch (transport) {
+    case util::Transport::ok:
         break;
-    case CurlCategory::dns:
-    case CurlCategory::tls:
-    case CurlCategory::connect_refused:
+    case util::Transport::dns:
+    case util::Transport::tls:
+    case util::Transport::connect:
         return FailureClass::pass;
-    case CurlCategory::timeout:
-    case CurlCategory::send_recv_error:
-    case CurlCategory::other:
+    case util::Transport::timeout:
+    case util::Transport::dropped:
+    case util::Transport::aborted:
+    case util::Transport::other:
         return FailureClass::transient;
     }
     return from_status(http_status, !s3_code.empty());
 }
 
-bool is_throttling(CurlCategory /*curl*/, int http_status, std::string_view s3_code) {
+bool is_throttling(util::Transport /*transport*/, int http_status, std::string_view s3_code) {
     return http_status == 503 || http_status == 429 || s3_code == "SlowDown" ||
            s3_code == "TooManyRequests" || s3_code == "Throttling" ||
            s3_code == "ThrottlingException";

@@ -2,23 +2,14 @@
 // schedule of retries across passes (cron runs).
 #pragma once
 
+#include "util/http_client.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace imgsync::core {
-
-// The transport outcome of one request, as the S3 client maps CURLcode onto it.
-enum class CurlCategory {
-    ok,
-    connect_refused, // CURLE_COULDNT_CONNECT
-    dns,             // CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY
-    tls,             // CURLE_SSL_*, CURLE_PEER_FAILED_VERIFICATION
-    timeout,         // CURLE_OPERATION_TIMEDOUT
-    send_recv_error, // CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING: connection dropped
-    other,
-};
 
 enum class FailureClass {
     transient, // retry this image later in the pass, then in a later pass; dead-letter eventually
@@ -30,7 +21,6 @@ enum class FailureClass {
     pass,      // nothing will succeed (credentials, bucket, endpoint): stop the pass, keep images
 };
 
-std::string_view to_string(CurlCategory category);
 std::string_view to_string(FailureClass failure);
 
 // Classifies one finished request; nullopt means it succeeded (transport ok, 2xx, no error code).
@@ -53,9 +43,9 @@ std::string_view to_string(FailureClass failure);
 //                  AuthorizationHeaderMalformed, ExpiredToken, InvalidToken, MissingSecurityHeader
 //     and the spellings of some S3-compatible servers: TooManyRequests, Throttling,
 //     ThrottlingException, RequestTimeoutException (transient), ExpiredTokenException (pass).
-//  2. A transport failure (curl != ok):
-//       pass       dns, tls, connect_refused (wrong or dead endpoint: every image would fail)
-//       transient  timeout, send_recv_error, other
+//  2. A transport failure (util::Transport, as the HTTP client maps CURLcode onto it):
+//       pass       dns, tls, connect (wrong or dead endpoint: every image would fail)
+//       transient  timeout, dropped, aborted, other
 //  3. The HTTP status:
 //       none       2xx (with no code, or an unknown one: see below)
 //       transient  0 (no response), 2xx with an unknown error code (S3 can answer 200 with an
@@ -64,12 +54,13 @@ std::string_view to_string(FailureClass failure);
 //       pass       301 and other 3xx, 401, 404 (a PUT can only miss the bucket)
 //       image      400, 411, 412, 413, 414 and every other 4xx
 // An unknown error code falls through to rules 2 and 3.
-std::optional<FailureClass> classify(CurlCategory curl, int http_status, std::string_view s3_code);
+std::optional<FailureClass> classify(util::Transport transport, int http_status,
+                                     std::string_view s3_code);
 
 // The server asks us to slow down: HTTP 503 or 429, or the code SlowDown (or TooManyRequests,
 // Throttling, ThrottlingException). Feeds AdaptiveLimiter. The transport outcome never counts: a
 // timeout may mean congestion but also a dead network, and halving on it would hide the latter.
-bool is_throttling(CurlCategory curl, int http_status, std::string_view s3_code);
+bool is_throttling(util::Transport transport, int http_status, std::string_view s3_code);
 
 // Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"):
 //   random01 * min(cap, base * 2^attempt)

@@ -11,7 +11,8 @@ using namespace imgsync::core;
 using std::chrono::seconds;
 
 namespace {
-constexpr auto ok = CurlCategory::ok;
+using imgsync::util::Transport;
+constexpr auto ok = Transport::ok;
 constexpr auto transient = FailureClass::transient;
 constexpr auto image = FailureClass::image;
 constexpr auto refused = FailureClass::refused;
@@ -59,20 +60,21 @@ TEST_SUITE("retry") {
     }
 
     TEST_CASE("classify: transport failures") {
-        CHECK(classify(CurlCategory::dns, 0, "") == pass);
-        CHECK(classify(CurlCategory::tls, 0, "") == pass);
-        CHECK(classify(CurlCategory::connect_refused, 0, "") == pass);
-        CHECK(classify(CurlCategory::timeout, 0, "") == transient);
-        CHECK(classify(CurlCategory::send_recv_error, 0, "") == transient);
-        CHECK(classify(CurlCategory::other, 0, "") == transient);
+        CHECK(classify(Transport::dns, 0, "") == pass);
+        CHECK(classify(Transport::tls, 0, "") == pass);
+        CHECK(classify(Transport::connect, 0, "") == pass);
+        CHECK(classify(Transport::timeout, 0, "") == transient);
+        CHECK(classify(Transport::dropped, 0, "") == transient);
+        CHECK(classify(Transport::other, 0, "") == transient);
+        CHECK(classify(Transport::aborted, 0, "") == transient);
         // A transfer that broke after the status line arrived is still a transport failure.
-        CHECK(classify(CurlCategory::send_recv_error, 200, "") == transient);
-        CHECK(classify(CurlCategory::timeout, 403, "") == transient);
-        CHECK(classify(CurlCategory::dns, 200, "") == pass);
+        CHECK(classify(Transport::dropped, 200, "") == transient);
+        CHECK(classify(Transport::timeout, 403, "") == transient);
+        CHECK(classify(Transport::dns, 200, "") == pass);
         // A known code wins over the transport category.
-        CHECK(classify(CurlCategory::timeout, 403, "AccessDenied") == refused);
+        CHECK(classify(Transport::timeout, 403, "AccessDenied") == refused);
         // An unknown code does not.
-        CHECK(classify(CurlCategory::tls, 500, "Whatever") == pass);
+        CHECK(classify(Transport::tls, 500, "Whatever") == pass);
     }
 
     TEST_CASE("classify: HTTP status without a known code") {
@@ -112,18 +114,11 @@ TEST_SUITE("retry") {
         CHECK_FALSE(is_throttling(ok, 502, ""));
         CHECK_FALSE(is_throttling(ok, 200, ""));
         CHECK_FALSE(is_throttling(ok, 400, "slowdown"));
-        CHECK_FALSE(is_throttling(CurlCategory::timeout, 0, ""));
-        CHECK_FALSE(is_throttling(CurlCategory::send_recv_error, 0, ""));
+        CHECK_FALSE(is_throttling(Transport::timeout, 0, ""));
+        CHECK_FALSE(is_throttling(Transport::dropped, 0, ""));
     }
 
     TEST_CASE("to_string") {
-        CHECK(to_string(CurlCategory::ok) == "ok");
-        CHECK(to_string(CurlCategory::connect_refused) == "connect_refused");
-        CHECK(to_string(CurlCategory::dns) == "dns");
-        CHECK(to_string(CurlCategory::tls) == "tls");
-        CHECK(to_string(CurlCategory::timeout) == "timeout");
-        CHECK(to_string(CurlCategory::send_recv_error) == "send_recv_error");
-        CHECK(to_string(CurlCategory::other) == "other");
         CHECK(to_string(FailureClass::transient) == "transient");
         CHECK(to_string(FailureClass::image) == "image");
         CHECK(to_string(FailureClass::refused) == "refused");
