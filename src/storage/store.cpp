@@ -141,20 +141,6 @@ ImageRecord read_image(const Statement& s) {
     return r;
 }
 
-// SQLite creates the database with the process umask; the state file names every image, so it is
-// created private (0600) before SQLite opens it. SQLite gives -wal and -shm the same mode.
-void create_private(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ::close(fd);
-        return;
-    }
-    if (errno == EEXIST)
-        return;
-    throw Error(ExitCode::state_error,
-                fmt::format("cannot create state file {}: {}", path, std::strerror(errno)));
-}
-
 // SQLite would open a file it cannot write read-only, or fail later with "unable to open database
 // file" when it cannot create -wal and -shm beside it. Say which it is, before anything is read.
 void require_writable(const std::string& path) {
@@ -178,22 +164,74 @@ void require_writable(const std::string& path) {
     }
 }
 
-Database open_database(const std::string& path, Store::Access access) {
+// Before SQLite opens anything: the path must be the state file itself, a regular file. A
+// symbolic link is refused (SQLite would follow it, and an empty file it points to would be
+// adopted), and so is a -wal, -shm or -journal beside it that is not a regular file. Returns
+// whether the state file is new (empty: just created, or prepared by somebody).
+bool check_state_files(const std::string& path) {
+    util::UniqueFd fd; // read-only: only to look at it; SQLite opens it itself
+    if (auto err = util::open_regular_file(path, "state file", "point --db at the file itself",
+                                           0600, &fd, false))
+        throw Error(ExitCode::state_error, *err);
+    require_writable(path);
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+        std::string side = path + suffix;
+        struct stat st {};
+        if (::lstat(side.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            throw Error(ExitCode::state_error,
+                        fmt::format("{} beside the state file is {}, not a regular file: "
+                                    "imgsync does not follow or use it (remove it)",
+                                    side, util::file_kind(st.st_mode)));
+    }
+    auto st = util::stat_fd(fd.get());
+    return st && st->size == 0;
+}
+
+// Takes the permission bits in `mask` away from `path` (if it exists and is a regular file) and
+// records the change; refuses to go on when that is not allowed.
+void take_permissions(const std::string& path, unsigned mask, std::vector<Store::ModeFix>& fixes) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    auto st = fd ? util::stat_fd(fd.get()) : std::nullopt;
+    if (!st || !S_ISREG(st->mode) || (st->mode & mask) == 0)
+        return;
+    unsigned was = st->mode & 07777;
+    unsigned now = was & ~mask;
+    if (::fchmod(fd.get(), static_cast<mode_t>(now)) != 0)
+        throw Error(ExitCode::state_error,
+                    fmt::format("state file {} is open to others (mode {:04o}) and imgsync "
+                                "cannot change that: {} (chmod {:o} it as its owner)",
+                                path, was, std::strerror(errno), now));
+    fixes.push_back({path, was, now});
+}
+
+// Once the file is known to be an imgsync state file (or a new one): it names every image, so
+// nobody but its owner (and, for an existing one, its group) may read it. A new state file is
+// made 0600, as imgsync creates it; an existing one loses the permissions of "others" only,
+// because a group with read-write access may be how producers share it with the uploader.
+void make_state_private(const std::string& path, bool fresh, std::vector<Store::ModeFix>& fixes) {
+    unsigned mask = fresh ? 077 : 007;
+    for (const char* suffix : {"", "-wal", "-shm"})
+        take_permissions(path + suffix, mask, fixes);
+}
+
+Database open_database(const std::string& path, Store::Access access, bool& fresh) {
     if (access == Store::Access::read_only)
         return Database(path, Database::Mode::read_only);
-    create_private(path);
-    require_writable(path);
+    fresh = check_state_files(path);
     return Database(path, Database::Mode::read_write_create);
 }
 
 } // namespace
 
-Store::Store(const std::string& path, Access access) : db_(open_database(path, access)) {
+Store::Store(const std::string& path, Access access) : db_(open_database(path, access, fresh_)) {
     db_.exec("PRAGMA foreign_keys = ON");
     if (access == Access::read_write) {
         // First make sure it is ours (or empty): switching somebody else's database, or a newer
         // imgsync's, to WAL would already write to it.
         migrate();
+        // Ours now (or it was empty): its mode can be fixed. Before WAL, so that SQLite gives a
+        // new -wal the fixed mode.
+        make_state_private(path, fresh_, mode_fixes_);
         // WAL: status can read while a pass writes. NORMAL: a power loss may forget the last
         // commits (an image is then uploaded again, which is harmless) but never corrupts.
         db_.exec("PRAGMA journal_mode = WAL");

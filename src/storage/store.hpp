@@ -24,6 +24,16 @@ class Store {
 
     static constexpr int schema_version = 2;
 
+    // Permissions the constructor took away from the state file (or its -wal or -shm): all
+    // group and other permissions from a new (empty) file, those of others from an existing
+    // one. The caller warns about each.
+    struct ModeFix {
+        std::string path;
+        unsigned was = 0;
+        unsigned now = 0;
+    };
+    const std::vector<ModeFix>& mode_fixes() const { return mode_fixes_; }
+
     Database& db() { return db_; }
 
     // --- add ---------------------------------------------------------------------------------
@@ -93,6 +103,8 @@ class Store {
     void forget_parts(std::int64_t id);
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
+    std::vector<ModeFix> mode_fixes_;
+    bool fresh_ = false; // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
     std::int64_t run_id_ = 0; // the run begin_run() started on this connection
