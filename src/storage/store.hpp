@@ -5,6 +5,7 @@
 
 #include "storage/records.hpp"
 #include "storage/sqlite.hpp"
+#include "storage/state_file.hpp"
 
 #include <functional>
 #include <optional>
@@ -26,12 +27,8 @@ class Store {
 
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
     // group and other permissions from a new (empty) file, those of others from an existing
-    // one. The caller warns about each.
-    struct ModeFix {
-        std::string path;
-        unsigned was = 0;
-        unsigned now = 0;
-    };
+    // one (see state_file.hpp). The caller warns about each.
+    using ModeFix = storage::ModeFix;
     const std::vector<ModeFix>& mode_fixes() const { return mode_fixes_; }
 
     Database& db() { return db_; }
