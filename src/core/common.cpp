@@ -10,10 +10,27 @@
 
 namespace imgsync::core {
 
+namespace {
+
+// The store made a file private that was open to others: say so, as for the config file.
+std::unique_ptr<storage::Store> warn_mode_fixes(const Context& ctx,
+                                                std::unique_ptr<storage::Store> store) {
+    for (const auto& fix : store->mode_fixes())
+        if (ctx.log)
+            ctx.log->warn("state_file_mode", {{"path", fix.path},
+                                              {"was", fmt::format("{:04o}", fix.was)},
+                                              {"now", fmt::format("{:04o}", fix.now)},
+                                              {"reason", "the state file was open to others"}});
+    return store;
+}
+
+} // namespace
+
 std::unique_ptr<storage::Store> open_store(const Context& ctx) {
     if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700))
         throw Error(ExitCode::state_error, *err);
-    return std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write);
+    return warn_mode_fixes(
+        ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
 }
 
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
@@ -23,7 +40,8 @@ std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
                     fmt::format("state file {} does not exist yet (imgsync add or seed creates "
                                 "it; --db or IMGSYNC_DB names another)",
                                 ctx.global.db));
-    return std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write);
+    return warn_mode_fixes(
+        ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
 }
 
 std::uint64_t require_size(const std::string& option, const std::string& text) {

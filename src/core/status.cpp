@@ -16,9 +16,11 @@ StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
                           now);
 }
 
-void write_metrics(const std::string& path, const StatusReport& report) {
-    if (auto err = util::write_file_atomic(path, render_prometheus(report)))
-        throw Error(ExitCode::state_error, *err);
+bool write_metrics(const std::string& path, const StatusReport& report, util::Logger& log) {
+    auto err = util::write_file_atomic(path, render_prometheus(report), 0644);
+    if (err)
+        log.error("metrics_failed", {{"path", path}, {"error", *err}});
+    return !err;
 }
 
 int cmd_status(const Context& ctx, const StatusSettings& s) {
@@ -49,8 +51,10 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         std::puts(result.line.c_str());
         return result.exit_code;
     }
-    if (!s.prometheus.empty())
-        write_metrics(s.prometheus, report);
+    // A metrics file that cannot be written is logged (metrics_failed) and the report still
+    // printed. The plugin's status stays the backlog's; otherwise the command exits 2, because
+    // the file --prometheus names does not work, which is not a state file problem (4).
+    bool metrics_ok = s.prometheus.empty() || write_metrics(s.prometheus, report, *ctx.log);
     if (s.check) {
         auto result = evaluate_check(report, thresholds);
         std::puts(result.line.c_str());
@@ -60,7 +64,7 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
     if (out.empty() || out.back() != '\n')
         out += '\n';
     std::fputs(out.c_str(), stdout);
-    return 0;
+    return metrics_ok ? 0 : static_cast<int>(ExitCode::usage);
 }
 
 } // namespace imgsync::core

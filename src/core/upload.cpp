@@ -135,8 +135,10 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
              {"images_per_second",
               seconds > 0 ? static_cast<double>(result.run.uploaded) / seconds : 0.0},
              {"message", result.run.message}});
+    // The exit status reports the pass: a metrics file that cannot be written is logged as the
+    // error event metrics_failed and changes nothing else.
     if (!s.metrics_file.empty())
-        write_metrics(s.metrics_file, load_status(*store));
+        write_metrics(s.metrics_file, load_status(*store), log);
     if (result.exit_code == ExitCode::pass_failed)
         std::fprintf(stderr, "imgsync: pass failed: %s\n", result.run.message.c_str());
     return static_cast<int>(result.exit_code);

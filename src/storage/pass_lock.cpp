@@ -17,10 +17,16 @@ namespace imgsync::storage {
 std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wait,
                                           double wait_seconds, const std::string& started_at,
                                           Holder* holder) {
-    util::UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd)
+    // The holder's line is written into this file, so it must be our own regular file: a link
+    // planted at <db>.lock would otherwise have its target truncated (or, dangling, created).
+    util::UniqueFd fd;
+    if (auto err = util::open_regular_file(lock_path, "lock file", "remove it", 0600, &fd))
+        throw Error(ExitCode::state_error, *err);
+    if (auto st = util::stat_fd(fd.get()); st && st->links > 1)
         throw Error(ExitCode::state_error,
-                    fmt::format("cannot open lock file {}: {}", lock_path, std::strerror(errno)));
+                    fmt::format("lock file {} has {} hard links, so it is shared with another "
+                                "file; imgsync does not write to it (remove it)",
+                                lock_path, st->links));
     double deadline = util::monotonic_seconds() + wait_seconds;
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR)

@@ -161,7 +161,9 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     sqlite3* raw = nullptr;
     int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY
                                         : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    // NOFOLLOW: a symbolic link at the state file's path is refused, not followed.
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                             nullptr);
     handle_.reset(raw);
     if (rc != SQLITE_OK)
         throw Error(ExitCode::state_error,

@@ -1,16 +1,10 @@
 #include "storage/store.hpp"
 
-#include "util/fs.hpp"
 #include "util/json.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace imgsync::storage {
 
@@ -141,59 +135,26 @@ ImageRecord read_image(const Statement& s) {
     return r;
 }
 
-// SQLite creates the database with the process umask; the state file names every image, so it is
-// created private (0600) before SQLite opens it. SQLite gives -wal and -shm the same mode.
-void create_private(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ::close(fd);
-        return;
-    }
-    if (errno == EEXIST)
-        return;
-    throw Error(ExitCode::state_error,
-                fmt::format("cannot create state file {}: {}", path, std::strerror(errno)));
-}
-
-// SQLite would open a file it cannot write read-only, or fail later with "unable to open database
-// file" when it cannot create -wal and -shm beside it. Say which it is, before anything is read.
-void require_writable(const std::string& path) {
-    if (::access(path.c_str(), W_OK) != 0) {
-        int err = errno;
-        throw Error(ExitCode::state_error,
-                    err == EROFS ? fmt::format("state file {} is on a read-only file system "
-                                               "(imgsync writes it; remount it read-write or "
-                                               "use --db)",
-                                               path)
-                                 : fmt::format("state file {} is not writable: {}", path,
-                                               std::strerror(err)));
-    }
-    std::string dir = util::parent_dir(path);
-    if (::access(dir.c_str(), W_OK) != 0) {
-        int err = errno;
-        throw Error(ExitCode::state_error,
-                    fmt::format("directory {} of the state file is not writable ({}); SQLite "
-                                "keeps {}-wal and -shm there",
-                                dir, std::strerror(err), util::base_name(path)));
-    }
-}
-
-Database open_database(const std::string& path, Store::Access access) {
+// SQLite creates a database with the process umask and follows a symbolic link: the state file
+// is checked (and created 0600) first, see state_file.hpp.
+Database open_database(const std::string& path, Store::Access access, bool& fresh) {
     if (access == Store::Access::read_only)
         return Database(path, Database::Mode::read_only);
-    create_private(path);
-    require_writable(path);
+    fresh = check_state_file(path);
     return Database(path, Database::Mode::read_write_create);
 }
 
 } // namespace
 
-Store::Store(const std::string& path, Access access) : db_(open_database(path, access)) {
+Store::Store(const std::string& path, Access access) : db_(open_database(path, access, fresh_)) {
     db_.exec("PRAGMA foreign_keys = ON");
     if (access == Access::read_write) {
         // First make sure it is ours (or empty): switching somebody else's database, or a newer
         // imgsync's, to WAL would already write to it.
         migrate();
+        // Ours now (or it was empty): its mode can be fixed. Before WAL, so that SQLite gives a
+        // new -wal the fixed mode.
+        make_state_private(path, fresh_, mode_fixes_);
         // WAL: status can read while a pass writes. NORMAL: a power loss may forget the last
         // commits (an image is then uploaded again, which is harmless) but never corrupts.
         db_.exec("PRAGMA journal_mode = WAL");

@@ -5,6 +5,7 @@
 
 #include "storage/records.hpp"
 #include "storage/sqlite.hpp"
+#include "storage/state_file.hpp"
 
 #include <functional>
 #include <optional>
@@ -23,6 +24,12 @@ class Store {
     Store(const std::string& path, Access access);
 
     static constexpr int schema_version = 2;
+
+    // Permissions the constructor took away from the state file (or its -wal or -shm): all
+    // group and other permissions from a new (empty) file, those of others from an existing
+    // one (see state_file.hpp). The caller warns about each.
+    using ModeFix = storage::ModeFix;
+    const std::vector<ModeFix>& mode_fixes() const { return mode_fixes_; }
 
     Database& db() { return db_; }
 
@@ -93,6 +100,8 @@ class Store {
     void forget_parts(std::int64_t id);
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
+    std::vector<ModeFix> mode_fixes_;
+    bool fresh_ = false; // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
     std::int64_t run_id_ = 0; // the run begin_run() started on this connection

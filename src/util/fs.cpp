@@ -41,36 +41,110 @@ std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
     return std::nullopt;
 }
 
+namespace {
+
+// Removes the temporary file unless it was renamed into place.
+struct TempFile {
+    std::string path;
+    bool keep = false;
+    ~TempFile() {
+        if (!path.empty() && !keep)
+            ::unlink(path.c_str());
+    }
+};
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+} // namespace
+
+std::string file_kind(unsigned st_mode) {
+    switch (st_mode & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFLNK:
+        return "a symbolic link";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    default:
+        return "not a regular file";
+    }
+}
+
 std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
                                              unsigned mode) {
-    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-    UniqueFd fd(
-        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode)));
+    TempFile tmp;
+    std::string name = path + ".tmp.XXXXXX";
+    UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
     if (!fd)
-        return fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+        return fmt::format("cannot create a temporary file for {}: {}", path, errno_text(errno));
+    tmp.path = name;
+    auto failed = [&](const char* step) {
+        return fmt::format("cannot write {} ({} {}): {}", path, step, tmp.path, errno_text(errno));
+    };
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0)
+        return failed("chmod");
     std::size_t done = 0;
     while (done < content.size()) {
         ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            std::string err = fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
-            ::unlink(tmp.c_str());
-            return err;
-        }
+        if (n == 0)
+            errno = ENOSPC;
+        if (n <= 0)
+            return failed("write");
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
-        std::string err = fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
-        ::unlink(tmp.c_str());
-        return err;
+    if (::fsync(fd.get()) != 0)
+        return failed("fsync");
+    if (::close(fd.release()) != 0)
+        return failed("close");
+    if (::rename(tmp.path.c_str(), path.c_str()) != 0)
+        return fmt::format("cannot rename {} to {}: {}", tmp.path, path, errno_text(errno));
+    tmp.keep = true;
+    // The rename itself survives a power loss only once the directory is on disk. Best effort:
+    // the file is complete either way.
+    UniqueFd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir)
+        (void)::fsync(dir.get());
+    return std::nullopt;
+}
+
+std::optional<std::string> open_regular_file(const std::string& path, const std::string& what,
+                                             const std::string& hint, unsigned mode, UniqueFd* out,
+                                             bool writable) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+    int access = writable ? O_RDWR : O_RDONLY;
+    UniqueFd fd(::open(path.c_str(), access | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                       static_cast<mode_t>(mode)));
+    if (!fd) {
+        int err = errno;
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            return fmt::format("{} {} is {}, not a regular file: imgsync does not follow or use "
+                               "it ({})",
+                               what, path, file_kind(st.st_mode), hint);
+        return fmt::format("cannot open {} {}: {}", what, path, errno_text(err));
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::string err =
-            fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
-        ::unlink(tmp.c_str());
-        return err;
-    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return fmt::format("cannot open {} {}: {}", what, path, errno_text(errno));
+    if (!S_ISREG(st.st_mode))
+        return fmt::format("{} {} is {}, not a regular file: imgsync does not use it ({})", what,
+                           path, file_kind(st.st_mode), hint);
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags >= 0)
+        (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    *out = std::move(fd);
     return std::nullopt;
 }
 
@@ -121,6 +195,7 @@ std::optional<FileStat> stat_fd(int fd) {
     out.size = static_cast<std::uint64_t>(st.st_size);
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     out.mode = st.st_mode;
+    out.links = static_cast<std::uint64_t>(st.st_nlink);
     return out;
 }
 

@@ -36,9 +36,28 @@ class UniqueFd {
 std::optional<std::string> make_dirs(const std::string& path, unsigned mode);
 
 // Writes a file by writing a temporary file beside it and renaming it over the target, so readers
-// (node_exporter's textfile collector) never see half a file.
+// (node_exporter's textfile collector) never see half a file. The one way the program writes a
+// file atomically:
+// - the temporary file is `path` + ".tmp." + six random characters, created by mkostemp (O_EXCL):
+//   nothing planted in the directory beforehand (a link at a guessable name) is followed or reused;
+// - it gets exactly `mode` (fchmod, whatever the umask), is fsynced, renamed over `path`, and the
+//   directory is fsynced;
+// - a symbolic link at `path` is replaced by the new file; the file it pointed to is not touched.
+// Returns an error message naming the file, or nullopt; on error no temporary file is left.
 std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
                                              unsigned mode = 0644);
+
+// Opens `path` (read-write, or read-only with `writable` false), creating it with `mode` if it
+// does not exist, but only as a regular file: a symbolic link there is not followed (O_NOFOLLOW;
+// a dangling one creates nothing), and a directory, FIFO, socket or device is refused before
+// anything is read or written. `what` names the file in the error ("lock file"), `hint` ends it
+// ("remove it"). Returns the error message, or nullopt with *fd set.
+std::optional<std::string> open_regular_file(const std::string& path, const std::string& what,
+                                             const std::string& hint, unsigned mode, UniqueFd* fd,
+                                             bool writable = true);
+
+// "a symbolic link", "a directory", "a FIFO", ... for a st_mode; "a regular file" for one.
+std::string file_kind(unsigned st_mode);
 
 // Reads a whole small file (configuration, credentials). nullopt when it does not exist.
 std::optional<std::string> read_text_file(const std::string& path, std::string* error = nullptr);
@@ -50,6 +69,7 @@ struct FileStat {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;
     unsigned mode = 0;
+    std::uint64_t links = 1;
 };
 std::optional<FileStat> stat_fd(int fd);
 

@@ -1,11 +1,13 @@
 // The state file's guards, on a real SQLite file: outcomes only for the pass that holds a row, and
 // add never replacing the content of a row a pass is uploading.
 #include "storage/store.hpp"
+#include "util/error.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -183,4 +185,88 @@ TEST_CASE("claim tells which images have part digests") {
     REQUIRE(claimed.size() == 2);
     for (const auto& r : claimed)
         CHECK(r.has_part_digests == (r.key == "big.png"));
+}
+
+// --- the state file's own permissions and type ---------------------------------------------------
+
+namespace {
+
+unsigned mode_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+// The message of the imgsync::Error that f throws, with its exit status checked.
+template <class F> std::string state_error_of(F f) {
+    try {
+        f();
+    } catch (const imgsync::Error& e) {
+        CHECK(e.code() == imgsync::ExitCode::state_error);
+        return e.what();
+    }
+    FAIL("no imgsync::Error thrown");
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("an empty state file open to others is made private, and the change reported") {
+    TempDb tmp; // an empty file, as an admin may prepare one
+    REQUIRE(::chmod(tmp.path.c_str(), 0644) == 0);
+    Store store(tmp.path, Store::Access::read_write);
+    CHECK(mode_of(tmp.path) == 0600);
+    REQUIRE(store.mode_fixes().size() == 1);
+    CHECK(store.mode_fixes()[0].path == tmp.path);
+    CHECK(store.mode_fixes()[0].was == 0644);
+    CHECK(store.mode_fixes()[0].now == 0600);
+    store.insert_image(image("a.png"), 1000);
+    CHECK(mode_of(tmp.path + "-wal") == 0600);
+}
+
+TEST_CASE("an existing state file loses the permissions of others, not its group's") {
+    TempDb tmp;
+    { Store store(tmp.path, Store::Access::read_write); }
+    REQUIRE(::chmod(tmp.path.c_str(), 0664) == 0);
+    Store store(tmp.path, Store::Access::read_write);
+    CHECK(mode_of(tmp.path) == 0660);
+    REQUIRE_FALSE(store.mode_fixes().empty());
+    CHECK(store.mode_fixes()[0].path == tmp.path);
+    CHECK(store.mode_fixes()[0].was == 0664);
+    CHECK(store.mode_fixes()[0].now == 0660);
+    // SQLite made -wal and -shm with the file's mode when it first read it: fixed as well.
+    for (const char* suffix : {"-wal", "-shm"})
+        CHECK(mode_of(tmp.path + suffix) == 0660);
+}
+
+TEST_CASE("a private state file is opened without a word") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    CHECK(store.mode_fixes().empty());
+    CHECK(mode_of(tmp.path) == 0600);
+}
+
+TEST_CASE("a state file path that is a symbolic link is refused, its target untouched") {
+    TempDb target; // empty 0644 file elsewhere: the old code adopted it
+    REQUIRE(::chmod(target.path.c_str(), 0644) == 0);
+    TempDb link;
+    REQUIRE(std::remove(link.path.c_str()) == 0);
+    REQUIRE(::symlink(target.path.c_str(), link.path.c_str()) == 0);
+    std::string err = state_error_of([&] { Store store(link.path, Store::Access::read_write); });
+    CHECK(err.find("state file " + link.path + " is a symbolic link") != std::string::npos);
+    CHECK(mode_of(target.path) == 0644);
+    struct stat st {};
+    REQUIRE(::stat(target.path.c_str(), &st) == 0);
+    CHECK(st.st_size == 0);
+    // Read-only access refuses it too (SQLITE_OPEN_NOFOLLOW).
+    state_error_of([&] { Store store(link.path, Store::Access::read_only); });
+}
+
+TEST_CASE("a -wal beside the state file that is a symbolic link is refused") {
+    TempDb tmp;
+    TempDb target;
+    REQUIRE(::symlink(target.path.c_str(), (tmp.path + "-wal").c_str()) == 0);
+    std::string err = state_error_of([&] { Store store(tmp.path, Store::Access::read_write); });
+    CHECK(err.find(tmp.path + "-wal beside the state file is a symbolic link") !=
+          std::string::npos);
 }
