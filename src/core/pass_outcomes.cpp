@@ -24,7 +24,8 @@ void Pass::succeed(Job& job, const std::string& etag) {
         drop(id);
         return;
     }
-    if (!record_outcome(job, [&] { return store_.mark_uploaded(id, etag, clock_.wall_epoch()); }))
+    if (!record_outcome(
+            job, [&] { return store_.mark_uploaded(run_.id, id, etag, clock_.wall_epoch()); }))
         return;
     ++run_.uploaded;
     run_.bytes += job.image.size;
@@ -42,7 +43,7 @@ void Pass::record_uploaded() {
     std::vector<storage::Store::Uploaded> images;
     for (const auto& [id, c] : confirmed_)
         images.push_back({id, c.etag});
-    for (auto id : store_.mark_uploaded(images, clock_.wall_epoch())) {
+    for (auto id : store_.mark_uploaded(run_.id, images, clock_.wall_epoch())) {
         auto it = confirmed_.find(id);
         ++run_.uploaded;
         run_.bytes += it->second.bytes;
@@ -72,7 +73,7 @@ void Pass::fail_image(Job& job, const std::string& reason) {
         http_.start(next_tag_++, std::move(req));
         write([&] { store_.set_multipart(id, std::nullopt, 0); });
     }
-    if (!record_outcome(job, [&] { return store_.mark_failed(id, attempts, reason); }))
+    if (!record_outcome(job, [&] { return store_.mark_failed(run_.id, id, attempts, reason); }))
         return;
     ++run_.failed;
     log_.error("upload_failed",
@@ -86,7 +87,8 @@ void Pass::defer(Job& job, const std::string& reason) {
     auto next = apply(record, ImageEvent::transient_failure, clock_.wall_epoch(), o_.retry);
     std::int64_t id = job.image.id;
     if (next && next->state == ImageState::failed) {
-        if (!record_outcome(job, [&] { return store_.mark_failed(id, next->attempts, reason); }))
+        if (!record_outcome(
+                job, [&] { return store_.mark_failed(run_.id, id, next->attempts, reason); }))
             return;
         ++run_.failed;
         log_.error("upload_failed", {{"key", job.image.key},
@@ -94,8 +96,9 @@ void Pass::defer(Job& job, const std::string& reason) {
                                      {"reason", "gave up after max attempts: " + reason}});
     } else {
         std::int64_t at = next ? next->next_attempt_at : clock_.wall_epoch();
-        if (!record_outcome(
-                job, [&] { return store_.mark_pending(id, job.image.attempts, at, reason); }))
+        if (!record_outcome(job, [&] {
+                return store_.mark_pending(run_.id, id, job.image.attempts, at, reason);
+            }))
             return;
         ++deferred_;
         log_.warn("upload_deferred", {{"key", job.image.key},
@@ -113,7 +116,7 @@ void Pass::release(Job& job, std::int64_t next_attempt_at) {
     std::int64_t id = job.image.id;
     bool charged = health_.proven() && !job.last_error.empty();
     write([&] {
-        store_.mark_pending(id, charged ? job.image.attempts : job.attempts_at_claim,
+        store_.mark_pending(run_.id, id, charged ? job.image.attempts : job.attempts_at_claim,
                             next_attempt_at,
                             charged ? std::optional<std::string>(job.last_error) : std::nullopt);
     });

@@ -352,7 +352,8 @@ PassResult Pass::run() {
     for (auto& job : queue_) {
         auto id = job->image.id;
         write([&] {
-            store_.mark_pending(id, job->image.attempts, job->image.next_attempt_at, std::nullopt);
+            store_.mark_pending(run_.id, id, job->image.attempts, job->image.next_attempt_at,
+                                std::nullopt);
         });
     }
     queue_.clear();

@@ -309,8 +309,7 @@ int Store::recover_orphans(std::int64_t now) {
 
 std::int64_t Store::begin_run(std::int64_t now, std::int64_t pid) {
     stmt("INSERT INTO runs (started_at, pid) VALUES (?1, ?2)").bind(1, now).bind(2, pid).run();
-    run_id_ = db_.last_insert_rowid();
-    return run_id_;
+    return db_.last_insert_rowid();
 }
 
 void Store::finish_run(const RunRecord& totals, std::int64_t now) {
@@ -356,16 +355,16 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
 }
 
 // The outcomes of a pass apply only to rows this pass claimed and still holds: a stale pass (its
-// rows recovered and claimed again by another) changes nothing. run_id_ is 0 before begin_run,
-// and no row has run id 0.
-bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now) {
+// rows recovered and claimed again by another) changes nothing. No row has run id 0.
+bool Store::mark_uploaded(std::int64_t run_id, std::int64_t id, const std::string& etag,
+                          std::int64_t now) {
     int n = stmt("UPDATE images SET state = 'uploaded', uploaded_at = ?2, etag = ?3, "
                  "last_error = NULL, upload_id = NULL, run_id = NULL "
                  "WHERE id = ?1 AND state = 'uploading' AND run_id = ?4")
                 .bind(1, id)
                 .bind(2, now)
                 .bind(3, etag)
-                .bind(4, run_id_)
+                .bind(4, run_id)
                 .run();
     if (n == 0)
         return false;
@@ -373,8 +372,8 @@ bool Store::mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t
     return true;
 }
 
-std::vector<std::int64_t> Store::mark_uploaded(const std::vector<Uploaded>& images,
-                                               std::int64_t now) {
+std::vector<std::int64_t>
+Store::mark_uploaded(std::int64_t run_id, const std::vector<Uploaded>& images, std::int64_t now) {
     std::vector<std::int64_t> held;
     if (images.empty())
         return held;
@@ -393,14 +392,15 @@ std::vector<std::int64_t> Store::mark_uploaded(const std::vector<Uploaded>& imag
                    "last_error = NULL, upload_id = NULL, run_id = NULL "
                    "WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(?1)) "
                    "AND state = 'uploading' AND run_id = ?3 RETURNING id");
-    s.bind(1, etags).bind(2, now).bind(3, run_id_);
+    s.bind(1, etags).bind(2, now).bind(3, run_id);
     while (s.step())
         held.push_back(s.int64(0));
     s.reset();
     return held;
 }
 
-bool Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
+bool Store::mark_pending(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
+                         std::int64_t next_attempt_at,
                          const std::optional<std::string>& last_error) {
     return stmt("UPDATE images SET state = 'pending', attempts = ?2, next_attempt_at = ?3, "
                 "last_error = coalesce(?4, last_error), run_id = NULL "
@@ -409,17 +409,18 @@ bool Store::mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t ne
                .bind(2, attempts)
                .bind(3, next_attempt_at)
                .bind(4, last_error)
-               .bind(5, run_id_)
+               .bind(5, run_id)
                .run() != 0;
 }
 
-bool Store::mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error) {
+bool Store::mark_failed(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
+                        const std::string& error) {
     return stmt("UPDATE images SET state = 'failed', attempts = ?2, last_error = ?3, "
                 "run_id = NULL WHERE id = ?1 AND state = 'uploading' AND run_id = ?4")
                .bind(1, id)
                .bind(2, attempts)
                .bind(3, error)
-               .bind(4, run_id_)
+               .bind(4, run_id)
                .run() != 0;
 }
 
@@ -444,16 +445,6 @@ void Store::add_part(std::int64_t id, const PartRecord& part) {
         .run();
 }
 
-std::vector<PartRecord> Store::parts(std::int64_t id) {
-    auto& s =
-        stmt("SELECT part_number, etag, size FROM parts WHERE image_id = ?1 ORDER BY part_number");
-    s.bind(1, id);
-    std::vector<PartRecord> out;
-    while (s.step())
-        out.push_back({s.int64(0), s.text(1), static_cast<std::uint64_t>(s.int64(2))});
-    return out;
-}
-
 int Store::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
     Transaction txn(db_);
     int n = 0;
@@ -473,14 +464,6 @@ int Store::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
 std::optional<ImageRecord> Store::image(std::int64_t id) {
     auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
     s.bind(1, id);
-    if (!s.step())
-        return std::nullopt;
-    return read_image(s);
-}
-
-std::optional<ImageRecord> Store::image_by_key(const std::string& key) {
-    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE key = ?1", image_columns));
-    s.bind(1, key);
     if (!s.step())
         return std::nullopt;
     return read_image(s);

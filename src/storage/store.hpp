@@ -55,11 +55,12 @@ class Store {
     void finish_run(const RunRecord& totals, std::int64_t now);
     // Moves up to `limit` due pending images, oldest first, to uploading and returns them.
     std::vector<ImageRecord> claim(std::int64_t run_id, std::int64_t now, int limit);
-    // The outcomes below apply only while the row is still "uploading" under the run that
-    // begin_run() started on this connection; they return false (and change nothing) otherwise,
-    // so a stale pass can never overwrite another pass's outcome.
+    // The outcomes below name the run that claimed the image, and apply only while the row is
+    // still "uploading" under that run; they return false (and change nothing) otherwise, so a
+    // stale pass can never overwrite another pass's outcome.
     // Also forgets the image's multipart progress and part digests.
-    bool mark_uploaded(std::int64_t id, const std::string& etag, std::int64_t now);
+    bool mark_uploaded(std::int64_t run_id, std::int64_t id, const std::string& etag,
+                       std::int64_t now);
     // mark_uploaded() for images sent with one PUT each and claimed without part digests, so
     // with nothing to forget, in one statement: one UPDATE per image cost a pass 3-4 % of its
     // CPU more. Returns the ids among them that were still held (the others are unchanged).
@@ -67,25 +68,25 @@ class Store {
         std::int64_t id;
         std::string etag;
     };
-    std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images, std::int64_t now);
+    std::vector<std::int64_t> mark_uploaded(std::int64_t run_id,
+                                            const std::vector<Uploaded>& images, std::int64_t now);
     // Back to pending: after a transient failure (attempts counted, retry after next_attempt_at)
     // or because the pass stopped before it finished (attempts unchanged).
-    bool mark_pending(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at,
-                      const std::optional<std::string>& last_error);
-    bool mark_failed(std::int64_t id, std::int64_t attempts, const std::string& error);
+    bool mark_pending(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
+                      std::int64_t next_attempt_at, const std::optional<std::string>& last_error);
+    bool mark_failed(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
+                     const std::string& error);
 
     // Multipart progress, so a killed pass resumes instead of starting over.
     void set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
                        std::int64_t part_size);
     void add_part(std::int64_t id, const PartRecord& part);
-    std::vector<PartRecord> parts(std::int64_t id);
     // The part digests add recorded for this part size, in part order (empty if none).
     std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size);
 
     // --- operators ---------------------------------------------------------------------------
     int requeue_failed(const std::vector<std::int64_t>& ids, bool all);
     std::optional<ImageRecord> image(std::int64_t id);
-    std::optional<ImageRecord> image_by_key(const std::string& key);
     // Streams rows (state "all" or one state) in id order without holding them all in memory.
     void for_each_image(const std::string& state, std::int64_t limit,
                         const std::function<void(const ImageRecord&)>& visit);
@@ -104,7 +105,6 @@ class Store {
     bool fresh_ = false; // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
-    std::int64_t run_id_ = 0; // the run begin_run() started on this connection
 };
 
 } // namespace imgsync::storage

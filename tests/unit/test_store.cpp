@@ -73,18 +73,18 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
     auto second = current.claim(run2, 1001, 2);
     REQUIRE(second.size() == 2);
 
-    CHECK_FALSE(stale.mark_uploaded(first[0].id, "\"etag\"", 1002));
-    CHECK_FALSE(stale.mark_failed(first[1].id, 5, "stale"));
-    CHECK_FALSE(stale.mark_pending(first[1].id, 3, 0, std::string("stale")));
+    CHECK_FALSE(stale.mark_uploaded(run1, first[0].id, "\"etag\"", 1002));
+    CHECK_FALSE(stale.mark_failed(run1, first[1].id, 5, "stale"));
+    CHECK_FALSE(stale.mark_pending(run1, first[1].id, 3, 0, std::string("stale")));
     CHECK(current.image(first[0].id)->state == "uploading");
     CHECK(current.image(first[1].id)->attempts == 0);
 
-    CHECK(current.mark_uploaded(second[0].id, "\"etag\"", 1003));
-    CHECK(current.mark_failed(second[1].id, 1, "broken"));
+    CHECK(current.mark_uploaded(run2, second[0].id, "\"etag\"", 1003));
+    CHECK(current.mark_failed(run2, second[1].id, 1, "broken"));
     CHECK(current.image(second[0].id)->state == "uploaded");
     CHECK(current.image(second[1].id)->state == "failed");
     // Done is done: a second outcome for the same row changes nothing either.
-    CHECK_FALSE(current.mark_pending(second[0].id, 1, 0, std::nullopt));
+    CHECK_FALSE(current.mark_pending(run2, second[0].id, 1, 0, std::nullopt));
     CHECK(current.counts().uploaded == 1);
     CHECK(current.counts().failed == 1);
 }
@@ -102,7 +102,7 @@ TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass
 
     // An ETag is stored as the server sent it, whatever characters it holds.
     std::string odd = "\"q\\\"x\u00e9\"";
-    auto held = store.mark_uploaded({{a, "\"e-a\""}, {b, odd}, {d, "\"e-d\""}}, 1002);
+    auto held = store.mark_uploaded(run, {{a, "\"e-a\""}, {b, odd}, {d, "\"e-d\""}}, 1002);
     std::sort(held.begin(), held.end());
     CHECK(held == std::vector<std::int64_t>{a, b});
     CHECK(store.image(a)->state == "uploaded");
@@ -116,9 +116,9 @@ TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass
     CHECK(store.counts().uploading == 1);
     CHECK(store.counts().pending == 1);
     // Done is done: the same batch again changes nothing.
-    CHECK(store.mark_uploaded({{a, "\"other\""}}, 1003).empty());
+    CHECK(store.mark_uploaded(run, {{a, "\"other\""}}, 1003).empty());
     CHECK(store.image(a)->etag == "\"e-a\"");
-    CHECK(store.mark_uploaded(std::vector<Store::Uploaded>{}, 1003).empty());
+    CHECK(store.mark_uploaded(run, std::vector<Store::Uploaded>{}, 1003).empty());
 }
 
 TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
@@ -133,7 +133,7 @@ TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
     REQUIRE(store.claim(run, 1000, 1).size() == 1);
     CHECK_FALSE(store.replace_content(known->id, changed, 1001));
     CHECK(store.image(known->id)->size == 100);
-    CHECK(store.mark_pending(known->id, 0, 0, std::nullopt));
+    CHECK(store.mark_pending(run, known->id, 0, 0, std::nullopt));
     CHECK(store.replace_content(known->id, changed, 1002));
     CHECK(store.image(known->id)->size == 200);
     CHECK(store.counts().bytes_pending == 200);
@@ -151,7 +151,7 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
     Store store(tmp.path, Store::Access::read_write);
     NewImage big = big_image();
     store.insert_image(big, 1000);
-    auto id = store.image_by_key("big.png")->id;
+    auto id = store.find_by_path("/images/big.png")->id;
     auto digests = store.part_digests(id, 5 << 20);
     REQUIRE(digests.size() == 3);
     CHECK(digests[1].part_number == 2);
@@ -170,7 +170,7 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
     auto claimed = store.claim(run, 1002, 1);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed[0].has_part_digests); // so the pass asks mark_uploaded to forget them
-    CHECK(store.mark_uploaded(id, "\"etag\"", 1003));
+    CHECK(store.mark_uploaded(run, id, "\"etag\"", 1003));
     CHECK(store.part_digests(id, 5 << 20).empty());
 }
 
