@@ -102,19 +102,6 @@ std::optional<ImageState> transition(ImageState from, ImageEvent event) {
     return std::nullopt;
 }
 
-ImageEvent event_for(FailureClass failure) {
-    switch (failure) {
-    case FailureClass::transient:
-    case FailureClass::refused:
-        return ImageEvent::transient_failure;
-    case FailureClass::image:
-        return ImageEvent::permanent_failure;
-    case FailureClass::pass:
-        return ImageEvent::interrupted;
-    }
-    return ImageEvent::interrupted;
-}
-
 std::optional<ImageRecord> apply(const ImageRecord& record, ImageEvent event, std::int64_t now,
                                  const RetryPolicy& policy) {
     const auto target = transition(record.state, event);

@@ -52,11 +52,6 @@ std::optional<ImageEvent> parse_image_event(std::string_view text);
 // transient_failure it answers pending; apply() diverts to failed once the retry budget is spent.
 std::optional<ImageState> transition(ImageState from, ImageEvent event);
 
-// How the executor turns a classified failure into an event once it is the image's (see
-// core/pass_verdict.hpp): transient and refused -> transient_failure, image -> permanent_failure,
-// pass -> interrupted (the pass stops and the image keeps its budget).
-ImageEvent event_for(FailureClass failure);
-
 struct ImageRecord {
     ImageState state = ImageState::pending;
     int attempts = 0;                 // failed attempts counted against max_attempts

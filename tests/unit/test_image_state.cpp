@@ -94,13 +94,6 @@ TEST_SUITE("image_state") {
         CHECK_FALSE(transition(ImageState::pending, ImageEvent::requeue));
     }
 
-    TEST_CASE("event_for maps failure classes") {
-        CHECK(event_for(FailureClass::transient) == ImageEvent::transient_failure);
-        CHECK(event_for(FailureClass::refused) == ImageEvent::transient_failure);
-        CHECK(event_for(FailureClass::image) == ImageEvent::permanent_failure);
-        CHECK(event_for(FailureClass::pass) == ImageEvent::interrupted);
-    }
-
     TEST_CASE("apply: each legal transition updates the record as documented") {
         const std::int64_t now = 1'000'000;
         CHECK(apply(rec(ImageState::pending, 3, 999'000), ImageEvent::claim, now, default_policy) ==
