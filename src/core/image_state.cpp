@@ -1,6 +1,8 @@
 #include "core/image_state.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 
 namespace imgsync::core {
@@ -141,6 +143,24 @@ std::optional<ImageRecord> apply(const ImageRecord& record, ImageEvent event, st
 
 bool is_due(const ImageRecord& record, std::int64_t now) {
     return record.state == ImageState::pending && record.next_attempt_at <= now;
+}
+
+std::chrono::seconds next_attempt_delay(int total_attempts, std::chrono::seconds base,
+                                        std::chrono::seconds cap) {
+    if (total_attempts <= 0 || base.count() <= 0 || cap.count() <= 0)
+        return std::chrono::seconds(0);
+    // Double step by step and stop at the cap, so nothing overflows whatever the count.
+    std::chrono::seconds delay = base;
+    for (int i = 1; i < total_attempts && delay < cap; ++i) {
+        if (delay > cap / 2)
+            return cap;
+        delay *= 2;
+    }
+    return std::min(delay, cap);
+}
+
+bool should_dead_letter(int total_attempts, int max_attempts) {
+    return max_attempts > 0 && total_attempts >= max_attempts;
 }
 
 } // namespace imgsync::core

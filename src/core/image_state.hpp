@@ -18,8 +18,6 @@
 // otherwise both upload it.
 #pragma once
 
-#include "core/retry.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -63,6 +61,20 @@ struct ImageRecord {
     }
     friend bool operator!=(const ImageRecord& a, const ImageRecord& b) { return !(a == b); }
 };
+
+// How long a transiently failed image waits before a later pass may try it again, given the
+// attempts it has used so far (including the one that just failed):
+//   min(cap, base * 2^(total_attempts - 1)), 0 for total_attempts <= 0.
+// Returns 0 when base or cap is not positive. Defaults (base 1 min, cap 6 h): 1 -> 1 min, 2 -> 2
+// min, 3 -> 4 min, 4 -> 8 min, 5 -> 16 min, 6 -> 32 min, 7 -> 64 min, 8 -> 128 min, 9 -> 256 min,
+// 10 and up -> 6 h.
+std::chrono::seconds next_attempt_delay(int total_attempts,
+                                        std::chrono::seconds base = std::chrono::minutes(1),
+                                        std::chrono::seconds cap = std::chrono::hours(6));
+
+// True when an image has used its whole budget and goes to failed (the dead-letter state) instead
+// of back to pending. max_attempts <= 0 means no limit.
+bool should_dead_letter(int total_attempts, int max_attempts);
 
 struct RetryPolicy {
     int max_attempts = 10; // <= 0: never dead-letter

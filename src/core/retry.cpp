@@ -171,22 +171,4 @@ double retry_delay(int attempt, double base_seconds, double cap_seconds, double 
     return std::min(delay, max_delay_seconds);
 }
 
-std::chrono::seconds next_attempt_delay(int total_attempts, std::chrono::seconds base,
-                                        std::chrono::seconds cap) {
-    if (total_attempts <= 0 || base.count() <= 0 || cap.count() <= 0)
-        return std::chrono::seconds(0);
-    // Double step by step and stop at the cap, so nothing overflows whatever the count.
-    std::chrono::seconds delay = base;
-    for (int i = 1; i < total_attempts && delay < cap; ++i) {
-        if (delay > cap / 2)
-            return cap;
-        delay *= 2;
-    }
-    return std::min(delay, cap);
-}
-
-bool should_dead_letter(int total_attempts, int max_attempts) {
-    return max_attempts > 0 && total_attempts >= max_attempts;
-}
-
 } // namespace imgsync::core

@@ -174,42 +174,4 @@ TEST_SUITE("retry") {
         CHECK(retry_delay(2, 0.5, 20, 0.0, 0.0, 60) == 0.0);
     }
 
-    TEST_CASE("next_attempt_delay: documented schedule") {
-        CHECK(next_attempt_delay(-1) == seconds(0));
-        CHECK(next_attempt_delay(0) == seconds(0));
-        CHECK(next_attempt_delay(1) == seconds(60));
-        CHECK(next_attempt_delay(2) == seconds(120));
-        CHECK(next_attempt_delay(3) == seconds(240));
-        CHECK(next_attempt_delay(4) == seconds(480));
-        CHECK(next_attempt_delay(5) == seconds(960));
-        CHECK(next_attempt_delay(8) == seconds(7680));
-        CHECK(next_attempt_delay(9) == seconds(15360));
-        CHECK(next_attempt_delay(10) == seconds(21600));
-        CHECK(next_attempt_delay(1000) == seconds(21600));
-        CHECK(next_attempt_delay(INT_MAX) == seconds(21600));
-    }
-
-    TEST_CASE("next_attempt_delay: custom base and cap") {
-        CHECK(next_attempt_delay(1, seconds(10), seconds(100)) == seconds(10));
-        CHECK(next_attempt_delay(4, seconds(10), seconds(100)) == seconds(80));
-        CHECK(next_attempt_delay(5, seconds(10), seconds(100)) == seconds(100));
-        CHECK(next_attempt_delay(2, seconds(7), seconds(20)) == seconds(14));
-        CHECK(next_attempt_delay(3, seconds(7), seconds(20)) == seconds(20));
-        CHECK(next_attempt_delay(1, seconds(30), seconds(20)) == seconds(20));
-        CHECK(next_attempt_delay(5, seconds(0), seconds(20)) == seconds(0));
-        CHECK(next_attempt_delay(5, seconds(10), seconds(0)) == seconds(0));
-        const seconds huge = seconds::max();
-        CHECK(next_attempt_delay(INT_MAX, seconds(1), huge) == huge);
-    }
-
-    TEST_CASE("should_dead_letter") {
-        CHECK_FALSE(should_dead_letter(0, 1));
-        CHECK(should_dead_letter(1, 1));
-        CHECK_FALSE(should_dead_letter(9, 10));
-        CHECK(should_dead_letter(10, 10));
-        CHECK(should_dead_letter(11, 10));
-        CHECK_FALSE(should_dead_letter(100, 0));
-        CHECK_FALSE(should_dead_letter(100, -1));
-    }
-
 } // TEST_SUITE
