@@ -8,7 +8,6 @@
 #include <string>
 
 using namespace imgsync::core;
-using std::chrono::seconds;
 
 namespace {
 using imgsync::util::Transport;
