@@ -129,17 +129,37 @@ std::string format_utc_millis(double epoch_seconds) {
 
 std::string logfmt_value(std::string_view v) {
     bool quote = v.empty();
-    for (const char ch : v) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c <= 0x20 || c == '=' || c == '"' || c == 0x7F) {
-            quote = true;
-            break;
-        }
+    for (std::size_t i = 0; i < v.size() && !quote; ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        // 0xC2 0x80..0x9F: a C1 control in UTF-8.
+        const bool c1 =
+            c == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) <= 0x9F;
+        quote = c <= 0x20 || c == '=' || c == '"' || c == 0x7F || c1;
     }
     if (!quote && !is_valid_utf8(v)) {
         quote = true;
     }
-    return quote ? json_quote(v) : std::string(v);
+    if (!quote) {
+        return std::string(v);
+    }
+    // JSON leaves DEL and the C1 controls as they are; a terminal showing the log may obey
+    // them, so they are escaped too. json_quote's output is valid UTF-8: 0xC2 starts a character.
+    const std::string quoted = json_quote(v);
+    std::string out;
+    out.reserve(quoted.size());
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+        const auto c = static_cast<unsigned char>(quoted[i]);
+        const auto next = i + 1 < quoted.size() ? static_cast<unsigned char>(quoted[i + 1]) : 0;
+        if (c == 0x7F) {
+            out.append("\\u007f");
+        } else if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(next));
+            ++i;
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
 }
 
 Logger::Logger(std::FILE* sink, Format format, Level threshold, Clock clock)

@@ -119,7 +119,8 @@ class Logger {
 };
 
 // The logfmt rendering of one value: bare if it is a safe token, otherwise quoted with JSON-style
-// escapes (invalid UTF-8 becomes U+FFFD). Exposed for tests and for other key=value output.
+// escapes (invalid UTF-8 becomes U+FFFD; DEL and the C1 controls become \u007f, \u0080..\u009f,
+// which JSON itself leaves raw). Exposed for tests and for other key=value output.
 std::string logfmt_value(std::string_view v);
 
 } // namespace imgsync::util

@@ -64,6 +64,13 @@ TEST_CASE("logfmt values are quoted only when needed") {
     CHECK(logfmt_value("two\nlines\r") == "\"two\\nlines\\r\"");
     CHECK(logfmt_value("bad\xFF") == "\"bad\xEF\xBF\xBD\"");
     CHECK(logfmt_value("caf\xC3\xA9") == "caf\xC3\xA9");
+    // A terminal showing the log may obey DEL and the C1 controls (U+0080..U+009F): escaped.
+    CHECK(logfmt_value("del\x7F") == "\"del\\u007f\"");
+    CHECK(logfmt_value("\xC2\x9B"
+                       "31mred") == "\"\\u009b31mred\"");
+    CHECK(logfmt_value("a\xC2\x85"
+                       "b\xC2\xA0") == "\"a\\u0085b\xC2\xA0\"");
+    CHECK(logfmt_value("\x1b[2J") == "\"\\u001b[2J\"");
 }
 
 TEST_CASE("logfmt line with every value type") {
