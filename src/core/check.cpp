@@ -5,6 +5,7 @@
 #include "s3/xml.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -42,16 +43,18 @@ int cmd_check(const Context& ctx) {
                 ExitCode::state_error,
                 fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
         auto counts = store->counts();
-        std::printf("ok: state file %s (%lld pending, %lld failed)\n", g.db.c_str(),
-                    static_cast<long long>(counts.pending), static_cast<long long>(counts.failed));
+        std::printf("ok: state file %s (%lld pending, %lld failed)\n",
+                    util::printable(g.db).c_str(), static_cast<long long>(counts.pending),
+                    static_cast<long long>(counts.failed));
     } else {
         std::printf("ok: state file %s does not exist yet; it is created on first use\n",
-                    g.db.c_str());
+                    util::printable(g.db).c_str());
     }
 
     Target target = resolve_target(ctx);
-    std::printf("ok: credentials from %s (access key %s...)\n", target.credentials.source.c_str(),
-                target.credentials.access_key.substr(0, 4).c_str());
+    std::printf("ok: credentials from %s (access key %s...)\n",
+                util::printable(target.credentials.source).c_str(),
+                util::printable(target.credentials.access_key.substr(0, 4)).c_str());
     std::printf("ok: endpoint %s://%s, bucket %s, %s addressing, region %s\n",
                 target.endpoint.scheme().c_str(), target.endpoint.host().c_str(),
                 target.endpoint.bucket().c_str(),

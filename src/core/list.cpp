@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
 
@@ -64,11 +65,14 @@ int cmd_list(const Context& ctx, const ListSettings& s) {
         return 0;
     }
     std::printf("%8s  %-9s  %8s  %3s  %s\n", "ID", "STATE", "SIZE", "TRY", "KEY");
+    // Keys come from file names and errors from servers: escaped, so a row stays one line and
+    // nothing reaches the terminal as a control sequence (list --json keeps them exact).
     store->for_each_image(s.state, s.limit, [&](const storage::ImageRecord& r) {
-        std::string line = fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, r.state,
-                                       util::format_bytes(r.size), r.attempts, r.key);
+        std::string line =
+            fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, util::printable(r.state),
+                        util::format_bytes(r.size), r.attempts, util::printable(r.key));
         if (r.state == "failed" && r.last_error)
-            line += "  (" + *r.last_error + ")";
+            line += "  (" + util::printable(*r.last_error) + ")";
         std::puts(line.c_str());
     });
     return 0;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
 
@@ -61,14 +62,12 @@ std::string rates_phrase(const StatusReport& r) {
                        per_hour(r.uploads_per_hour));
 }
 
-// Pass messages come from error text; a status line must stay one line.
-std::string one_line(std::string_view s) {
-    std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        out.push_back(c < 0x20 || c == 0x7F ? ' ' : ch);
-    }
-    return out;
+// Pass messages come from error text (a server's, too) for the plugin line: one line, escaped,
+// and no '|', after which everything is performance data.
+std::string plugin_text(std::string_view s) {
+    std::string text = util::printable(s);
+    std::replace(text.begin(), text.end(), '|', '/');
+    return text;
 }
 
 void write_run(util::JsonWriter& w, const RunRecord& run) {
@@ -207,6 +206,7 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
     }
     std::int64_t uploaded = 0;
     std::uint64_t bytes = 0;
+    bool failed_streak = true;
     for (const RunRecord& run : r.runs) {
         if (!run.finished_at) {
             continue; // totals of a running pass are incomplete
@@ -216,6 +216,11 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
         }
         if (!r.last_success_at && run_succeeded(run)) {
             r.last_success_at = run.finished_at;
+        }
+        if (failed_streak && run.outcome == "failed") {
+            ++r.failed_passes_in_a_row;
+        } else {
+            failed_streak = false;
         }
         // Passes that found nothing to do say nothing about speed.
         if (run.uploaded + run.failed > 0) {
@@ -318,7 +323,7 @@ std::string render_status_text(const StatusReport& r) {
                             run.uploaded, run.failed, util::format_bytes(run.bytes));
         }
         if (!run.message.empty()) {
-            text += fmt::format(" ({})", one_line(run.message));
+            text += fmt::format(" ({})", util::printable(run.message));
         }
         line("last pass", text);
     }
@@ -458,19 +463,21 @@ std::string render_prometheus(const StatusReport& r) {
 }
 
 CheckResult check_unknown(std::string_view reason) {
-    std::string text = one_line(reason);
-    // Everything after '|' is performance data.
-    std::replace(text.begin(), text.end(), '|', '/');
-    return CheckResult{3, "IMGSYNC UNKNOWN - " + text};
+    return CheckResult{3, "IMGSYNC UNKNOWN - " + plugin_text(reason)};
 }
 
 CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
-    for (const auto& problem : {misconfigured("pending", t.warn_pending, t.crit_pending),
-                                misconfigured("age", t.warn_age_seconds, t.crit_age_seconds),
-                                misconfigured("failed", t.warn_failed, t.crit_failed)}) {
+    for (const auto& problem :
+         {misconfigured("pending", t.warn_pending, t.crit_pending),
+          misconfigured("age", t.warn_age_seconds, t.crit_age_seconds),
+          misconfigured("failed", t.warn_failed, t.crit_failed),
+          misconfigured("success age", t.warn_success_age_seconds, t.crit_success_age_seconds)}) {
         if (problem) {
             return check_unknown(*problem);
         }
+    }
+    if (t.crit_failed_passes && *t.crit_failed_passes < 1) {
+        return check_unknown("the threshold for failed passes must be at least 1");
     }
 
     const BacklogCounts& c = r.counts;
@@ -480,7 +487,31 @@ CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
                                ? judge(age, t.warn_age_seconds, t.crit_age_seconds, show_age)
                                : Verdict{};
     const Verdict failed = judge(c.failed, t.warn_failed, t.crit_failed, show_count);
-    const int level = std::max({pending.level, oldest.level, failed.level});
+
+    // A failed pass is at least a warning: it uploaded nothing it should have, whatever the
+    // backlog's size says.
+    const std::int64_t failed_passes = r.failed_passes_in_a_row;
+    Verdict passes;
+    if (failed_passes > 0) {
+        passes = judge(failed_passes, 1, t.crit_failed_passes, show_count);
+    }
+
+    const bool success_thresholds = t.warn_success_age_seconds || t.crit_success_age_seconds;
+    std::optional<std::int64_t> success_age;
+    if (r.last_success_at) {
+        success_age = std::max<std::int64_t>(0, r.now - *r.last_success_at);
+    }
+    Verdict success;
+    if (success_age) {
+        success =
+            judge(*success_age, t.warn_success_age_seconds, t.crit_success_age_seconds, show_age);
+    } else if (r.last_finished_run && success_thresholds) {
+        // Passes ran, and none of those on record succeeded: older than any threshold.
+        success = Verdict{t.crit_success_age_seconds ? 2 : 1, ""};
+    }
+
+    const int level =
+        std::max({pending.level, oldest.level, failed.level, passes.level, success.level});
     static constexpr std::string_view names[] = {"OK", "WARNING", "CRITICAL"};
 
     std::string line =
@@ -489,11 +520,35 @@ CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
         line += fmt::format(", oldest {}{}", util::format_duration(age), oldest.note);
     }
     line += fmt::format(", {} failed{}", c.failed, failed.note);
+    if (failed_passes > 0) {
+        line += failed_passes == 1 ? std::string(", last pass failed")
+                                   : fmt::format(", last {} passes failed", failed_passes);
+        line += passes.level == 2 ? fmt::format(" (>= {})", *t.crit_failed_passes) : "";
+        if (!r.last_finished_run->message.empty()) {
+            line += ": " + plugin_text(r.last_finished_run->message);
+        }
+    }
+    if (success_thresholds) {
+        if (success_age) {
+            line += fmt::format(", last success {} ago{}", util::format_duration(*success_age),
+                                success.note);
+        } else if (r.last_finished_run) {
+            const std::size_t n = r.runs.size();
+            line += n == 1 ? std::string(", the only pass on record did not succeed")
+                           : fmt::format(", none of the last {} passes succeeded", n);
+        }
+    }
     line += fmt::format(" | pending={};{};{};0 oldest_age={}s;{};{};0 failed={};{};{};0 "
-                        "uploaded={};;;0",
+                        "uploaded={};;;0 failed_passes={};1;{};0",
                         c.pending, threshold(t.warn_pending), threshold(t.crit_pending), age,
                         threshold(t.warn_age_seconds), threshold(t.crit_age_seconds), c.failed,
-                        threshold(t.warn_failed), threshold(t.crit_failed), c.uploaded);
+                        threshold(t.warn_failed), threshold(t.crit_failed), c.uploaded,
+                        failed_passes, threshold(t.crit_failed_passes));
+    if (success_age) {
+        line += fmt::format(" success_age={}s;{};{};0", *success_age,
+                            threshold(t.warn_success_age_seconds),
+                            threshold(t.crit_success_age_seconds));
+    }
     return CheckResult{level, line};
 }
 

@@ -42,6 +42,9 @@ struct StatusReport {
     std::optional<RunRecord> last_run;           // the newest pass, possibly still running
     std::optional<RunRecord> last_finished_run;  // what alerts should look at
     std::optional<std::int64_t> last_success_at; // finished_at of the newest successful pass
+    // Finished passes with outcome "failed", counted from the newest finished one back to the
+    // first that did not fail (0 unless the last finished pass failed).
+    std::int64_t failed_passes_in_a_row = 0;
     bool run_in_progress = false;
 
     // Speed while passes run, over recent finished passes that had work to do; none if there is
@@ -74,11 +77,17 @@ std::string render_status_json(const StatusReport& report,
 // Metrics about the last pass are left out until a pass has finished.
 std::string render_prometheus(const StatusReport& report);
 
-// Alert when the value is >= the threshold.
+// Alert when the value is >= the threshold. Whatever the thresholds, a last finished pass with
+// outcome "failed" is at least WARNING.
 struct CheckThresholds {
     std::optional<std::int64_t> warn_pending, crit_pending;
     std::optional<std::int64_t> warn_age_seconds, crit_age_seconds;
     std::optional<std::int64_t> warn_failed, crit_failed;
+    // CRITICAL when this many finished passes in a row, the newest included, failed.
+    std::optional<std::int64_t> crit_failed_passes;
+    // Seconds since the newest successful pass ended. With passes on record but none successful
+    // among them, every success-age threshold is reached; before the first pass, none is.
+    std::optional<std::int64_t> warn_success_age_seconds, crit_success_age_seconds;
 };
 
 struct CheckResult {
@@ -87,8 +96,11 @@ struct CheckResult {
 };
 
 // "IMGSYNC CRITICAL - 1500 pending (>= 1000), oldest 3m 00s, 0 failed | pending=1500;100;1000;0
-// oldest_age=180s;600;3600;0 failed=0;;1;0 uploaded=5000;;;0". Negative thresholds, or a warning
-// threshold above its critical one, give UNKNOWN: the check is misconfigured.
+// oldest_age=180s;600;3600;0 failed=0;;1;0 uploaded=5000;;;0 failed_passes=0;1;;0", with
+// ", last pass failed: MESSAGE" (or "last 3 passes failed") after a failed pass and
+// ", last success 2h 00m ago" when a success-age threshold is set. Text from the state file is
+// escaped (util::printable) and '|' becomes '/'. Negative thresholds, a warning threshold above
+// its critical one, or --crit-failed-passes below 1 give UNKNOWN: the check is misconfigured.
 CheckResult evaluate_check(const StatusReport& report, const CheckThresholds& thresholds);
 // For failures before there is a report (unreadable state file, bad option).
 CheckResult check_unknown(std::string_view reason);

@@ -6,6 +6,7 @@
 #include "storage/pass_lock.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 #include "util/timefmt.hpp"
 
 #include <fmt/format.h>
@@ -140,7 +141,8 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     if (!s.metrics_file.empty())
         write_metrics(s.metrics_file, load_status(*store), log);
     if (result.exit_code == ExitCode::pass_failed)
-        std::fprintf(stderr, "imgsync: pass failed: %s\n", result.run.message.c_str());
+        std::fprintf(stderr, "imgsync: pass failed: %s\n",
+                     util::printable(result.run.message).c_str());
     return static_cast<int>(result.exit_code);
 }
 

@@ -201,7 +201,7 @@ TEST_CASE("text summary before the first pass, with failures and a running pass"
     const std::vector<RunRecord> runs{run(7, 75, std::nullopt, 0, 0, 0, "running", "a\nb")};
     const std::string text =
         render_status_text(compute_status(c, runs, ArrivalWindow{1000000, 1, 0, 0, 0}, now));
-    CHECK(text.find("last pass:   #7 running since 2026-11-28T15:02:50Z (1m 15s) (a b)\n") !=
+    CHECK(text.find("last pass:   #7 running since 2026-11-28T15:02:50Z (1m 15s) (a\\nb)\n") !=
           std::string::npos);
     CHECK(text.find("last 1000000s: <0.01/h in, 0/h out (1 added, 0 uploaded)\n") !=
           std::string::npos);
@@ -375,14 +375,16 @@ TEST_CASE("nagios check") {
     const CheckResult ok =
         evaluate_check(compute_status(backlog(12), three_runs(), day(0, 0), now), t);
     CHECK(ok.exit_code == 0);
-    CHECK(ok.line == "IMGSYNC OK - 12 pending, oldest 3m 00s, 0 failed | pending=12;100;1000;0 "
-                     "oldest_age=180s;600;3600;0 failed=0;;1;0 uploaded=5000;;;0");
+    CHECK(ok.line ==
+          "IMGSYNC OK - 12 pending, oldest 3m 00s, 0 failed | pending=12;100;1000;0 "
+          "oldest_age=180s;600;3600;0 failed=0;;1;0 uploaded=5000;;;0 failed_passes=0;1;;0 "
+          "success_age=210s;;;0");
 
     const CheckResult crit = evaluate_check(growing(), t);
     CHECK(crit.exit_code == 2);
     CHECK(crit.line == "IMGSYNC CRITICAL - 1500 pending (>= 1000), oldest 3m 00s, 0 failed | "
                        "pending=1500;100;1000;0 oldest_age=180s;600;3600;0 failed=0;;1;0 "
-                       "uploaded=5000;;;0");
+                       "uploaded=5000;;;0 failed_passes=0;1;;0 success_age=210s;;;0");
 
     BacklogCounts old = backlog(100); // exactly the warning threshold
     old.oldest_pending_added_at = now - 700;
@@ -390,21 +392,23 @@ TEST_CASE("nagios check") {
     CHECK(warn.exit_code == 1);
     CHECK(warn.line == "IMGSYNC WARNING - 100 pending (>= 100), oldest 11m 40s (>= 10m 00s), "
                        "0 failed | pending=100;100;1000;0 oldest_age=700s;600;3600;0 "
-                       "failed=0;;1;0 uploaded=5000;;;0");
+                       "failed=0;;1;0 uploaded=5000;;;0 failed_passes=0;1;;0");
 
     BacklogCounts failing = backlog(0);
     failing.failed = 1; // exactly the critical threshold
     const CheckResult failed = evaluate_check(compute_status(failing, {}, day(0, 0), now), t);
     CHECK(failed.exit_code == 2);
-    CHECK(failed.line == "IMGSYNC CRITICAL - 0 pending, 1 failed (>= 1) | pending=0;100;1000;0 "
-                         "oldest_age=0s;600;3600;0 failed=1;;1;0 uploaded=5000;;;0");
+    CHECK(failed.line ==
+          "IMGSYNC CRITICAL - 0 pending, 1 failed (>= 1) | pending=0;100;1000;0 "
+          "oldest_age=0s;600;3600;0 failed=1;;1;0 uploaded=5000;;;0 failed_passes=0;1;;0");
 }
 
 TEST_CASE("nagios check without thresholds is always OK") {
     const CheckResult r = evaluate_check(growing(), CheckThresholds{});
     CHECK(r.exit_code == 0);
     CHECK(r.line == "IMGSYNC OK - 1500 pending, oldest 3m 00s, 0 failed | pending=1500;;;0 "
-                    "oldest_age=180s;;;0 failed=0;;;0 uploaded=5000;;;0");
+                    "oldest_age=180s;;;0 failed=0;;;0 uploaded=5000;;;0 failed_passes=0;1;;0 "
+                    "success_age=210s;;;0");
 }
 
 TEST_CASE("misconfigured thresholds and early failures are UNKNOWN") {
@@ -423,7 +427,124 @@ TEST_CASE("misconfigured thresholds and early failures are UNKNOWN") {
 
     const CheckResult early = check_unknown("cannot open state.db: a|b\nc");
     CHECK(early.exit_code == 3);
-    CHECK(early.line == "IMGSYNC UNKNOWN - cannot open state.db: a/b c");
+    CHECK(early.line == "IMGSYNC UNKNOWN - cannot open state.db: a/b\\nc");
+    CHECK(check_unknown("bad \x1b[2J\xC2\x9B value\xFF").line ==
+          "IMGSYNC UNKNOWN - bad \\x1b[2J\\u009b value\\xff");
+}
+
+TEST_CASE("status text escapes the pass message") {
+    const std::vector<RunRecord> runs{
+        run(7, 100, 40, 0, 0, 0, "failed", "HTTP 403 AccessDenied\n\x1b[32mfake: ok\xC2\x9B")};
+    const std::string text = render_status_text(compute_status(backlog(2), runs, day(0, 0), now));
+    CHECK(text.find("(HTTP 403 AccessDenied\\n\\x1b[32mfake: ok\\u009b)\n") != std::string::npos);
+    CHECK(text.find('\x1b') == std::string::npos);
+    // JSON stays exact.
+    const std::string json = render_status_json(compute_status(backlog(2), runs, day(0, 0), now));
+    CHECK(json.find(R"("message": "HTTP 403 AccessDenied\n\u001b[32mfake: ok)"
+                    "\xC2\x9B\"") != std::string::npos);
+}
+
+TEST_CASE("failed passes never count as success") {
+    // Newest first: a failed pass, a partial one, an interrupted one, then the last ok pass.
+    const std::vector<RunRecord> runs{
+        run(9, 100, 90, 0, 0, 0, "failed", "no such bucket"), run(8, 400, 390, 3, 1, 0, "partial"),
+        run(7, 700, 690, 0, 0, 0, "interrupted"), run(6, 1000, 990, 5, 0, 0, "ok")};
+    const StatusReport r = compute_status(backlog(2), runs, day(0, 0), now);
+    CHECK(r.last_finished_run->id == 9);
+    CHECK(r.last_success_at == now - 990);
+    CHECK(r.failed_passes_in_a_row == 1);
+    const std::string text = render_prometheus(r);
+    CHECK(text.find("\nimgsync_last_run_success 0\n") != std::string::npos);
+    CHECK(text.find("\nimgsync_last_success_timestamp_seconds 1795877255\n") != std::string::npos);
+    for (const char* outcome : {"failed", "crashed", "interrupted", "partial", "running"}) {
+        RunRecord x = run(1, 100, 90, 0, 0, 0, outcome);
+        CHECK_FALSE(run_succeeded(x));
+    }
+    const StatusReport never =
+        compute_status(backlog(2), {run(3, 100, 90, 0, 0, 0, "failed")}, day(0, 0), now);
+    CHECK_FALSE(never.last_success_at.has_value());
+    CHECK(render_prometheus(never).find("imgsync_last_success_timestamp") == std::string::npos);
+}
+
+TEST_CASE("nagios check: a failed last pass is at least WARNING") {
+    // A tiny backlog and no thresholds at all: still a warning.
+    const std::vector<RunRecord> one{run(9, 100, 90, 0, 0, 0, "failed", "HTTP 403 | denied\n"),
+                                     run(8, 400, 390, 5, 0, 0, "ok")};
+    const CheckResult warn =
+        evaluate_check(compute_status(backlog(1), one, day(0, 0), now), CheckThresholds{});
+    CHECK(warn.exit_code == 1);
+    CHECK(warn.line == "IMGSYNC WARNING - 1 pending, oldest 3m 00s, 0 failed, last pass failed: "
+                       "HTTP 403 / denied\\n | pending=1;;;0 oldest_age=180s;;;0 failed=0;;;0 "
+                       "uploaded=5000;;;0 failed_passes=1;1;;0 success_age=390s;;;0");
+    // An empty backlog does not hide it either.
+    CHECK(evaluate_check(compute_status(backlog(0), one, day(0, 0), now), CheckThresholds{})
+              .exit_code == 1);
+
+    // A pass running now does not clear it: the last finished pass decides.
+    std::vector<RunRecord> running = one;
+    running.insert(running.begin(), run(10, 10, std::nullopt, 0, 0, 0, "running"));
+    CHECK(evaluate_check(compute_status(backlog(1), running, day(0, 0), now), CheckThresholds{})
+              .exit_code == 1);
+
+    // A successful pass after the failed one clears it.
+    std::vector<RunRecord> recovered = one;
+    recovered.insert(recovered.begin(), run(10, 50, 40, 1, 0, 0, "ok"));
+    CHECK(evaluate_check(compute_status(backlog(1), recovered, day(0, 0), now), CheckThresholds{})
+              .exit_code == 0);
+
+    // Thresholds that say CRITICAL still win.
+    CheckThresholds t;
+    t.crit_pending = 1;
+    CHECK(evaluate_check(compute_status(backlog(1), one, day(0, 0), now), t).exit_code == 2);
+}
+
+TEST_CASE("nagios check: failed passes in a row reach CRITICAL") {
+    const std::vector<RunRecord> runs{
+        run(9, 100, 90, 0, 0, 0, "failed", "timeout"), run(8, 400, 390, 0, 0, 0, "failed"),
+        run(7, 700, 690, 0, 0, 0, "failed"), run(6, 1000, 990, 5, 0, 0, "ok")};
+    CheckThresholds t;
+    t.crit_failed_passes = 3;
+    const CheckResult crit = evaluate_check(compute_status(backlog(1), runs, day(0, 0), now), t);
+    CHECK(crit.exit_code == 2);
+    CHECK(crit.line == "IMGSYNC CRITICAL - 1 pending, oldest 3m 00s, 0 failed, last 3 passes "
+                       "failed (>= 3): timeout | pending=1;;;0 oldest_age=180s;;;0 failed=0;;;0 "
+                       "uploaded=5000;;;0 failed_passes=3;1;3;0 success_age=990s;;;0");
+    t.crit_failed_passes = 4;
+    CHECK(evaluate_check(compute_status(backlog(1), runs, day(0, 0), now), t).exit_code == 1);
+    t.crit_failed_passes = 0;
+    CHECK(evaluate_check(compute_status(backlog(1), runs, day(0, 0), now), t).line ==
+          "IMGSYNC UNKNOWN - the threshold for failed passes must be at least 1");
+}
+
+TEST_CASE("nagios check: time since the last successful pass") {
+    const std::vector<RunRecord> runs{run(9, 100, 90, 0, 0, 0, "partial"),
+                                      run(8, 4000, 3900, 5, 0, 0, "ok")};
+    CheckThresholds t;
+    t.warn_success_age_seconds = 3600;
+    t.crit_success_age_seconds = 7200;
+    const CheckResult warn = evaluate_check(compute_status(backlog(1), runs, day(0, 0), now), t);
+    CHECK(warn.exit_code == 1);
+    CHECK(warn.line == "IMGSYNC WARNING - 1 pending, oldest 3m 00s, 0 failed, last success 1h 05m "
+                       "ago (>= 1h 00m) | pending=1;;;0 oldest_age=180s;;;0 failed=0;;;0 "
+                       "uploaded=5000;;;0 failed_passes=0;1;;0 success_age=3900s;3600;7200;0");
+
+    // Passes on record but none successful: every success-age threshold is reached.
+    const std::vector<RunRecord> failing{run(9, 100, 90, 0, 0, 0, "failed"),
+                                         run(8, 400, 390, 0, 0, 0, "partial")};
+    const CheckResult none = evaluate_check(compute_status(backlog(1), failing, day(0, 0), now), t);
+    CHECK(none.exit_code == 2);
+    CHECK(none.line == "IMGSYNC CRITICAL - 1 pending, oldest 3m 00s, 0 failed, last pass failed, "
+                       "none of the last 2 passes succeeded | pending=1;;;0 oldest_age=180s;;;0 "
+                       "failed=0;;;0 uploaded=5000;;;0 failed_passes=1;1;;0");
+
+    // Before the first pass there is nothing to judge.
+    CHECK(evaluate_check(compute_status(backlog(1), {}, day(0, 0), now), t).exit_code == 0);
+
+    CheckThresholds inverted;
+    inverted.warn_success_age_seconds = 7200;
+    inverted.crit_success_age_seconds = 3600;
+    CHECK(evaluate_check(compute_status(backlog(1), runs, day(0, 0), now), inverted).exit_code ==
+          3);
 }
 
 TEST_SUITE_END();
