@@ -1,8 +1,11 @@
 #include "cli/app.hpp"
 
 #include "core/commands.hpp"
+#include "core/report.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/strings.hpp"
+#include "util/text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -10,8 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace imgsync::cli {
 
@@ -113,7 +118,8 @@ void load_config(const std::string& path, bool required, const std::set<std::str
         std::fprintf(stderr,
                      "imgsync: warning: %s holds a secret key and is readable by others "
                      "(mode %03o); run chmod 600 %s\n",
-                     path.c_str(), static_cast<unsigned>(st.st_mode & 0777), path.c_str());
+                     util::printable(path).c_str(), static_cast<unsigned>(st.st_mode & 0777),
+                     util::printable(path).c_str());
 }
 
 // --config must be known before CLI11 parses, because the file's values feed the parse.
@@ -130,6 +136,115 @@ std::pair<std::string, bool> find_config_path(int argc, char** argv) {
     if (const char* env = std::getenv("IMGSYNC_CONFIG"); env && *env)
         return {env, true};
     return {default_config_file, false};
+}
+
+// The arguments before "--".
+std::vector<std::string_view> option_words(int argc, char** argv) {
+    std::vector<std::string_view> words;
+    for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+        words.emplace_back(argv[i]);
+    return words;
+}
+
+// "--aws-secret-access-key=XYZ" -> "--aws-secret-access-key": an option's name without its value.
+std::string_view option_name(std::string_view word) {
+    return word.substr(0, word.find('='));
+}
+
+bool looks_like_option(std::string_view word) {
+    return word.size() > 1 && word[0] == '-';
+}
+
+// --secret-access-key, --aws_session_token, --password, --api-key: names no imgsync option has.
+bool credential_like(std::string_view word) {
+    std::string name;
+    for (char c : option_name(word))
+        name += c == '_' ? '-' : util::ascii_lower(c);
+    for (std::string_view w : {"secret", "password", "passwd", "passphrase", "token", "access-key",
+                               "credential", "api-key", "apikey"})
+        if (name.find(w) != std::string::npos)
+            return true;
+    return false;
+}
+
+// Credentials never come from the command line (they would show in ps and the shell history).
+// An option that looks like one is refused by its name alone: its value, after '=' or as the
+// next argument, is never repeated, because error lines end up in the journal.
+void refuse_credential_options(const std::vector<std::string_view>& words) {
+    for (std::string_view w : words)
+        if (looks_like_option(w) && credential_like(w))
+            throw Error(ExitCode::usage,
+                        fmt::format("{}: credentials are not accepted on the command line (the "
+                                    "value is not shown); use AWS_ACCESS_KEY_ID / "
+                                    "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or a profile in "
+                                    "~/.aws/credentials",
+                                    option_name(w)));
+}
+
+// CLI11 quotes unexpected arguments whole. That repeats whatever followed a mistyped option,
+// which may be a secret, so this message names options without their values and leaves out every
+// unexpected word that follows an option.
+std::string unexpected_arguments(const std::vector<std::string>& extras,
+                                 const std::vector<std::string_view>& words) {
+    std::vector<std::string> shown;
+    std::size_t hidden = 0;
+    for (const std::string& e : extras) {
+        if (looks_like_option(e)) {
+            shown.emplace_back(option_name(e));
+            hidden += e.find('=') != std::string::npos ? 1 : 0;
+            continue;
+        }
+        bool after_option = false;
+        for (std::size_t i = 1; i < words.size(); ++i)
+            after_option = after_option || (words[i] == e && looks_like_option(words[i - 1]));
+        if (after_option)
+            ++hidden;
+        else
+            shown.push_back(e);
+    }
+    std::string out = extras.size() > 1 ? "unexpected arguments" : "unexpected argument";
+    for (std::size_t i = 0; i < shown.size(); ++i)
+        out += (i == 0 ? ": " : ", ") + shown[i];
+    if (hidden > 0)
+        out += fmt::format("{}{} option value{} not shown{}", shown.empty() ? " (" : " (and ",
+                           hidden, hidden == 1 ? "" : "s", ")");
+    return out;
+}
+
+// How a failure reaches the operator. A command prints one line on stderr and exits with its
+// status. A monitoring plugin (status --check) must answer every problem, usage and
+// configuration included, with one "IMGSYNC UNKNOWN - ..." line on stdout and status 3.
+enum class Reporting { command, plugin };
+
+// Before the parse has finished: --check among the arguments, unless they name another command
+// first (`imgsync check` is a command; `upload --check` is an upload's usage error).
+Reporting reporting_for(const std::vector<std::string_view>& words, CLI::App& app) {
+    bool check = false;
+    for (std::string_view w : words) {
+        if (w == "--check") {
+            check = true;
+        } else if (w.rfind("--check=", 0) == 0) {
+            auto v = w.substr(8);
+            check = !(v == "false" || v == "0" || v == "no" || v == "off");
+        }
+    }
+    if (!check)
+        return Reporting::command;
+    for (std::string_view w : words)
+        for (const CLI::App* sub : app.get_subcommands({}))
+            if (w == sub->get_name())
+                return w == "status" ? Reporting::plugin : Reporting::command;
+    return Reporting::plugin;
+}
+
+int fail(Reporting how, ExitCode code, std::string_view message) {
+    if (how == Reporting::plugin) {
+        const core::CheckResult result = core::check_unknown(message);
+        std::puts(result.line.c_str());
+        return result.exit_code;
+    }
+    std::fprintf(stderr, "imgsync: %s\n", util::printable(message).c_str());
+    return static_cast<int>(code);
 }
 
 // add hashes the parts of a large file for the part size upload will use, so both take these.
@@ -225,6 +340,12 @@ int run(int argc, char** argv) {
     status_cmd->add_option("--warn-age", status.warn_age, "--check: oldest pending age, e.g. 1h");
     status_cmd->add_option("--crit-age", status.crit_age, "--check: oldest pending age");
     status_cmd->add_option("--crit-failed", status.crit_failed, "--check: failed images");
+    status_cmd->add_option("--crit-failed-passes", status.crit_failed_passes,
+                           "--check: failed passes in a row (one failed pass is a WARNING)");
+    status_cmd->add_option("--warn-success-age", status.warn_success_age,
+                           "--check: time since the last successful pass, e.g. 1h");
+    status_cmd->add_option("--crit-success-age", status.crit_success_age,
+                           "--check: time since the last successful pass");
     status_cmd->add_option("--prometheus", status.prometheus,
                            "Also write metrics to FILE (node_exporter textfile format)");
     status_cmd->add_option("--window", status.window, "Window for arrival and upload rates");
@@ -285,19 +406,25 @@ int run(int argc, char** argv) {
     std::set<std::string> keys;
     assign_env_names(app, keys);
 
+    // Every failure from here on becomes an exit status in fail(), and nowhere else.
+    const std::vector<std::string_view> words = option_words(argc, argv);
+    Reporting how = reporting_for(words, app);
     try {
+        refuse_credential_options(words);
         auto [config_path, required] = find_config_path(argc, argv);
         load_config(config_path, required, keys, ctx);
         app.parse(argc, argv);
+    } catch (const CLI::ExtrasError&) {
+        return fail(how, ExitCode::usage, unexpected_arguments(app.remaining(true), words));
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0)
             return app.exit(e);
-        std::fprintf(stderr, "imgsync: %s\n", e.what());
-        return static_cast<int>(ExitCode::usage);
+        return fail(how, ExitCode::usage, e.what());
     } catch (const Error& e) {
-        std::fprintf(stderr, "imgsync: %s\n", e.what());
-        return static_cast<int>(e.code());
+        return fail(how, e.code(), e.what());
     }
+    // Now the settings are known, from the environment and the config file too.
+    how = status_cmd->parsed() && status.check ? Reporting::plugin : Reporting::command;
 
     util::Logger log(
         stderr, g.log_format == "json" ? util::Logger::Format::json : util::Logger::Format::logfmt,
@@ -327,11 +454,9 @@ int run(int argc, char** argv) {
             return core::cmd_presign(ctx, presign);
         return core::cmd_check(ctx);
     } catch (const Error& e) {
-        std::fprintf(stderr, "imgsync: %s\n", e.what());
-        return static_cast<int>(e.code());
+        return fail(how, e.code(), e.what());
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "imgsync: internal error: %s\n", e.what());
-        return static_cast<int>(ExitCode::internal);
+        return fail(how, ExitCode::internal, std::string("internal error: ") + e.what());
     }
 }
 

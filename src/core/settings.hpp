@@ -56,7 +56,9 @@ struct StatusSettings {
     bool json = false;
     bool check = false;
     std::optional<std::int64_t> warn_pending, crit_pending, crit_failed;
+    std::optional<std::int64_t> crit_failed_passes;
     std::string warn_age, crit_age;
+    std::string warn_success_age, crit_success_age;
     std::string prometheus;
     std::string window = "24h";
 };

@@ -38,19 +38,18 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         if (!s.crit_age.empty())
             thresholds.crit_age_seconds =
                 static_cast<std::int64_t>(require_seconds("--crit-age", s.crit_age));
+        thresholds.crit_failed_passes = s.crit_failed_passes;
+        if (!s.warn_success_age.empty())
+            thresholds.warn_success_age_seconds = static_cast<std::int64_t>(
+                require_seconds("--warn-success-age", s.warn_success_age));
+        if (!s.crit_success_age.empty())
+            thresholds.crit_success_age_seconds = static_cast<std::int64_t>(
+                require_seconds("--crit-success-age", s.crit_success_age));
     }
-    StatusReport report;
-    try {
-        auto store = open_existing_store(ctx);
-        report = load_status(*store, window);
-    } catch (const Error& e) {
-        if (!s.check)
-            throw;
-        // A monitoring plugin answers UNKNOWN, with the reason, when it cannot look.
-        auto result = check_unknown(e.what());
-        std::puts(result.line.c_str());
-        return result.exit_code;
-    }
+    // Errors (unreadable state file, bad values) reach cli::run, which answers UNKNOWN for
+    // --check.
+    auto store = open_existing_store(ctx);
+    const StatusReport report = load_status(*store, window);
     // A metrics file that cannot be written is logged (metrics_failed) and the report still
     // printed. The plugin's status stays the backlog's; otherwise the command exits 2, because
     // the file --prometheus names does not work, which is not a state file problem (4).
