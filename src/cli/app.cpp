@@ -211,6 +211,45 @@ std::string unexpected_arguments(const std::vector<std::string>& extras,
     return out;
 }
 
+void collect_option_names(CLI::App& app, std::set<std::string>& names) {
+    for (const CLI::Option* opt : app.get_options()) {
+        for (const std::string& n : opt->get_lnames())
+            names.insert("--" + n);
+        for (const std::string& n : opt->get_snames())
+            names.insert("-" + n);
+    }
+    for (CLI::App* sub : app.get_subcommands({}))
+        collect_option_names(*sub, names);
+}
+
+// What may be the value of an option imgsync does not have: the word after it, or what follows
+// its '='. CLI11 may take such a word for a positional argument and quote it in an error
+// ("Could not convert: ids = ..."); those quotes are cut out.
+std::string without_unknown_values(std::string message, const std::vector<std::string_view>& words,
+                                   CLI::App& app) {
+    std::set<std::string> known;
+    collect_option_names(app, known);
+    std::vector<std::string_view> suspects;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string_view w = words[i];
+        if (!looks_like_option(w) || known.count(std::string(option_name(w))))
+            continue;
+        if (w.find('=') != std::string_view::npos)
+            suspects.push_back(w.substr(w.find('=') + 1));
+        else if (i + 1 < words.size())
+            suspects.push_back(words[i + 1]);
+    }
+    for (std::string_view v : suspects) {
+        if (v.size() < 4) // too short to be a secret, and would match inside other words
+            continue;
+        constexpr std::string_view hidden = "(value not shown)";
+        for (auto at = message.find(v); at != std::string::npos;
+             at = message.find(v, at + hidden.size()))
+            message.replace(at, v.size(), hidden);
+    }
+    return message;
+}
+
 // How a failure reaches the operator. A command prints one line on stderr and exits with its
 // status. A monitoring plugin (status --check) must answer every problem, usage and
 // configuration included, with one "IMGSYNC UNKNOWN - ..." line on stdout and status 3.
@@ -419,7 +458,7 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0)
             return app.exit(e);
-        return fail(how, ExitCode::usage, e.what());
+        return fail(how, ExitCode::usage, without_unknown_values(e.what(), words, app));
     } catch (const Error& e) {
         return fail(how, e.code(), e.what());
     }

@@ -172,6 +172,9 @@ EOF
     assert_contains "$(<"$T_ERR")" "--mystery-flag" &&
     assert_exit 2 imgsync_run upload --mystery-flag="$SECRET" &&
     assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
+    assert_exit 2 imgsync_run retry --mystery "$SECRET" &&
+    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "retry: CLI11 takes it for an id" &&
+    assert_exit 2 imgsync_run retry --mystery value &&
     assert_exit 2 imgsync_run --log-format json upload --concurrency 2 --mystery "$SECRET" &&
     assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
     # As a plugin: UNKNOWN, and still nothing of the value.
