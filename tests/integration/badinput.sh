@@ -93,7 +93,6 @@ upload --concurrency 257
 upload --progress sometimes
 status --window 0
 status --window 3w
-status --check --warn-age 2fortnights
 seed --count 0
 seed --count 5 --min-bytes 2Z
 seed --count 5 --min-bytes 512
@@ -140,6 +139,8 @@ refuses 2 "virtual-hosted addressing needs a host name" --addressing virtual upl
     assert_match "$(<"$T_OUT")" '^IMGSYNC UNKNOWN' && assert_eq 1 "$(wc -l <"$T_OUT")" &&
     assert_exit 3 imgsync_run status --check --warn-age 2h --crit-age 1h &&
     assert_match "$(<"$T_OUT")" '^IMGSYNC UNKNOWN' &&
+    assert_exit 3 imgsync_run status --check --warn-age 2fortnights &&
+    assert_match "$(<"$T_OUT")" '^IMGSYNC UNKNOWN - --warn-age: invalid duration' &&
     assert_eq "$before" "$(db_sum "$IMGSYNC_DB")" "state file checksum" && t_ok
 
 t_begin "config file and environment: bad keys and values are exit 2 with file:line"
