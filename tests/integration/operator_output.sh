@@ -72,7 +72,6 @@ status --check --warn-pending 10 --crit-pending 5
 --config "$T_TMP/missing.conf" status --check
 --db "$T_TMP/missing.db" status --check
 --db "$T_TMP/notsqlite.db" status --check
-status --check --prometheus "$T_TMP/no/such/dir/metrics.prom"
 --check status
 statsu --check
 EOF
