@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 #include "cli/args.hpp"
 
-#include "core/commands.hpp"
-#include "core/report.hpp"
+#include "commands/commands.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"

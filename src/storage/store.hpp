@@ -3,7 +3,7 @@
 // This is the only code that speaks SQL.
 #pragma once
 
-#include "storage/records.hpp"
+#include "model/records.hpp"
 #include "storage/sqlite.hpp"
 #include "storage/state_file.hpp"
 

@@ -1,11 +1,11 @@
-// libFuzzer target for core/image_format: sniff(), check_complete() and ImageProbe on arbitrary
+// libFuzzer target for images/image_format: sniff(), check_complete() and ImageProbe on arbitrary
 // bytes. Besides memory safety (run it with ASan/UBSan), it checks that:
 //  * the probe's answers do not depend on how the input is chunked,
 //  * the probe agrees with sniff() and reports at least what check_complete() reports,
 //  * every format's check runs on any bytes without trouble.
 // Build: cmake -DIMGSYNC_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ...; run: ./fuzz_image_format
 // -max_len=4096
-#include "core/image_format.hpp"
+#include "images/image_format.hpp"
 
 #include <algorithm>
 #include <cstddef>

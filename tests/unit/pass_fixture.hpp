@@ -4,7 +4,7 @@
 // Used by test_upload_pass.cpp.
 #pragma once
 
-#include "core/upload_pass.hpp"
+#include "pass/upload_pass.hpp"
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
 #include "util/clock.hpp"

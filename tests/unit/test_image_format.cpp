@@ -1,5 +1,5 @@
 // Image type by content, and the cheap completeness checks (head/tail and streaming probe).
-#include "core/image_format.hpp"
+#include "images/image_format.hpp"
 
 #include <doctest/doctest.h>
 

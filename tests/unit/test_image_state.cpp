@@ -1,4 +1,4 @@
-#include "core/image_state.hpp"
+#include "model/image_state.hpp"
 
 #include <doctest/doctest.h>
 

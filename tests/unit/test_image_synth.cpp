@@ -13,8 +13,8 @@
 // and a full pixel decode with `convert -regard-warnings f null:`; 64 MiB of each decoded too.
 // Decoded pixels (convert f rgb:- | md5sum) differed for all 7 seeds tried per size and format.
 // Python's zlib also inflated every IDAT and confirmed the CRCs and filter bytes.
-#include "core/image_format.hpp"
-#include "core/image_synth.hpp"
+#include "images/image_format.hpp"
+#include "images/image_synth.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-#include "core/image_synth.hpp"
-#include "core/ingest.hpp"
+#include "images/image_synth.hpp"
+#include "ingest/ingest.hpp"
 #include "util/hash.hpp"
 
 #include <doctest/doctest.h>

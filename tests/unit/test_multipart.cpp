@@ -1,6 +1,6 @@
 // How files are cut into parts: S3's limits (5 MiB to 5 GiB per part, 10,000 parts) and the
 // threshold that add and upload share.
-#include "core/multipart.hpp"
+#include "model/multipart.hpp"
 
 #include <doctest/doctest.h>
 

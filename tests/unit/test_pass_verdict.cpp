@@ -1,6 +1,6 @@
 // Whose failure is it, and how a pass ends: the rules that keep a failing pass from passing for
 // success, and a misconfiguration from burning the backlog's attempts.
-#include "core/pass_verdict.hpp"
+#include "pass/verdict.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // The commit rule of the pass's write batches: 64 writes or 250 ms, whichever comes first.
-#include "core/pass_writes.hpp"
+#include "pass/writes.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "core/report.hpp"
+#include "report/report.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "core/retry.hpp"
+#include "pass/retry.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "core/throttle.hpp"
+#include "pass/throttle.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,0 +1,115 @@
+// imgsync check and imgsync presign: the operator's tools around the pass.
+#include "commands/common.hpp"
+#include "commands/target.hpp"
+#include "s3/operations.hpp"
+#include "s3/xml.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <sys/stat.h>
+
+namespace imgsync::core {
+
+namespace {
+
+// One request through the real HTTP client, waiting for its answer.
+util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
+    util::HttpResponse out;
+    bool done = false;
+    http.start(1, std::move(req));
+    for (int i = 0; i < 1000 && !done; ++i) // bounded: the request has its own timeouts
+        http.poll(100, [&](std::uint64_t, util::HttpResponse&& r) {
+            out = std::move(r);
+            done = true;
+        });
+    return out;
+}
+
+} // namespace
+
+int cmd_check(const Context& ctx) {
+    const auto& g = ctx.global;
+    // The state file: usable, or creatable.
+    struct stat st {};
+    if (::stat(g.db.c_str(), &st) == 0) {
+        auto store = open_existing_store(ctx);
+        std::string integrity = store->integrity_check();
+        if (integrity != "ok")
+            throw Error(
+                ExitCode::state_error,
+                fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
+        auto counts = store->counts();
+        std::printf("ok: state file %s (%lld pending, %lld failed)\n",
+                    util::printable(g.db).c_str(), static_cast<long long>(counts.pending),
+                    static_cast<long long>(counts.failed));
+    } else {
+        std::printf("ok: state file %s does not exist yet; it is created on first use\n",
+                    util::printable(g.db).c_str());
+    }
+
+    Target target = resolve_target(ctx);
+    std::printf("ok: credentials from %s (access key %s...)\n",
+                util::printable(target.credentials.source).c_str(),
+                util::printable(target.credentials.access_key.substr(0, 4)).c_str());
+    std::printf("ok: endpoint %s://%s, bucket %s, %s addressing, region %s\n",
+                target.endpoint.scheme().c_str(), target.endpoint.host().c_str(),
+                target.endpoint.bucket().c_str(),
+                target.endpoint.path_style() ? "path-style" : "virtual-hosted",
+                target.endpoint.region().c_str());
+
+    util::HttpClient::Options http_options;
+    http_options.ca_bundle = g.ca_bundle;
+    util::HttpClient http(http_options);
+    s3::Operations ops(target.endpoint, target.credentials);
+    auto req = ops.list_objects(1, s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
+    req.total_timeout_ms = 30000;
+    auto r = send_one(http, std::move(req));
+    if (r.transport != util::Transport::ok)
+        throw Error(ExitCode::pass_failed,
+                    fmt::format("cannot reach {}: {} ({})", target.endpoint.host(),
+                                r.transport_error, util::transport_name(r.transport)));
+    if (r.status < 200 || r.status >= 300) {
+        auto err = s3::parse_error(r.body);
+        std::string code = err ? err->code : "";
+        std::string hint;
+        if (code == "SignatureDoesNotMatch")
+            hint = ": the secret key does not match the access key (or the clock is wrong)";
+        else if (code == "InvalidAccessKeyId")
+            hint = ": the server does not know this access key";
+        else if (code == "NoSuchBucket")
+            hint = fmt::format(": bucket {} does not exist", target.endpoint.bucket());
+        else if (code == "AccessDenied")
+            hint = ": the credentials may not list the bucket (uploads need s3:PutObject)";
+        throw Error(ExitCode::pass_failed,
+                    fmt::format("signed request to bucket {} refused: HTTP {} {}{}{}",
+                                target.endpoint.bucket(), r.status, code,
+                                err && !err->message.empty() ? " (" + err->message + ")" : "",
+                                hint));
+    }
+    std::printf("ok: signed request to bucket %s accepted (HTTP %ld)\n",
+                target.endpoint.bucket().c_str(), r.status);
+    return 0;
+}
+
+int cmd_presign(const Context& ctx, const PresignSettings& s) {
+    Target target = resolve_target(ctx);
+    if (auto problem = s3::object_key_error(s.key))
+        throw Error(ExitCode::usage, fmt::format("key: {}", *problem));
+    s3::PresignRequest req;
+    req.scheme = target.endpoint.scheme();
+    req.host = target.endpoint.host();
+    req.canonical_uri = target.endpoint.object_uri(s.key);
+    req.expires = std::chrono::seconds(s.expires);
+    auto url = s3::presign_url(req, target.credentials, target.endpoint.region(),
+                               s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
+    if (!url)
+        throw Error(ExitCode::usage, "--expires must be between 1 and 604800 seconds");
+    std::puts(url->url.c_str());
+    return 0;
+}
+
+} // namespace imgsync::core

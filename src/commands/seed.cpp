@@ -1,0 +1,145 @@
+// imgsync seed: write N real, decodable, distinct images into the spool and register them.
+#include "commands/common.hpp"
+#include "images/image_format.hpp"
+#include "images/image_synth.hpp"
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+#include "util/md5_lanes.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgsync::core {
+
+namespace {
+
+// Writes the whole buffer or removes the file and throws: a full disk leaves no truncated image.
+void write_image(const std::string& path, const std::string& bytes) {
+    util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd)
+        throw Error(ExitCode::state_error,
+                    fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : ENOSPC;
+            ::unlink(path.c_str());
+            throw Error(ExitCode::state_error,
+                        fmt::format("cannot write {}: {}", path, std::strerror(err)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd.release()) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        throw Error(ExitCode::state_error,
+                    fmt::format("cannot write {}: {}", path, std::strerror(err)));
+    }
+}
+
+} // namespace
+
+int cmd_seed(const Context& ctx, const SeedSettings& s) {
+    std::uint64_t min_bytes = require_size("--min-bytes", s.min_bytes);
+    std::uint64_t max_bytes = require_size("--max-bytes", s.max_bytes);
+    if (min_bytes < synth_min_bytes || max_bytes < min_bytes)
+        throw Error(ExitCode::usage,
+                    fmt::format("--min-bytes must be at least {} and at most --max-bytes",
+                                synth_min_bytes));
+    if (max_bytes > 256ULL * 1024 * 1024)
+        throw Error(ExitCode::usage, "--max-bytes: seed writes images of at most 256M");
+
+    double started = util::monotonic_seconds();
+    std::uint64_t base_seed = s.seed ? *s.seed
+                                     : static_cast<std::uint64_t>(util::wall_seconds() * 1e6) ^
+                                           (static_cast<std::uint64_t>(::getpid()) << 40);
+    // One folder per seed run keeps keys readable and runs apart.
+    std::string batch = fmt::format("seed-{:016x}", base_seed);
+    std::string dir = ctx.global.spool + "/" + batch;
+    if (auto err = util::make_dirs(ctx.global.spool, 0700))
+        throw Error(ExitCode::state_error, *err);
+    if (auto err = util::make_dirs(dir, 0700))
+        throw Error(ExitCode::state_error, *err);
+
+    auto store = open_store(ctx);
+    Registrar registrar(*store, *ctx.log);
+    std::uint64_t total_bytes = 0;
+    // Images are made, written and hashed a batch at a time, so that Md5Lanes::hash_all hashes up
+    // to sixteen side by side; a batch holds at most 64 MiB (or one larger image).
+    constexpr std::size_t batch_images = util::Md5Lanes::lanes, batch_bytes = 64 << 20;
+    std::vector<std::string> bytes(batch_images); // reused buffers
+    std::vector<storage::NewImage> images;        // written, not registered yet
+    // Also on the way out of a failed write: the images already on disk keep their rows.
+    auto register_written = [&] {
+        std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
+        auto md5s = util::Md5Lanes().hash_all(views);
+        {
+            storage::ReadTransaction snapshot(store->db());
+            for (std::size_t k = 0; k < images.size(); ++k) {
+                images[k].md5 = util::to_hex(md5s[k]);
+                registrar.add(images[k], std::nullopt);
+                total_bytes += images[k].size;
+                if (bytes[k].capacity() > 8 << 20)
+                    std::string().swap(bytes[k]); // memory stays bounded whatever the sizes
+            }
+        }
+        images.clear();
+        registrar.flush_if_full();
+    };
+    for (std::int64_t i = 0; i < s.count;) {
+        std::size_t held = 0;
+        try {
+            for (; i < s.count && images.size() < batch_images && held < batch_bytes; ++i) {
+                std::uint64_t seed =
+                    base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
+                std::size_t size = synth_size(seed, min_bytes, max_bytes);
+                ImageFormat format = s.format == "png"    ? ImageFormat::png
+                                     : s.format == "jpeg" ? ImageFormat::jpeg
+                                                          : synth_format(seed);
+                std::string& data = bytes[images.size()];
+                synth_image(format, seed, size, data);
+                std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
+                std::string path = dir + "/" + name;
+                write_image(path, data);
+
+                storage::NewImage image;
+                image.path = path;
+                image.key = ctx.global.prefix + batch + "/" + name;
+                image.size = data.size();
+                struct stat info {};
+                ::stat(path.c_str(), &info);
+                image.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                                 info.st_mtim.tv_nsec;
+                image.sha256 = util::to_hex(util::sha256(data));
+                image.content_type = std::string(content_type(format));
+                images.push_back(std::move(image));
+                held += data.size();
+            }
+        } catch (...) {
+            register_written();
+            throw;
+        }
+        register_written();
+    }
+    registrar.flush();
+    double seconds = util::monotonic_seconds() - started;
+    ctx.log->info("seed_done", {{"images", s.count},
+                                {"bytes", total_bytes},
+                                {"dir", dir},
+                                {"ms", static_cast<std::int64_t>(seconds * 1000)}});
+    std::printf("seeded %lld images (%s) in %s\n", static_cast<long long>(s.count),
+                util::format_bytes(total_bytes).c_str(), dir.c_str());
+    return 0;
+}
+
+} // namespace imgsync::core

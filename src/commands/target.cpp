@@ -1,0 +1,74 @@
+#include "commands/target.hpp"
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace imgsync::core {
+
+namespace {
+
+std::optional<std::string> getenv_nonempty(std::string_view name) {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v || !*v)
+        return std::nullopt;
+    return std::string(v);
+}
+
+} // namespace
+
+Target resolve_target(const Context& ctx) {
+    const GlobalSettings& g = ctx.global;
+    if (g.bucket.empty())
+        throw Error(ExitCode::usage, "no bucket: set --bucket, IMGSYNC_BUCKET or bucket = in the "
+                                     "config file");
+    if (auto problem = s3::bucket_name_error(g.bucket))
+        throw Error(ExitCode::usage, fmt::format("--bucket: {}", *problem));
+
+    // Credentials from the config file rank after the environment and before the ~/.aws files.
+    s3::CredentialSources sources;
+    sources.env = [&ctx](std::string_view name) -> std::optional<std::string> {
+        if (auto v = getenv_nonempty(name))
+            return v;
+        bool env_has_keys = getenv_nonempty("AWS_ACCESS_KEY_ID").has_value();
+        if (!env_has_keys) {
+            if (name == "AWS_ACCESS_KEY_ID")
+                return ctx.config_access_key;
+            if (name == "AWS_SECRET_ACCESS_KEY")
+                return ctx.config_secret_key;
+            if (name == "AWS_SESSION_TOKEN")
+                return ctx.config_session_token;
+        }
+        return std::nullopt;
+    };
+    if (!g.profile.empty())
+        sources.explicit_profile = g.profile;
+    std::string read_error;
+    if (auto path = s3::credentials_file_path(sources.env)) {
+        sources.credentials_text = util::read_text_file(*path, &read_error).value_or("");
+        sources.credentials_display = *path;
+    }
+    if (auto path = s3::config_file_path(sources.env)) {
+        sources.config_text = util::read_text_file(*path, &read_error).value_or("");
+        sources.config_display = *path;
+    }
+    auto creds = s3::resolve_credentials(sources);
+    if (!creds)
+        throw Error(ExitCode::usage, creds.error);
+
+    s3::EndpointConfig config;
+    config.bucket = g.bucket;
+    config.endpoint_url =
+        g.endpoint.empty() ? getenv_nonempty("AWS_ENDPOINT_URL").value_or("") : g.endpoint;
+    config.region = g.region.empty() ? s3::resolve_region(sources).value_or("us-east-1") : g.region;
+    config.addressing = s3::parse_addressing(g.addressing).value_or(s3::Addressing::automatic);
+    auto endpoint = s3::resolve_endpoint(config);
+    if (!endpoint)
+        throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));
+    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials)};
+}
+
+} // namespace imgsync::core

@@ -1,0 +1,149 @@
+// imgsync upload: one pass, under the pass lock, recorded in the state file.
+#include "commands/common.hpp"
+#include "commands/status_io.hpp"
+#include "commands/target.hpp"
+#include "pass/upload_pass.hpp"
+#include "storage/pass_lock.hpp"
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+#include "util/timefmt.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <unistd.h>
+
+namespace imgsync::core {
+
+namespace {
+
+extern "C" void on_stop_signal(int) {
+    stop_signals = stop_signals + 1;
+}
+
+// The handlers only count; SA_RESTART is off so a blocking wait returns early.
+struct SignalScope {
+    SignalScope() {
+        struct sigaction sa {};
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP})
+            sigaction(sig, &sa, &old_[index(sig)]);
+        stop_signals = 0;
+    }
+    ~SignalScope() {
+        for (int sig : {SIGTERM, SIGINT, SIGHUP})
+            sigaction(sig, &old_[index(sig)], nullptr);
+    }
+    static int index(int sig) { return sig == SIGTERM ? 0 : sig == SIGINT ? 1 : 2; }
+    struct sigaction old_[3]{};
+};
+
+PassOptions pass_options(const UploadSettings& s) {
+    PassOptions o;
+    o.concurrency = s.concurrency;
+    o.max_images = s.max_images;
+    if (!s.max_bytes.empty()) {
+        o.max_bytes = require_size("--max-bytes", s.max_bytes);
+        if (*o.max_bytes == 0)
+            throw Error(ExitCode::usage, "--max-bytes must be more than 0");
+    }
+    if (!s.rate.empty())
+        o.rate = require_rate("--rate", s.rate);
+    if (s.burst < 0)
+        throw Error(ExitCode::usage, "--burst must not be negative");
+    o.burst = s.burst;
+    if (!s.bandwidth.empty()) {
+        auto parsed = BandwidthSchedule::parse(s.bandwidth);
+        if (!parsed)
+            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error);
+        o.bandwidth = *parsed.value;
+    }
+    if (!s.max_duration.empty()) {
+        o.max_duration = require_seconds("--max-duration", s.max_duration);
+        if (*o.max_duration <= 0)
+            throw Error(ExitCode::usage, "--max-duration must be longer than 0s");
+    }
+    o.grace = require_seconds("--grace", s.grace);
+    o.retry.max_attempts = s.max_attempts;
+    o.pass_attempts = s.pass_attempts;
+    o.parts = require_part_plan(s.multipart);
+    o.stall_seconds =
+        std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
+    o.connect_timeout_ms = std::max(
+        1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
+    o.progress = s.progress == "always" || (s.progress == "auto" && ::isatty(2));
+    return o;
+}
+
+} // namespace
+
+int cmd_upload(const Context& ctx, const UploadSettings& s) {
+    PassOptions options = pass_options(s);
+    double wait_timeout =
+        s.wait_timeout.empty() ? 0 : require_seconds("--wait-timeout", s.wait_timeout);
+    Target target = resolve_target(ctx);
+    util::Logger& log = *ctx.log;
+
+    std::string started_at = util::iso8601_utc(util::wall_epoch());
+    storage::PassLock::Holder holder;
+    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700))
+        throw Error(ExitCode::state_error, *err);
+    auto lock = storage::PassLock::acquire(storage::PassLock::path_for(ctx.global.db), s.wait,
+                                           wait_timeout, started_at, &holder);
+    if (!lock)
+        throw Error(ExitCode::locked,
+                    fmt::format("another pass holds the lock (pid {}, started {}); use --wait to "
+                                "wait for it",
+                                holder.pid, holder.started_at.empty() ? "?" : holder.started_at));
+
+    auto store = open_store(ctx);
+    // The lock is ours, so any image still "uploading" belongs to a pass that died.
+    if (int recovered = store->recover_orphans(util::wall_epoch()))
+        log.warn("recovered", {{"images", recovered},
+                               {"reason", "left uploading by a pass that did not finish"}});
+
+    SignalScope signals;
+    util::HttpClient::Options http_options;
+    http_options.ca_bundle = ctx.global.ca_bundle;
+    http_options.max_host_connections = options.concurrency;
+    util::HttpClient http(http_options);
+    s3::Operations ops(target.endpoint, target.credentials);
+
+    std::int64_t run_id = store->begin_run(util::wall_epoch(), ::getpid());
+    log.info("pass_started",
+             {{"run", run_id},
+              {"bucket", target.endpoint.bucket()},
+              {"endpoint", target.endpoint.scheme() + "://" + target.endpoint.host()},
+              {"concurrency", options.concurrency},
+              {"credentials", target.credentials.source}});
+    double t0 = util::monotonic_seconds();
+    PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
+    double seconds = util::monotonic_seconds() - t0;
+    store->finish_run(result.run, util::wall_epoch());
+
+    auto level = result.exit_code == ExitCode::ok ? util::Level::info : util::Level::warn;
+    log.log(level, "pass_done",
+            {{"run", run_id},
+             {"outcome", result.run.outcome},
+             {"uploaded", result.run.uploaded},
+             {"failed", result.run.failed},
+             {"deferred", result.deferred},
+             {"retried", result.run.retried},
+             {"bytes", result.run.bytes},
+             {"seconds", seconds},
+             {"images_per_second",
+              seconds > 0 ? static_cast<double>(result.run.uploaded) / seconds : 0.0},
+             {"message", result.run.message}});
+    // The exit status reports the pass: a metrics file that cannot be written is logged as the
+    // error event metrics_failed and changes nothing else.
+    if (!s.metrics_file.empty())
+        write_metrics(s.metrics_file, load_status(*store), log);
+    if (result.exit_code == ExitCode::pass_failed)
+        std::fprintf(stderr, "imgsync: pass failed: %s\n",
+                     util::printable(result.run.message).c_str());
+    return static_cast<int>(result.exit_code);
+}
+
+} // namespace imgsync::core

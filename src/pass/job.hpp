@@ -1,0 +1,73 @@
+// One image's part of a pass: the requests it takes (a PUT, or a multipart upload's create or
+// ListParts, parts and completion), what is known of each part, and the helpers that describe
+// its file. Plain data and small functions; the pass (core/upload_pass.cpp) drives them.
+#pragma once
+
+#include "pass/retry.hpp"
+#include "model/records.hpp"
+#include "util/fs.hpp"
+#include "util/http_client.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imgsync::core::pass {
+
+constexpr std::uint64_t MiB = 1ULL << 20;
+constexpr std::size_t no_part = static_cast<std::size_t>(-1);
+
+enum class Step { put, create, list_parts, part, complete };
+
+const char* step_name(Step s);
+
+struct Part {
+    std::int64_t number = 0;
+    std::uint64_t offset = 0, length = 0;
+    std::string md5_hex, sha256_hex; // recorded by add, or computed when the part is first sent
+    std::string etag;
+    bool done = false, in_flight = false;
+    int tries = 0;
+    double ready_at = 0;
+};
+
+struct Job {
+    storage::ImageRecord image;
+    util::UniqueFd fd;
+    int tries = 0;                      // failed tries of this image's own steps in this pass
+    std::int64_t attempts_at_claim = 0; // what goes back to the state file if nothing is charged
+    int restarts = 0;                   // multipart uploads started again in this pass
+    FailureClass held_as = FailureClass::transient; // why the image is held (see PassHealth)
+    double ready_at = 0;
+    double started_at = 0;
+    bool multipart = false;
+    Step next = Step::put; // the next request that is not a part
+    bool step_in_flight = false;
+    std::string upload_id;
+    std::uint64_t part_size = 0;
+    std::vector<Part> parts;
+    int parts_in_flight = 0;
+    std::int64_t list_marker = 0;
+    std::string last_error;
+
+    bool parts_phase() const { return multipart && next == Step::part; }
+    int in_flight() const { return parts_in_flight + (step_in_flight ? 1 : 0); }
+};
+
+struct Request {
+    std::int64_t image_id;
+    Step step;
+    std::size_t part;
+};
+
+// What changed in a file since add recorded it, both values of each field that differs; nullopt
+// if neither size nor mtime did.
+std::optional<std::string> describe_change(const storage::ImageRecord& image,
+                                           const util::FileStat& now);
+
+// Hashes one byte range of a file (MD5 for Content-MD5, SHA-256 for the signature).
+bool hash_range(int fd, std::uint64_t offset, std::uint64_t length, std::string& md5_hex,
+                std::string& sha256_hex);
+
+} // namespace imgsync::core::pass

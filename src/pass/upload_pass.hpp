@@ -1,0 +1,60 @@
+// One upload pass: the pending backlog, oldest first, into S3 at the pace the operator set.
+//
+// Single-threaded event loop over util::HttpClient: up to `concurrency` requests in flight (a
+// multipart upload's parts count one each), images claimed from the state file in small batches
+// (memory stays bounded whatever the backlog), bodies streamed from disk, every state change
+// written in batched transactions. See ARCHITECTURE.md for the image state machine.
+#pragma once
+
+#include "model/image_state.hpp"
+#include "model/multipart.hpp"
+#include "pass/throttle.hpp"
+#include "s3/operations.hpp"
+#include "storage/store.hpp"
+#include "util/clock.hpp"
+#include "util/http_client.hpp"
+#include "util/log.hpp"
+
+#include <csignal>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace imgsync::core {
+
+struct PassOptions {
+    int concurrency = 8;
+    std::optional<std::int64_t> max_images;
+    std::optional<std::uint64_t> max_bytes;
+    double rate = 0;  // images/s; 0 = unlimited
+    double burst = 0; // 0 = concurrency
+    std::optional<BandwidthSchedule> bandwidth;
+    std::optional<double> max_duration; // seconds
+    double grace = 30;
+    RetryPolicy retry;
+    int pass_attempts = 4;
+    PartPlan parts;
+    long stall_seconds = 60;
+    long connect_timeout_ms = 10000;
+    bool progress = false;
+    // Images that may fail before anything succeeded in the pass; that many make the pass a
+    // failed one (see core/pass_verdict.hpp).
+    int hold_limit = 3;
+};
+
+struct PassResult {
+    storage::RunRecord run;    // totals and outcome, as recorded
+    std::int64_t deferred = 0; // transient failures left pending for a later pass
+    ExitCode exit_code = ExitCode::ok;
+};
+
+// Signals seen by the process (the handler only counts; the loop acts).
+extern volatile std::sig_atomic_t stop_signals;
+
+// The network and the clocks are parameters, so that the unit tests can drive a whole pass with
+// a scripted transport and a clock of their own (tests/unit/test_upload_pass.cpp).
+PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
+                           util::HttpTransport& http, s3::Operations& s3, util::Logger& log,
+                           std::int64_t run_id, const util::Clock& clock = util::Clock::system());
+
+} // namespace imgsync::core

@@ -1,0 +1,555 @@
+#include "report/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "util/text.hpp"
+#include "util/timefmt.hpp"
+#include "util/units.hpp"
+
+namespace imgsync::core {
+
+namespace {
+
+std::string images(std::int64_t n) {
+    return fmt::format("{} image{}", n, n == 1 ? "" : "s");
+}
+
+// "24h", "90m", "45s": the window as an operator would have typed it for --window.
+std::string window_label(std::int64_t seconds) {
+    if (seconds > 0 && seconds % 3600 == 0) {
+        return fmt::format("{}h", seconds / 3600);
+    }
+    if (seconds > 0 && seconds % 60 == 0) {
+        return fmt::format("{}m", seconds / 60);
+    }
+    return fmt::format("{}s", seconds);
+}
+
+// Few digits, but never "0" for something that is not zero.
+std::string format_amount(double x) {
+    if (x == 0) {
+        return "0";
+    }
+    std::string s;
+    if (x >= 10) {
+        s = fmt::format("{:.0f}", x);
+    } else if (x >= 1) {
+        s = fmt::format("{:.1f}", x);
+    } else {
+        s = fmt::format("{:.2f}", x);
+    }
+    if (s.find('.') != std::string::npos) {
+        while (s.back() == '0') {
+            s.pop_back();
+        }
+        if (s.back() == '.') {
+            s.pop_back();
+        }
+    }
+    return s == "0" ? "<0.01" : s;
+}
+
+std::string per_hour(const std::optional<double>& rate) {
+    return rate ? format_amount(*rate) + "/h" : "?/h";
+}
+
+std::string rates_phrase(const StatusReport& r) {
+    return fmt::format("{} in, {} out", per_hour(r.arrivals_per_hour),
+                       per_hour(r.uploads_per_hour));
+}
+
+// Pass messages come from error text (a server's, too) for the plugin line: one line, escaped,
+// and no '|', after which everything is performance data.
+std::string plugin_text(std::string_view s) {
+    std::string text = util::printable(s);
+    std::replace(text.begin(), text.end(), '|', '/');
+    return text;
+}
+
+void write_run(util::JsonWriter& w, const RunRecord& run) {
+    w.begin_object();
+    w.field("id", run.id);
+    w.field("started_at", util::iso8601_utc(run.started_at));
+    if (run.finished_at) {
+        w.field("finished_at", util::iso8601_utc(*run.finished_at));
+    } else {
+        w.key("finished_at").null();
+    }
+    w.field("duration_seconds", run_duration(run));
+    w.field("uploaded", run.uploaded);
+    w.field("failed", run.failed);
+    w.field("retried", run.retried);
+    w.field("bytes", run.bytes);
+    w.field("outcome", run.outcome);
+    w.field("message", run.message);
+    w.end_object();
+}
+
+class Exposition {
+  public:
+    void header(std::string_view name, std::string_view type, std::string_view help) {
+        fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                       type);
+    }
+    template <typename T> void sample(std::string_view name, T value) {
+        fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
+    }
+    template <typename T> void sample(std::string_view name, std::string_view label, T value) {
+        fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, label, value);
+    }
+    template <typename T>
+    void gauge(std::string_view name, std::string_view help, const std::optional<T>& value) {
+        if (value) {
+            header(name, "gauge", help);
+            sample(name, *value);
+        }
+    }
+    std::string take() { return std::move(out_); }
+
+  private:
+    std::string out_;
+};
+
+struct Verdict {
+    int level = 0; // 0 OK, 1 WARNING, 2 CRITICAL
+    std::string note;
+};
+
+Verdict judge(std::int64_t value, const std::optional<std::int64_t>& warn,
+              const std::optional<std::int64_t>& crit, std::string (*show)(std::int64_t)) {
+    if (crit && value >= *crit) {
+        return Verdict{2, fmt::format(" (>= {})", show(*crit))};
+    }
+    if (warn && value >= *warn) {
+        return Verdict{1, fmt::format(" (>= {})", show(*warn))};
+    }
+    return Verdict{};
+}
+
+std::string show_count(std::int64_t n) {
+    return std::to_string(n);
+}
+std::string show_age(std::int64_t s) {
+    return util::format_duration(s);
+}
+
+std::string threshold(const std::optional<std::int64_t>& t) {
+    return t ? std::to_string(*t) : std::string();
+}
+
+std::optional<std::string> misconfigured(std::string_view what,
+                                         const std::optional<std::int64_t>& warn,
+                                         const std::optional<std::int64_t>& crit) {
+    if ((warn && *warn < 0) || (crit && *crit < 0)) {
+        return fmt::format("negative threshold for {}", what);
+    }
+    if (warn && crit && *warn > *crit) {
+        return fmt::format("warning threshold for {} ({}) is above the critical one ({})", what,
+                           *warn, *crit);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string_view to_string(Trend trend) {
+    switch (trend) {
+    case Trend::draining:
+        return "draining";
+    case Trend::growing:
+        return "growing";
+    case Trend::steady:
+        return "steady";
+    case Trend::empty:
+        return "empty";
+    case Trend::unknown:
+        return "unknown";
+    }
+    return "unknown";
+}
+
+bool run_succeeded(const RunRecord& run) {
+    return run.finished_at &&
+           (run.outcome == "ok" || run.outcome == "limit" || run.outcome == "deadline");
+}
+
+std::optional<std::int64_t> run_duration(const RunRecord& run) {
+    if (!run.finished_at) {
+        return std::nullopt;
+    }
+    return std::max<std::int64_t>(0, *run.finished_at - run.started_at);
+}
+
+StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRecord>& recent_runs,
+                            const ArrivalWindow& window, std::int64_t now) {
+    StatusReport r;
+    r.now = now;
+    r.counts = counts;
+    r.window = window;
+    if (counts.oldest_pending_added_at) {
+        // A clock stepped backwards must not show a negative age.
+        r.oldest_pending_age_seconds =
+            std::max<std::int64_t>(0, now - *counts.oldest_pending_added_at);
+    }
+
+    r.runs = recent_runs;
+    std::stable_sort(r.runs.begin(), r.runs.end(), [](const RunRecord& a, const RunRecord& b) {
+        return a.started_at != b.started_at ? a.started_at > b.started_at : a.id > b.id;
+    });
+    if (!r.runs.empty()) {
+        r.last_run = r.runs.front();
+        r.run_in_progress = !r.runs.front().finished_at;
+    }
+    std::int64_t uploaded = 0;
+    std::uint64_t bytes = 0;
+    bool failed_streak = true;
+    for (const RunRecord& run : r.runs) {
+        if (!run.finished_at) {
+            continue; // totals of a running pass are incomplete
+        }
+        if (!r.last_finished_run) {
+            r.last_finished_run = run;
+        }
+        if (!r.last_success_at && run_succeeded(run)) {
+            r.last_success_at = run.finished_at;
+        }
+        if (failed_streak && run.outcome == "failed") {
+            ++r.failed_passes_in_a_row;
+        } else {
+            failed_streak = false;
+        }
+        // Passes that found nothing to do say nothing about speed.
+        if (run.uploaded + run.failed > 0) {
+            uploaded += run.uploaded;
+            bytes += run.bytes;
+            // Timestamps are whole seconds, and a pass that did work took some time.
+            r.pass_seconds += std::max<std::int64_t>(1, *run_duration(run));
+        }
+    }
+    if (r.pass_seconds > 0) {
+        r.images_per_second = static_cast<double>(uploaded) / static_cast<double>(r.pass_seconds);
+        r.bytes_per_second = static_cast<double>(bytes) / static_cast<double>(r.pass_seconds);
+    }
+
+    const std::int64_t ws = window.window_seconds;
+    if (ws > 0) {
+        const auto hourly = [ws](double n) { return n * 3600.0 / static_cast<double>(ws); };
+        r.arrivals_per_hour = hourly(static_cast<double>(window.images_added));
+        r.uploads_per_hour = hourly(static_cast<double>(window.images_uploaded));
+        r.arrival_bytes_per_hour = hourly(static_cast<double>(window.bytes_added));
+        r.upload_bytes_per_hour = hourly(static_cast<double>(window.bytes_uploaded));
+    }
+
+    // Images a pass claimed count as backlog: a killed pass returns them to pending.
+    const std::int64_t backlog = counts.pending + counts.uploading;
+    const std::int64_t net = window.images_uploaded - window.images_added;
+    if (backlog <= 0) {
+        r.trend = Trend::empty;
+        r.eta_seconds = 0;
+        r.message = "the backlog is empty";
+    } else if (ws <= 0) {
+        r.trend = Trend::unknown;
+        r.message = "no time window to measure arrival and upload rates over";
+    } else if (r.runs.empty() && window.images_uploaded == 0) {
+        r.trend = Trend::unknown;
+        r.message = fmt::format("no upload pass has run yet; the backlog is {}", images(backlog));
+    } else if (net > 0) {
+        r.trend = Trend::draining;
+        // backlog / (net / window), in doubles: exact for any realistic count, and no overflow.
+        r.eta_seconds = static_cast<std::int64_t>(std::ceil(
+            static_cast<double>(backlog) * static_cast<double>(ws) / static_cast<double>(net)));
+        r.message = fmt::format("uploads outpace arrivals ({}); empty in about {}", rates_phrase(r),
+                                util::format_duration(*r.eta_seconds));
+    } else if (net < 0) {
+        r.trend = Trend::growing;
+        r.message =
+            fmt::format("new images arrive faster than they are uploaded: {}", rates_phrase(r));
+    } else if (window.images_uploaded == 0) {
+        r.trend = Trend::steady;
+        r.message =
+            fmt::format("nothing was uploaded in the last {}; the backlog ({}) is not draining",
+                        window_label(ws), images(backlog));
+    } else {
+        r.trend = Trend::steady;
+        r.message = fmt::format(
+            "uploads only keep pace with arrivals ({}); the backlog ({}) is not shrinking",
+            rates_phrase(r), images(backlog));
+    }
+    return r;
+}
+
+std::string render_status_text(const StatusReport& r) {
+    std::string out;
+    const auto line = [&out](std::string_view label, const std::string& text) {
+        fmt::format_to(std::back_inserter(out), "{:<12} {}\n", fmt::format("{}:", label), text);
+    };
+    const BacklogCounts& c = r.counts;
+
+    std::string pending =
+        fmt::format("{}, {}", images(c.pending), util::format_bytes(c.bytes_pending));
+    if (r.oldest_pending_age_seconds) {
+        pending += fmt::format(", oldest waiting {}",
+                               util::format_duration(*r.oldest_pending_age_seconds));
+    }
+    line("pending", pending);
+    line("uploading", images(c.uploading));
+    line("uploaded",
+         fmt::format("{}, {}", images(c.uploaded), util::format_bytes(c.bytes_uploaded)));
+    std::string failed = images(c.failed);
+    if (c.failed > 0) {
+        failed += fmt::format(", {} (imgsync list --state failed; imgsync retry --all)",
+                              util::format_bytes(c.bytes_failed));
+    }
+    line("failed", failed);
+
+    if (!r.last_run) {
+        line("last pass", "none yet");
+    } else {
+        const RunRecord& run = *r.last_run;
+        const std::int64_t ago = std::max<std::int64_t>(0, r.now - run.started_at);
+        std::string text;
+        if (!run.finished_at) {
+            text = fmt::format("#{} running since {} ({})", run.id,
+                               util::iso8601_utc(run.started_at), util::format_duration(ago));
+        } else {
+            text =
+                fmt::format("#{} {}, started {} ({} ago), took {}: {} uploaded, {} failed, {}",
+                            run.id, run.outcome, util::iso8601_utc(run.started_at),
+                            util::format_duration(ago), util::format_duration(*run_duration(run)),
+                            run.uploaded, run.failed, util::format_bytes(run.bytes));
+        }
+        if (!run.message.empty()) {
+            text += fmt::format(" ({})", util::printable(run.message));
+        }
+        line("last pass", text);
+    }
+
+    if (r.images_per_second && r.bytes_per_second) {
+        line("pass speed",
+             fmt::format("{} images/s, {}/s while passes run", format_amount(*r.images_per_second),
+                         util::format_bytes(static_cast<std::uint64_t>(*r.bytes_per_second))));
+    } else {
+        line("pass speed", "unknown (no recent pass uploaded anything)");
+    }
+
+    if (r.window.window_seconds > 0) {
+        line(fmt::format("last {}", window_label(r.window.window_seconds)),
+             fmt::format("{} ({} added, {} uploaded)", rates_phrase(r), r.window.images_added,
+                         r.window.images_uploaded));
+    }
+    line("trend", fmt::format("{}: {}", to_string(r.trend), r.message));
+    return out;
+}
+
+std::string render_status_json(const StatusReport& r, util::JsonWriter::Style style) {
+    util::JsonWriter w(style);
+    const BacklogCounts& c = r.counts;
+    w.begin_object();
+    w.field("generated_at", util::iso8601_utc(r.now));
+    w.key("counts").begin_object();
+    w.field("pending", c.pending);
+    w.field("uploading", c.uploading);
+    w.field("uploaded", c.uploaded);
+    w.field("failed", c.failed);
+    w.end_object();
+    w.key("bytes").begin_object();
+    w.field("pending", c.bytes_pending);
+    w.field("uploaded", c.bytes_uploaded);
+    w.field("failed", c.bytes_failed);
+    w.end_object();
+    w.field("oldest_pending_age_seconds", r.oldest_pending_age_seconds);
+    w.key("last_run");
+    if (r.last_run) {
+        write_run(w, *r.last_run);
+    } else {
+        w.null();
+    }
+    if (r.last_success_at) {
+        w.field("last_success_at", util::iso8601_utc(*r.last_success_at));
+    } else {
+        w.key("last_success_at").null();
+    }
+    w.key("runs").begin_array();
+    for (const RunRecord& run : r.runs) {
+        write_run(w, run);
+    }
+    w.end_array();
+    w.key("throughput").begin_object();
+    w.field("images_per_second", r.images_per_second);
+    w.field("bytes_per_second", r.bytes_per_second);
+    w.field("pass_seconds", r.pass_seconds);
+    w.end_object();
+    w.key("rates").begin_object();
+    w.field("window_seconds", r.window.window_seconds);
+    w.field("images_added", r.window.images_added);
+    w.field("images_uploaded", r.window.images_uploaded);
+    w.field("bytes_added", r.window.bytes_added);
+    w.field("bytes_uploaded", r.window.bytes_uploaded);
+    w.field("arrivals_per_hour", r.arrivals_per_hour);
+    w.field("uploads_per_hour", r.uploads_per_hour);
+    w.field("arrival_bytes_per_hour", r.arrival_bytes_per_hour);
+    w.field("upload_bytes_per_hour", r.upload_bytes_per_hour);
+    w.end_object();
+    w.field("trend", to_string(r.trend));
+    w.field("eta_seconds", r.eta_seconds);
+    w.field("message", r.message);
+    w.end_object();
+    std::string out = w.take();
+    out.push_back('\n');
+    return out;
+}
+
+std::string render_prometheus(const StatusReport& r) {
+    Exposition e;
+    const BacklogCounts& c = r.counts;
+    e.header("imgsync_images", "gauge", "Images in the state file by upload state.");
+    e.sample("imgsync_images", "state=\"pending\"", c.pending);
+    e.sample("imgsync_images", "state=\"uploading\"", c.uploading);
+    e.sample("imgsync_images", "state=\"uploaded\"", c.uploaded);
+    e.sample("imgsync_images", "state=\"failed\"", c.failed);
+    e.header("imgsync_bytes", "gauge", "Bytes of image data in the state file by upload state.");
+    e.sample("imgsync_bytes", "state=\"pending\"", c.bytes_pending);
+    e.sample("imgsync_bytes", "state=\"uploaded\"", c.bytes_uploaded);
+    e.sample("imgsync_bytes", "state=\"failed\"", c.bytes_failed);
+    // 0 rather than absent when nothing waits, so "age > X" alerts need no absent() clause.
+    e.gauge("imgsync_oldest_pending_age_seconds",
+            "Seconds the oldest pending image has waited; 0 when none is pending.",
+            std::optional<std::int64_t>(r.oldest_pending_age_seconds.value_or(0)));
+
+    e.gauge("imgsync_rate_window_seconds", "Window the hourly rates are measured over.",
+            std::optional<std::int64_t>(r.window.window_seconds));
+    e.gauge("imgsync_arrivals_per_hour", "Images added per hour over the rate window.",
+            r.arrivals_per_hour);
+    e.gauge("imgsync_uploads_per_hour", "Images uploaded per hour over the rate window.",
+            r.uploads_per_hour);
+    e.header("imgsync_backlog_trend", "gauge",
+             "1 for the current backlog trend over the rate window, 0 for the others.");
+    for (const Trend t :
+         {Trend::draining, Trend::growing, Trend::steady, Trend::empty, Trend::unknown}) {
+        e.sample("imgsync_backlog_trend", fmt::format("trend=\"{}\"", to_string(t)),
+                 t == r.trend ? 1 : 0);
+    }
+    e.gauge("imgsync_backlog_eta_seconds",
+            "Estimated seconds until the backlog is empty at the current rates.", r.eta_seconds);
+    e.gauge("imgsync_pass_images_per_second", "Images uploaded per second while recent passes ran.",
+            r.images_per_second);
+    e.gauge("imgsync_pass_bytes_per_second", "Bytes uploaded per second while recent passes ran.",
+            r.bytes_per_second);
+
+    e.gauge("imgsync_run_in_progress", "1 while an upload pass is running.",
+            std::optional<int>(r.run_in_progress ? 1 : 0));
+    if (r.last_finished_run) {
+        // The last finished pass, so a pass running at scrape time does not flap these.
+        const RunRecord& run = *r.last_finished_run;
+        e.gauge("imgsync_last_run_timestamp_seconds", "When the last finished pass ended.",
+                run.finished_at);
+        e.gauge("imgsync_last_run_duration_seconds", "How long the last finished pass ran.",
+                run_duration(run));
+        e.gauge("imgsync_last_run_uploaded", "Images the last finished pass uploaded.",
+                std::optional<std::int64_t>(run.uploaded));
+        e.gauge("imgsync_last_run_failed", "Images that failed in the last finished pass.",
+                std::optional<std::int64_t>(run.failed));
+        e.gauge("imgsync_last_run_success",
+                "1 if the last finished pass ended ok, at its limit or at its deadline.",
+                std::optional<int>(run_succeeded(run) ? 1 : 0));
+    }
+    e.gauge("imgsync_last_success_timestamp_seconds",
+            "When the newest successful pass among the recent ones ended.", r.last_success_at);
+    return e.take();
+}
+
+CheckResult check_unknown(std::string_view reason) {
+    return CheckResult{3, "IMGSYNC UNKNOWN - " + plugin_text(reason)};
+}
+
+CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
+    for (const auto& problem :
+         {misconfigured("pending", t.warn_pending, t.crit_pending),
+          misconfigured("age", t.warn_age_seconds, t.crit_age_seconds),
+          misconfigured("failed", t.warn_failed, t.crit_failed),
+          misconfigured("success age", t.warn_success_age_seconds, t.crit_success_age_seconds)}) {
+        if (problem) {
+            return check_unknown(*problem);
+        }
+    }
+    if (t.crit_failed_passes && *t.crit_failed_passes < 1) {
+        return check_unknown("the threshold for failed passes must be at least 1");
+    }
+
+    const BacklogCounts& c = r.counts;
+    const Verdict pending = judge(c.pending, t.warn_pending, t.crit_pending, show_count);
+    const std::int64_t age = r.oldest_pending_age_seconds.value_or(0);
+    const Verdict oldest = r.oldest_pending_age_seconds
+                               ? judge(age, t.warn_age_seconds, t.crit_age_seconds, show_age)
+                               : Verdict{};
+    const Verdict failed = judge(c.failed, t.warn_failed, t.crit_failed, show_count);
+
+    // A failed pass is at least a warning: it uploaded nothing it should have, whatever the
+    // backlog's size says.
+    const std::int64_t failed_passes = r.failed_passes_in_a_row;
+    Verdict passes;
+    if (failed_passes > 0) {
+        passes = judge(failed_passes, 1, t.crit_failed_passes, show_count);
+    }
+
+    const bool success_thresholds = t.warn_success_age_seconds || t.crit_success_age_seconds;
+    std::optional<std::int64_t> success_age;
+    if (r.last_success_at) {
+        success_age = std::max<std::int64_t>(0, r.now - *r.last_success_at);
+    }
+    Verdict success;
+    if (success_age) {
+        success =
+            judge(*success_age, t.warn_success_age_seconds, t.crit_success_age_seconds, show_age);
+    } else if (r.last_finished_run && success_thresholds) {
+        // Passes ran, and none of those on record succeeded: older than any threshold.
+        success = Verdict{t.crit_success_age_seconds ? 2 : 1, ""};
+    }
+
+    const int level =
+        std::max({pending.level, oldest.level, failed.level, passes.level, success.level});
+    static constexpr std::string_view names[] = {"OK", "WARNING", "CRITICAL"};
+
+    std::string line =
+        fmt::format("IMGSYNC {} - {} pending{}", names[level], c.pending, pending.note);
+    if (r.oldest_pending_age_seconds) {
+        line += fmt::format(", oldest {}{}", util::format_duration(age), oldest.note);
+    }
+    line += fmt::format(", {} failed{}", c.failed, failed.note);
+    if (failed_passes > 0) {
+        line += failed_passes == 1 ? std::string(", last pass failed")
+                                   : fmt::format(", last {} passes failed", failed_passes);
+        line += passes.level == 2 ? fmt::format(" (>= {})", *t.crit_failed_passes) : "";
+        if (!r.last_finished_run->message.empty()) {
+            line += ": " + plugin_text(r.last_finished_run->message);
+        }
+    }
+    if (success_thresholds) {
+        if (success_age) {
+            line += fmt::format(", last success {} ago{}", util::format_duration(*success_age),
+                                success.note);
+        } else if (r.last_finished_run) {
+            const std::size_t n = r.runs.size();
+            line += n == 1 ? std::string(", the only pass on record did not succeed")
+                           : fmt::format(", none of the last {} passes succeeded", n);
+        }
+    }
+    line += fmt::format(" | pending={};{};{};0 oldest_age={}s;{};{};0 failed={};{};{};0 "
+                        "uploaded={};;;0 failed_passes={};1;{};0",
+                        c.pending, threshold(t.warn_pending), threshold(t.crit_pending), age,
+                        threshold(t.warn_age_seconds), threshold(t.crit_age_seconds), c.failed,
+                        threshold(t.warn_failed), threshold(t.crit_failed), c.uploaded,
+                        failed_passes, threshold(t.crit_failed_passes));
+    if (success_age) {
+        line += fmt::format(" success_age={}s;{};{};0", *success_age,
+                            threshold(t.warn_success_age_seconds),
+                            threshold(t.crit_success_age_seconds));
+    }
+    return CheckResult{level, line};
+}
+
+} // namespace imgsync::core
