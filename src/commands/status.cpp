@@ -1,7 +1,7 @@
 // imgsync status: is the backlog draining? Text, JSON, a Nagios check, Prometheus metrics.
 #include "commands/common.hpp"
-#include "report/report.hpp"
 #include "commands/status_io.hpp"
+#include "report/report.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"

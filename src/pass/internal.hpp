@@ -4,9 +4,9 @@
 #pragma once
 
 #include "pass/job.hpp"
+#include "pass/upload_pass.hpp"
 #include "pass/verdict.hpp"
 #include "pass/writes.hpp"
-#include "pass/upload_pass.hpp"
 
 #include <deque>
 #include <map>

@@ -3,8 +3,8 @@
 // its file. Plain data and small functions; the pass (core/upload_pass.cpp) drives them.
 #pragma once
 
-#include "pass/retry.hpp"
 #include "model/records.hpp"
+#include "pass/retry.hpp"
 #include "util/fs.hpp"
 #include "util/http_client.hpp"
 
