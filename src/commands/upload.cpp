@@ -126,7 +126,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     auto level = result.exit_code == ExitCode::ok ? util::Level::info : util::Level::warn;
     log.log(level, "pass_done",
             {{"run", run_id},
-             {"outcome", result.run.outcome},
+             {"outcome", std::string(to_string(result.run.outcome))},
              {"uploaded", result.run.uploaded},
              {"failed", result.run.failed},
              {"deferred", result.deferred},

@@ -1,6 +1,8 @@
 // Plain records as the state file stores them. No behaviour: core/ computes with them.
 #pragma once
 
+#include "model/run_outcome.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,8 +70,7 @@ struct RunRecord {
     std::optional<std::int64_t> finished_at;
     std::int64_t uploaded = 0, failed = 0, retried = 0;
     std::uint64_t bytes = 0;
-    // running | ok | limit | deadline | interrupted | failed | partial | crashed
-    std::string outcome;
+    core::RunOutcome outcome = core::RunOutcome::running;
     std::string message;
 };
 

@@ -63,28 +63,29 @@ PassVerdict decide_verdict(const PassTally& t) {
                                       : fmt::format("{}; last error: {}", text, t.last_failure);
     };
     if (t.stop == StopReason::interrupted)
-        return {"interrupted", "stopped by a signal", ExitCode::interrupted};
+        return {RunOutcome::interrupted, "stopped by a signal", ExitCode::interrupted};
     if (t.stop == StopReason::failed)
-        return {"failed",
+        return {RunOutcome::failed,
                 t.proven || t.held == 0
                     ? t.last_failure
                     : with_last(fmt::format("{} image(s) failed and none succeeded", t.held)),
                 ExitCode::pass_failed};
     if (!t.proven && t.held > 0)
-        return {"failed", with_last(fmt::format("{} image(s) failed and none succeeded", t.held)),
+        return {RunOutcome::failed,
+                with_last(fmt::format("{} image(s) failed and none succeeded", t.held)),
                 ExitCode::pass_failed};
     if (!t.proven && t.stop == StopReason::deadline && t.requests > 0)
-        return {"failed", with_last("no request succeeded before --max-duration"),
+        return {RunOutcome::failed, with_last("no request succeeded before --max-duration"),
                 ExitCode::pass_failed};
     if (t.failed > 0 || t.deferred > 0)
-        return {"partial",
+        return {RunOutcome::partial,
                 fmt::format("{} failed, {} deferred to a later pass", t.failed, t.deferred),
                 ExitCode::images_failed};
     if (t.stop == StopReason::deadline)
-        return {"deadline", "stopped at --max-duration", ExitCode::ok};
+        return {RunOutcome::deadline, "stopped at --max-duration", ExitCode::ok};
     if (t.limit_reached)
-        return {"limit", "stopped at --max-images or --max-bytes", ExitCode::ok};
-    return {"ok", "", ExitCode::ok};
+        return {RunOutcome::limit, "stopped at --max-images or --max-bytes", ExitCode::ok};
+    return {RunOutcome::ok, "", ExitCode::ok};
 }
 
 } // namespace imgsync::core

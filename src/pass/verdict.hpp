@@ -14,6 +14,7 @@
 // nothing but refused keys still reaches the dead letter instead of failing every pass.
 #pragma once
 
+#include "model/run_outcome.hpp"
 #include "pass/retry.hpp"
 #include "util/error.hpp"
 
@@ -71,7 +72,7 @@ struct PassTally {
 };
 
 struct PassVerdict {
-    std::string outcome; // ok | limit | deadline | partial | failed | interrupted (runs.outcome)
+    RunOutcome outcome = RunOutcome::ok;
     std::string message;
     ExitCode exit_code = ExitCode::ok;
 };

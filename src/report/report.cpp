@@ -84,7 +84,7 @@ void write_run(util::JsonWriter& w, const RunRecord& run) {
     w.field("failed", run.failed);
     w.field("retried", run.retried);
     w.field("bytes", run.bytes);
-    w.field("outcome", run.outcome);
+    w.field("outcome", std::string(to_string(run.outcome)));
     w.field("message", run.message);
     w.end_object();
 }
@@ -173,8 +173,7 @@ std::string_view to_string(Trend trend) {
 }
 
 bool run_succeeded(const RunRecord& run) {
-    return run.finished_at &&
-           (run.outcome == "ok" || run.outcome == "limit" || run.outcome == "deadline");
+    return run.finished_at && is_success(run.outcome);
 }
 
 std::optional<std::int64_t> run_duration(const RunRecord& run) {
@@ -185,7 +184,8 @@ std::optional<std::int64_t> run_duration(const RunRecord& run) {
 }
 
 StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRecord>& recent_runs,
-                            const ArrivalWindow& window, std::int64_t now) {
+                            const ArrivalWindow& window, std::int64_t now,
+                            std::optional<std::int64_t> last_success_at) {
     StatusReport r;
     r.now = now;
     r.counts = counts;
@@ -217,7 +217,7 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
         if (!r.last_success_at && run_succeeded(run)) {
             r.last_success_at = run.finished_at;
         }
-        if (failed_streak && run.outcome == "failed") {
+        if (failed_streak && run.outcome == RunOutcome::failed) {
             ++r.failed_passes_in_a_row;
         } else {
             failed_streak = false;
@@ -229,6 +229,9 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
             // Timestamps are whole seconds, and a pass that did work took some time.
             r.pass_seconds += std::max<std::int64_t>(1, *run_duration(run));
         }
+    }
+    if (last_success_at && (!r.last_success_at || *last_success_at > *r.last_success_at)) {
+        r.last_success_at = last_success_at;
     }
     if (r.pass_seconds > 0) {
         r.images_per_second = static_cast<double>(uploaded) / static_cast<double>(r.pass_seconds);
@@ -318,7 +321,7 @@ std::string render_status_text(const StatusReport& r) {
         } else {
             text =
                 fmt::format("#{} {}, started {} ({} ago), took {}: {} uploaded, {} failed, {}",
-                            run.id, run.outcome, util::iso8601_utc(run.started_at),
+                            run.id, to_string(run.outcome), util::iso8601_utc(run.started_at),
                             util::format_duration(ago), util::format_duration(*run_duration(run)),
                             run.uploaded, run.failed, util::format_bytes(run.bytes));
         }
@@ -457,8 +460,8 @@ std::string render_prometheus(const StatusReport& r) {
                 "1 if the last finished pass ended ok, at its limit or at its deadline.",
                 std::optional<int>(run_succeeded(run) ? 1 : 0));
     }
-    e.gauge("imgsync_last_success_timestamp_seconds",
-            "When the newest successful pass among the recent ones ended.", r.last_success_at);
+    e.gauge("imgsync_last_success_timestamp_seconds", "When the newest successful pass ended.",
+            r.last_success_at);
     return e.take();
 }
 

@@ -65,8 +65,11 @@ struct StatusReport {
 };
 
 // recent_runs may come in any order; the report keeps them newest first.
+// last_success_at: the newest successful pass the state file knows, which may be older than
+// every pass in recent_runs.
 StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRecord>& recent_runs,
-                            const ArrivalWindow& window, std::int64_t now);
+                            const ArrivalWindow& window, std::int64_t now,
+                            std::optional<std::int64_t> last_success_at = std::nullopt);
 
 // Aligned "label: value" lines, each ending in '\n'.
 std::string render_status_text(const StatusReport& report);

@@ -321,7 +321,7 @@ void Store::finish_run(const RunRecord& totals, std::int64_t now) {
         .bind(4, totals.failed)
         .bind(5, totals.retried)
         .bind(6, static_cast<std::int64_t>(totals.bytes))
-        .bind(7, totals.outcome)
+        .bind(7, std::string(core::to_string(totals.outcome)))
         .bind(8, totals.message)
         .run();
 }
@@ -507,6 +507,21 @@ BacklogCounts Store::counts() {
     return c;
 }
 
+std::optional<std::int64_t> Store::last_success_at() {
+    std::string names;
+    for (auto o : core::all_run_outcomes) {
+        if (core::is_success(o))
+            names += fmt::format("{}'{}'", names.empty() ? "" : ", ", core::to_string(o));
+    }
+    // Newest first by id, so the scan stops at the first success.
+    auto s = db_.prepare(fmt::format("SELECT finished_at FROM runs WHERE outcome IN ({}) AND "
+                                     "finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                                     names));
+    if (!s.step())
+        return std::nullopt;
+    return s.int64(0);
+}
+
 std::vector<RunRecord> Store::recent_runs(int limit) {
     auto& s = stmt("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
                    "outcome, message FROM runs ORDER BY id DESC LIMIT ?1");
@@ -521,7 +536,12 @@ std::vector<RunRecord> Store::recent_runs(int limit) {
         r.failed = s.int64(4);
         r.retried = s.int64(5);
         r.bytes = static_cast<std::uint64_t>(s.int64(6));
-        r.outcome = s.text(7);
+        auto outcome = core::parse_run_outcome(s.text(7));
+        if (!outcome)
+            throw Error(ExitCode::state_error,
+                        fmt::format("unknown pass outcome '{}' in the runs table of the state file",
+                                    s.text(7)));
+        r.outcome = *outcome;
         r.message = s.text(8);
         runs.push_back(std::move(r));
     }

@@ -92,6 +92,8 @@ class Store {
                         const std::function<void(const ImageRecord&)>& visit);
     BacklogCounts counts();
     std::vector<RunRecord> recent_runs(int limit);
+    // finished_at of the newest successful pass (core::is_success), however long ago.
+    std::optional<std::int64_t> last_success_at();
     ArrivalWindow window(std::int64_t now, std::int64_t seconds);
     std::string integrity_check();
 

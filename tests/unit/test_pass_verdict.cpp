@@ -65,19 +65,19 @@ TEST_SUITE("pass_verdict") {
         t.proven = true;
         t.requests = 5;
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "ok");
+        CHECK(v.outcome == RunOutcome::ok);
         CHECK(v.exit_code == ExitCode::ok);
         t.limit_reached = true;
-        CHECK(decide_verdict(t).outcome == "limit");
+        CHECK(decide_verdict(t).outcome == RunOutcome::limit);
         t.stop = StopReason::deadline;
         v = decide_verdict(t);
-        CHECK(v.outcome == "deadline");
+        CHECK(v.outcome == RunOutcome::deadline);
         CHECK(v.exit_code == ExitCode::ok);
     }
 
     TEST_CASE("verdict: an empty backlog is ok") {
         PassTally t;
-        CHECK(decide_verdict(t).outcome == "ok");
+        CHECK(decide_verdict(t).outcome == RunOutcome::ok);
         CHECK(decide_verdict(t).exit_code == ExitCode::ok);
     }
 
@@ -87,13 +87,13 @@ TEST_SUITE("pass_verdict") {
         t.held = 1;
         t.last_failure = "put: HTTP 403 SignatureDoesNotMatch";
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "failed");
+        CHECK(v.outcome == RunOutcome::failed);
         CHECK(v.exit_code == ExitCode::pass_failed);
         CHECK(v.message.find("1 image(s) failed and none succeeded") != std::string::npos);
         CHECK(v.message.find("SignatureDoesNotMatch") != std::string::npos);
         // Also when --max-images stopped it first.
         t.limit_reached = true;
-        CHECK(decide_verdict(t).outcome == "failed");
+        CHECK(decide_verdict(t).outcome == RunOutcome::failed);
     }
 
     TEST_CASE("verdict: a pass-wide failure stops the pass as failed, even after successes") {
@@ -103,7 +103,7 @@ TEST_SUITE("pass_verdict") {
         t.requests = 40;
         t.last_failure = "put: HTTP 403 InvalidAccessKeyId";
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "failed");
+        CHECK(v.outcome == RunOutcome::failed);
         CHECK(v.exit_code == ExitCode::pass_failed);
         CHECK(v.message == "put: HTTP 403 InvalidAccessKeyId");
     }
@@ -113,12 +113,12 @@ TEST_SUITE("pass_verdict") {
         t.stop = StopReason::deadline;
         t.requests = 8;
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "failed");
+        CHECK(v.outcome == RunOutcome::failed);
         CHECK(v.exit_code == ExitCode::pass_failed);
         CHECK(v.message.find("no request succeeded before --max-duration") != std::string::npos);
         // No request at all (the throttle let none start): nothing was tried, nothing failed.
         t.requests = 0;
-        CHECK(decide_verdict(t).outcome == "deadline");
+        CHECK(decide_verdict(t).outcome == RunOutcome::deadline);
     }
 
     TEST_CASE("verdict: failures charged to images make the pass partial, exit 1") {
@@ -127,15 +127,15 @@ TEST_SUITE("pass_verdict") {
         t.requests = 10;
         t.deferred = 2;
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "partial");
+        CHECK(v.outcome == RunOutcome::partial);
         CHECK(v.exit_code == ExitCode::images_failed);
         CHECK(v.message == "0 failed, 2 deferred to a later pass");
         t.stop = StopReason::deadline; // partial wins over deadline
-        CHECK(decide_verdict(t).outcome == "partial");
+        CHECK(decide_verdict(t).outcome == RunOutcome::partial);
         // Files that vanished fail on their own, with nothing sent: partial too.
         PassTally local;
         local.failed = 3;
-        CHECK(decide_verdict(local).outcome == "partial");
+        CHECK(decide_verdict(local).outcome == RunOutcome::partial);
     }
 
     TEST_CASE("verdict: a signal wins over everything") {
@@ -143,7 +143,7 @@ TEST_SUITE("pass_verdict") {
         t.stop = StopReason::interrupted;
         t.held = 2;
         auto v = decide_verdict(t);
-        CHECK(v.outcome == "interrupted");
+        CHECK(v.outcome == RunOutcome::interrupted);
         CHECK(v.exit_code == ExitCode::interrupted);
     }
 

@@ -25,7 +25,7 @@ RunRecord run(std::int64_t id, std::int64_t started_ago, std::optional<std::int6
     r.uploaded = uploaded;
     r.failed = failed;
     r.bytes = bytes;
-    r.outcome = std::move(outcome);
+    r.outcome = imgsync::core::parse_run_outcome(outcome).value();
     r.message = std::move(message);
     return r;
 }
@@ -339,8 +339,8 @@ TEST_CASE("prometheus textfile") {
           "at its deadline.\n"
           "# TYPE imgsync_last_run_success gauge\n"
           "imgsync_last_run_success 1\n"
-          "# HELP imgsync_last_success_timestamp_seconds When the newest successful pass among "
-          "the recent ones ended.\n"
+          "# HELP imgsync_last_success_timestamp_seconds When the newest successful pass "
+          "ended.\n"
           "# TYPE imgsync_last_success_timestamp_seconds gauge\n"
           "imgsync_last_success_timestamp_seconds 1795878035\n");
 }
@@ -464,6 +464,12 @@ TEST_CASE("failed passes never count as success") {
         compute_status(backlog(2), {run(3, 100, 90, 0, 0, 0, "failed")}, day(0, 0), now);
     CHECK_FALSE(never.last_success_at.has_value());
     CHECK(render_prometheus(never).find("imgsync_last_success_timestamp") == std::string::npos);
+    // A success older than every recent pass still counts, as the state file tells it.
+    const StatusReport older = compute_status(backlog(2), {run(3, 100, 90, 0, 0, 0, "failed")},
+                                              day(0, 0), now, now - 86400);
+    CHECK(older.last_success_at == now - 86400);
+    CHECK(render_prometheus(older).find("\nimgsync_last_success_timestamp_seconds 1795791845\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("nagios check: a failed last pass is at least WARNING") {

@@ -270,3 +270,21 @@ TEST_CASE("a -wal beside the state file that is a symbolic link is refused") {
     CHECK(err.find(tmp.path + "-wal beside the state file is a symbolic link") !=
           std::string::npos);
 }
+
+TEST_CASE("last_success_at: the newest successful pass, however many failed since") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    CHECK_FALSE(store.last_success_at());
+    auto finish = [&](std::int64_t at, imgsync::core::RunOutcome outcome) {
+        imgsync::storage::RunRecord r;
+        r.id = store.begin_run(at - 5, 1);
+        r.outcome = outcome;
+        store.finish_run(r, at);
+    };
+    finish(1000, imgsync::core::RunOutcome::ok);
+    finish(2000, imgsync::core::RunOutcome::deadline);
+    for (int i = 0; i < 30; ++i) // more than status reads as recent passes
+        finish(3000 + i, imgsync::core::RunOutcome::failed);
+    CHECK(store.last_success_at() == 2000);
+    CHECK(store.recent_runs(20).back().outcome == imgsync::core::RunOutcome::failed);
+}

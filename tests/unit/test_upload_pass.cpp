@@ -6,6 +6,7 @@
 
 using namespace pass_test;
 using imgsync::ExitCode;
+using imgsync::core::RunOutcome;
 
 namespace {
 bool is_put(const Seen& s) {
@@ -24,7 +25,7 @@ TEST_SUITE("upload_pass") {
         auto a = f.add("a.png", 1000), b = f.add("b.png", 2000), c = f.add("c.png", 3000);
         auto r = f.run([](const Seen& s, int) { return s3_answer(s); });
         CHECK(r.exit_code == ExitCode::ok);
-        CHECK(r.run.outcome == "ok");
+        CHECK(r.run.outcome == RunOutcome::ok);
         CHECK(r.run.uploaded == 3);
         CHECK(r.run.bytes == 6000);
         CHECK(f.count(is_put) == 3);
@@ -37,7 +38,7 @@ TEST_SUITE("upload_pass") {
         auto a = f.add("a.png", 1000);
         auto r = f.run([](const Seen&, int) { return status(403, "SignatureDoesNotMatch"); });
         CHECK(r.exit_code == ExitCode::pass_failed);
-        CHECK(r.run.outcome == "failed");
+        CHECK(r.run.outcome == RunOutcome::failed);
         CHECK(r.run.message.find("SignatureDoesNotMatch") != std::string::npos);
         CHECK(f.transport->seen.size() == 1);
         auto img = f.image(a);
@@ -55,7 +56,7 @@ TEST_SUITE("upload_pass") {
             return nth < 2 ? s3_answer(s) : status(404, "NoSuchBucket");
         });
         CHECK(r.exit_code == ExitCode::pass_failed);
-        CHECK(r.run.outcome == "failed");
+        CHECK(r.run.outcome == RunOutcome::failed);
         CHECK(r.run.uploaded == 2);
         CHECK(f.transport->seen.size() == 3); // no request after the failure
         CHECK(f.store->counts().pending == 8);
@@ -72,7 +73,7 @@ TEST_SUITE("upload_pass") {
             return s.key().rfind("private/", 0) == 0 ? status(403, "AccessDenied") : s3_answer(s);
         });
         CHECK(r.exit_code == ExitCode::images_failed);
-        CHECK(r.run.outcome == "partial");
+        CHECK(r.run.outcome == RunOutcome::partial);
         CHECK(r.run.uploaded == 2);
         CHECK(r.deferred == 2);
         for (auto id : {p1, p2}) {
@@ -113,7 +114,7 @@ TEST_SUITE("upload_pass") {
         auto r = f.run(
             [](const Seen&, int) { return transport_failure(imgsync::util::Transport::dropped); });
         CHECK(r.exit_code == ExitCode::pass_failed);
-        CHECK(r.run.outcome == "failed");
+        CHECK(r.run.outcome == RunOutcome::failed);
         CHECK(r.run.message.find("none succeeded") != std::string::npos);
         // Once a request failed and none succeeded, no new image starts until the started ones
         // are decided: three images held, two tries each.
@@ -203,7 +204,7 @@ TEST_SUITE("upload_pass") {
             return reply;
         });
         CHECK(r.exit_code == ExitCode::ok);
-        CHECK(r.run.outcome == "deadline");
+        CHECK(r.run.outcome == RunOutcome::deadline);
         CHECK(r.run.uploaded == 2);
         CHECK(f.store->counts().pending == 1);
     }
@@ -227,7 +228,7 @@ TEST_SUITE("upload_pass") {
         for (int i = 0; i < 5; ++i)
             f.add("k" + std::to_string(i) + ".png", 100);
         auto r = f.run([](const Seen& s, int) { return s3_answer(s); });
-        CHECK(r.run.outcome == "limit");
+        CHECK(r.run.outcome == RunOutcome::limit);
         CHECK(r.run.uploaded == 2);
         CHECK(f.count(is_put) == 2);
     }
