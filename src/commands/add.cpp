@@ -96,7 +96,7 @@ struct AddRun {
             ++unchanged;
             return false;
         }
-        if (known->state == "uploading") {
+        if (known->state == ImageState::uploading) {
             // A running pass is sending the old content; replacing the row under it could
             // record the new hashes as uploaded.
             refuse(c.path, "changed while a pass is uploading it; add it again after the pass");

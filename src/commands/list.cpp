@@ -29,7 +29,7 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
     w.key("sha256").value(r.sha256);
     w.key("md5").value(r.md5);
     w.key("content_type").value(r.content_type);
-    w.key("state").value(r.state);
+    w.key("state").value(to_string(r.state));
     w.key("attempts").value(r.attempts);
     w.key("last_error");
     if (r.last_error)
@@ -38,7 +38,7 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
         w.null();
     opt_time("added_at", r.added_at);
     opt_time("uploaded_at", r.uploaded_at);
-    opt_time("next_attempt_at", r.state == "pending" && r.next_attempt_at > 0
+    opt_time("next_attempt_at", r.state == ImageState::pending && r.next_attempt_at > 0
                                     ? std::optional(r.next_attempt_at)
                                     : std::nullopt);
     w.key("etag");
@@ -52,12 +52,14 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
 } // namespace
 
 int cmd_list(const Context& ctx, const ListSettings& s) {
+    // --state is one of the names the parser allows, or "all".
+    std::optional<ImageState> state = parse_image_state(s.state);
     auto store = open_existing_store(ctx);
     if (s.json) {
         // Streamed: a million rows never sit in memory at once.
         util::JsonWriter w(util::JsonWriter::Style::compact, util::file_sink(stdout));
         w.begin_array();
-        store->for_each_image(s.state, s.limit,
+        store->for_each_image(state, s.limit,
                               [&](const storage::ImageRecord& r) { write_image_json(w, r); });
         w.end_array();
         w.finish();
@@ -67,11 +69,11 @@ int cmd_list(const Context& ctx, const ListSettings& s) {
     std::printf("%8s  %-9s  %8s  %3s  %s\n", "ID", "STATE", "SIZE", "TRY", "KEY");
     // Keys come from file names and errors from servers: escaped, so a row stays one line and
     // nothing reaches the terminal as a control sequence (list --json keeps them exact).
-    store->for_each_image(s.state, s.limit, [&](const storage::ImageRecord& r) {
+    store->for_each_image(state, s.limit, [&](const storage::ImageRecord& r) {
         std::string line =
-            fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, util::printable(r.state),
+            fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, to_string(r.state),
                         util::format_bytes(r.size), r.attempts, util::printable(r.key));
-        if (r.state == "failed" && r.last_error)
+        if (r.state == ImageState::failed && r.last_error)
             line += "  (" + util::printable(*r.last_error) + ")";
         std::puts(line.c_str());
     });

@@ -1,6 +1,7 @@
 // Plain records as the state file stores them. No behaviour: core/ computes with them.
 #pragma once
 
+#include "model/image_state.hpp"
 #include "model/run_outcome.hpp"
 
 #include <cstdint>
@@ -19,7 +20,7 @@ struct ImageRecord {
     std::string sha256; // lower-case hex
     std::string md5;    // lower-case hex
     std::string content_type;
-    std::string state; // pending | uploading | uploaded | failed (core/image_state.hpp)
+    core::ImageState state = core::ImageState::pending;
     std::int64_t attempts = 0;
     std::optional<std::string> last_error;
     std::int64_t next_attempt_at = 0;

@@ -113,6 +113,14 @@ constexpr const char* image_columns =
     "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "
     "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size";
 
+core::ImageState read_state(const Statement& s, int column) {
+    auto state = core::parse_image_state(s.text(column));
+    if (!state)
+        throw Error(ExitCode::state_error,
+                    fmt::format("unknown image state '{}' in the state file", s.text(column)));
+    return *state;
+}
+
 ImageRecord read_image(const Statement& s) {
     ImageRecord r;
     r.id = s.int64(0);
@@ -123,7 +131,7 @@ ImageRecord read_image(const Statement& s) {
     r.sha256 = s.text(5);
     r.md5 = s.text(6);
     r.content_type = s.text(7);
-    r.state = s.text(8);
+    r.state = read_state(s, 8);
     r.attempts = s.int64(9);
     r.last_error = s.optional_text(10);
     r.next_attempt_at = s.int64(11);
@@ -212,7 +220,7 @@ std::optional<Store::Known> Store::find_by_path(const std::string& path) {
     s.bind(1, path);
     if (!s.step())
         return std::nullopt;
-    Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), s.text(3)};
+    Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), read_state(s, 3)};
     s.reset(); // an unfinished SELECT would hold its read snapshot open
     return known;
 }
@@ -469,12 +477,14 @@ std::optional<ImageRecord> Store::image(std::int64_t id) {
     return read_image(s);
 }
 
-void Store::for_each_image(const std::string& state, std::int64_t limit,
+void Store::for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
                            const std::function<void(const ImageRecord&)>& visit) {
-    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE (?1 = 'all' OR state = ?1) "
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE (?1 IS NULL OR state = ?1) "
                                      "ORDER BY id LIMIT ?2",
                                      image_columns));
-    s.bind(1, state).bind(2, limit < 0 ? std::int64_t{-1} : limit);
+    s.bind(1,
+           state ? std::optional<std::string>(std::string(core::to_string(*state))) : std::nullopt)
+        .bind(2, limit < 0 ? std::int64_t{-1} : limit);
     while (s.step())
         visit(read_image(s));
 }

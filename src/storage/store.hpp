@@ -38,7 +38,7 @@ class Store {
         std::int64_t id;
         std::uint64_t size;
         std::int64_t mtime_ns;
-        std::string state;
+        core::ImageState state;
     };
     std::optional<Known> find_by_path(const std::string& path);
     // The path already registered under this key, if any.
@@ -88,7 +88,8 @@ class Store {
     int requeue_failed(const std::vector<std::int64_t>& ids, bool all);
     std::optional<ImageRecord> image(std::int64_t id);
     // Streams rows (state "all" or one state) in id order without holding them all in memory.
-    void for_each_image(const std::string& state, std::int64_t limit,
+    // state: one state, or nullopt for all.
+    void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
                         const std::function<void(const ImageRecord&)>& visit);
     BacklogCounts counts();
     std::vector<RunRecord> recent_runs(int limit);

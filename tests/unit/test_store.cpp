@@ -76,13 +76,13 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
     CHECK_FALSE(stale.mark_uploaded(run1, first[0].id, "\"etag\"", 1002));
     CHECK_FALSE(stale.mark_failed(run1, first[1].id, 5, "stale"));
     CHECK_FALSE(stale.mark_pending(run1, first[1].id, 3, 0, std::string("stale")));
-    CHECK(current.image(first[0].id)->state == "uploading");
+    CHECK(current.image(first[0].id)->state == imgsync::core::ImageState::uploading);
     CHECK(current.image(first[1].id)->attempts == 0);
 
     CHECK(current.mark_uploaded(run2, second[0].id, "\"etag\"", 1003));
     CHECK(current.mark_failed(run2, second[1].id, 1, "broken"));
-    CHECK(current.image(second[0].id)->state == "uploaded");
-    CHECK(current.image(second[1].id)->state == "failed");
+    CHECK(current.image(second[0].id)->state == imgsync::core::ImageState::uploaded);
+    CHECK(current.image(second[1].id)->state == imgsync::core::ImageState::failed);
     // Done is done: a second outcome for the same row changes nothing either.
     CHECK_FALSE(current.mark_pending(run2, second[0].id, 1, 0, std::nullopt));
     CHECK(current.counts().uploaded == 1);
@@ -105,12 +105,12 @@ TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass
     auto held = store.mark_uploaded(run, {{a, "\"e-a\""}, {b, odd}, {d, "\"e-d\""}}, 1002);
     std::sort(held.begin(), held.end());
     CHECK(held == std::vector<std::int64_t>{a, b});
-    CHECK(store.image(a)->state == "uploaded");
+    CHECK(store.image(a)->state == imgsync::core::ImageState::uploaded);
     CHECK(store.image(a)->etag == "\"e-a\"");
     CHECK(store.image(a)->uploaded_at == 1002);
     CHECK(store.image(b)->etag == odd);
-    CHECK(store.image(c)->state == "uploading");
-    CHECK(store.image(d)->state == "pending");
+    CHECK(store.image(c)->state == imgsync::core::ImageState::uploading);
+    CHECK(store.image(d)->state == imgsync::core::ImageState::pending);
     CHECK_FALSE(store.image(d)->etag);
     CHECK(store.counts().uploaded == 2);
     CHECK(store.counts().uploading == 1);

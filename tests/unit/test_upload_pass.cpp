@@ -30,7 +30,7 @@ TEST_SUITE("upload_pass") {
         CHECK(r.run.bytes == 6000);
         CHECK(f.count(is_put) == 3);
         for (auto id : {a, b, c})
-            CHECK(f.image(id).state == "uploaded");
+            CHECK(f.image(id).state == imgsync::core::ImageState::uploaded);
     }
 
     TEST_CASE("one image and a wrong secret: the pass fails, exit 3, no attempt charged") {
@@ -42,7 +42,7 @@ TEST_SUITE("upload_pass") {
         CHECK(r.run.message.find("SignatureDoesNotMatch") != std::string::npos);
         CHECK(f.transport->seen.size() == 1);
         auto img = f.image(a);
-        CHECK(img.state == "pending");
+        CHECK(img.state == imgsync::core::ImageState::pending);
         CHECK(img.attempts == 0);
         CHECK_FALSE(img.last_error); // only a charged failure is recorded on the image
     }
@@ -78,7 +78,7 @@ TEST_SUITE("upload_pass") {
         CHECK(r.deferred == 2);
         for (auto id : {p1, p2}) {
             auto img = f.image(id);
-            CHECK(img.state == "pending");
+            CHECK(img.state == imgsync::core::ImageState::pending);
             CHECK(img.attempts == 1);
             REQUIRE(img.last_error);
             CHECK(img.last_error->find("AccessDenied") != std::string::npos);
@@ -102,7 +102,8 @@ TEST_SUITE("upload_pass") {
         }
         auto r = f.run(deny);
         CHECK(r.exit_code == ExitCode::images_failed);
-        CHECK(f.image(p).state == "failed"); // the dead letter, with its reason
+        CHECK(f.image(p).state ==
+              imgsync::core::ImageState::failed); // the dead letter, with its reason
         CHECK(f.image(p).attempts == 2);
     }
 
@@ -217,7 +218,7 @@ TEST_SUITE("upload_pass") {
             return s.key() == "a.png" ? status(400, "EntityTooLarge") : s3_answer(s);
         });
         CHECK(r.exit_code == ExitCode::images_failed);
-        CHECK(f.image(a).state == "failed");
+        CHECK(f.image(a).state == imgsync::core::ImageState::failed);
         CHECK(f.image(a).attempts == 1);
         CHECK(r.run.uploaded == 1);
     }
@@ -239,7 +240,7 @@ TEST_SUITE("upload_pass") {
         auto a = f.add("a.png", 100);
         f.add("b.png", 100);
         f.add("c.png", 100);
-        std::vector<std::string> seen_state;
+        std::vector<imgsync::core::ImageState> seen_state;
         auto r = f.run([&](const Seen& s, int nth) {
             // What another process reading the state file sees of image a when each request
             // starts: a finished at +0.01 s; b starts then (not committed yet); c starts after
@@ -253,9 +254,9 @@ TEST_SUITE("upload_pass") {
         });
         CHECK(r.run.uploaded == 3);
         REQUIRE(seen_state.size() == 3);
-        CHECK(seen_state[0] == "uploading");
-        CHECK(seen_state[1] == "uploading");
-        CHECK(seen_state[2] == "uploaded");
+        CHECK(seen_state[0] == imgsync::core::ImageState::uploading);
+        CHECK(seen_state[1] == imgsync::core::ImageState::uploading);
+        CHECK(seen_state[2] == imgsync::core::ImageState::uploaded);
     }
 
     TEST_CASE("multipart: resumed with ListParts, only the parts that check out are kept") {
@@ -293,7 +294,7 @@ TEST_SUITE("upload_pass") {
             return s3_answer(s);
         });
         CHECK(r.exit_code == ExitCode::ok);
-        CHECK(f.image(id).state == "uploaded");
+        CHECK(f.image(id).state == imgsync::core::ImageState::uploaded);
         CHECK(f.count([](const Seen& s) { return s.method == "GET"; }) == 1);
         CHECK(f.count([](const Seen& s) { return s.has_query("uploads"); }) == 0);
         CHECK(f.count(is_part) == 2);
@@ -317,7 +318,7 @@ TEST_SUITE("upload_pass") {
             return s.method == "GET" ? status(405, "MethodNotAllowed") : s3_answer(s);
         });
         CHECK(r.exit_code == ExitCode::ok);
-        CHECK(f.image(id).state == "uploaded");
+        CHECK(f.image(id).state == imgsync::core::ImageState::uploaded);
         CHECK(f.count([](const Seen& s) { return s.has_query("uploads"); }) == 1);
         CHECK(f.count(is_part) == 3);
         CHECK(f.log_text().find("event=multipart_restart") != std::string::npos);
@@ -339,7 +340,7 @@ TEST_SUITE("upload_pass") {
         });
         CHECK(r.exit_code == ExitCode::images_failed);
         auto img = f.image(id);
-        CHECK(img.state == "pending");
+        CHECK(img.state == imgsync::core::ImageState::pending);
         REQUIRE(img.last_error);
         CHECK(img.last_error->find("CompleteMultipartUpload ETag") != std::string::npos);
     }
