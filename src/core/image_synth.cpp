@@ -7,11 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
-// IMGSYNC_PORTABLE turns off the x86 and GCC/Clang specific fast paths (PCLMUL CRC, byte-swap
-// stores, clz), to test the portable code on any machine.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(IMGSYNC_PORTABLE)
-#include <immintrin.h>
-#endif
+#include <zlib.h>
+
+// IMGSYNC_PORTABLE turns off the GCC/Clang specific fast paths (byte-swap stores, clz), to test
+// the portable code on any machine.
 
 namespace imgsync::core {
 
@@ -94,97 +93,11 @@ const std::uint8_t* bytes(const std::string& s, std::size_t offset) {
     return reinterpret_cast<const std::uint8_t*>(s.data()) + offset;
 }
 
-std::uint32_t load_le32(const std::uint8_t* p) {
-    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-           std::uint32_t{p[3]} << 24;
-}
-
 // A triangle wave over 0..511 with values 0..255..0: smooth gradients that never wrap abruptly.
 int tri(std::uint32_t t) {
     t &= 511;
     return static_cast<int>(t < 256 ? t : 511 - t);
 }
-
-// ---------------------------------------------------------------------------------------------
-// CRC-32 (ISO 3309 / PNG), slice-by-8.
-
-struct CrcTables {
-    std::uint32_t t[8][256]{};
-};
-
-constexpr CrcTables make_crc_tables() {
-    CrcTables c;
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t v = i;
-        for (int k = 0; k < 8; ++k) {
-            v = (v & 1) ? 0xEDB88320U ^ (v >> 1) : v >> 1;
-        }
-        c.t[0][i] = v;
-    }
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        for (int s = 1; s < 8; ++s) {
-            c.t[s][i] = (c.t[s - 1][i] >> 8) ^ c.t[0][c.t[s - 1][i] & 0xFF];
-        }
-    }
-    return c;
-}
-
-constexpr CrcTables crc_tables = make_crc_tables();
-
-// Raw CRC register in and out (no pre/post inversion).
-std::uint32_t crc32_table(std::uint32_t c, const std::uint8_t* data, std::size_t size) {
-    const auto& t = crc_tables.t;
-    for (; size >= 8; data += 8, size -= 8) {
-        const std::uint32_t lo = load_le32(data) ^ c;
-        const std::uint32_t hi = load_le32(data + 4);
-        c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
-            t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
-    }
-    for (; size > 0; --size) {
-        c = t[0][(c ^ *data++) & 0xFF] ^ (c >> 8);
-    }
-    return c;
-}
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(IMGSYNC_PORTABLE)
-#define IMGSYNC_CRC_CLMUL 1
-// Carry-less multiplication folding (Intel, "Fast CRC Computation for Generic Polynomials Using
-// PCLMULQDQ"), about ten times the table's speed; PNG writing is mostly CRC otherwise. Folds to
-// 128 bits, which the table then finishes: the folded value has the same CRC as the data.
-// size >= 64 and a multiple of 16.
-#define IMGSYNC_CLMUL_TARGET __attribute__((target("pclmul,sse2")))
-IMGSYNC_CLMUL_TARGET __m128i load(const std::uint8_t* p) {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-IMGSYNC_CLMUL_TARGET __m128i fold(__m128i x, __m128i k, __m128i next) {
-    return _mm_xor_si128(
-        _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
-}
-IMGSYNC_CLMUL_TARGET std::uint32_t crc32_clmul(std::uint32_t c, const std::uint8_t* data,
-                                               std::size_t size) {
-    const __m128i k12 = _mm_set_epi64x(0x1c6e41596LL, 0x154442bd4LL);
-    const __m128i k34 = _mm_set_epi64x(0x0ccaa009eLL, 0x1751997d0LL);
-    __m128i x0 = _mm_xor_si128(load(data), _mm_cvtsi32_si128(static_cast<int>(c)));
-    __m128i x1 = load(data + 16);
-    __m128i x2 = load(data + 32);
-    __m128i x3 = load(data + 48);
-    data += 64;
-    size -= 64;
-    for (; size >= 64; data += 64, size -= 64) {
-        x0 = fold(x0, k12, load(data));
-        x1 = fold(x1, k12, load(data + 16));
-        x2 = fold(x2, k12, load(data + 32));
-        x3 = fold(x3, k12, load(data + 48));
-    }
-    x0 = fold(fold(fold(x0, k34, x1), k34, x2), k34, x3);
-    for (; size >= 16; data += 16, size -= 16) {
-        x0 = fold(x0, k34, load(data));
-    }
-    std::uint8_t rest[16];
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(rest), x0);
-    return crc32_table(0, rest, sizeof rest);
-}
-#endif
 
 // ---------------------------------------------------------------------------------------------
 // PNG
@@ -200,7 +113,8 @@ std::size_t stored_size(std::size_t raw) {
 }
 
 void append_chunk_crc(std::string& out, std::size_t type_pos) {
-    put_be32(out, crc32(bytes(out, type_pos), out.size() - type_pos));
+    put_be32(out,
+             static_cast<std::uint32_t>(::crc32_z(0, bytes(out, type_pos), out.size() - type_pos)));
 }
 
 struct PngPlan {
@@ -315,13 +229,10 @@ void write_png(std::uint64_t seed, std::size_t target, std::string& out) {
     std::vector<std::uint8_t> row(1 + words * 8);
     const std::size_t row_len = row_bytes + 1;
     // Outside the seed grid a row depends only on (ramp value, checker phase): 256 kinds at most,
-    // so their Adler-32 sums are computed once per kind and combined arithmetically.
-    constexpr std::uint32_t adler_mod = 65521;
-    std::array<std::uint32_t, 256> kind_a{};
-    std::array<std::uint32_t, 256> kind_b{};
+    // so each kind's Adler-32 is computed once and adler32_combine() appends it per row.
+    std::array<uLong, 256> kind_adler{};
     std::array<bool, 256> kind_known{};
-    std::uint32_t adler_a = 1;
-    std::uint32_t adler_b = 0;
+    uLong adler = ::adler32_z(0, nullptr, 0);
     int row_kind = -1; // the kind row[] holds, or -1
     std::size_t raw_left = raw_total;
     std::size_t block_left = 0;
@@ -341,8 +252,7 @@ void write_png(std::uint64_t seed, std::size_t target, std::string& out) {
             }
             row_kind = kind;
         }
-        std::uint32_t ra = 0;
-        std::uint32_t rb = 0;
+        uLong row_adler = 0;
         if (grid_row) {
             const std::uint32_t gy = (y - grid0) / cell;
             for (std::uint32_t gx = 0; gx < 8; ++gx) {
@@ -351,24 +261,16 @@ void write_png(std::uint64_t seed, std::size_t target, std::string& out) {
                             3 * std::size_t{cell});
             }
             row_kind = -1;
-            const std::uint32_t sums = adler32(row.data(), row_len, 0);
-            ra = sums & 0xFFFF;
-            rb = sums >> 16;
+            row_adler = ::adler32_z(1, row.data(), row_len);
         } else {
             const auto k = static_cast<std::size_t>(kind);
             if (!kind_known[k]) {
-                const std::uint32_t sums = adler32(row.data(), row_len, 0);
-                kind_a[k] = sums & 0xFFFF;
-                kind_b[k] = sums >> 16;
+                kind_adler[k] = ::adler32_z(1, row.data(), row_len);
                 kind_known[k] = true;
             }
-            ra = kind_a[k];
-            rb = kind_b[k];
+            row_adler = kind_adler[k];
         }
-        // Appending a row of sums (ra, rb) of length n: b += n * a + rb, a += ra.
-        adler_b = static_cast<std::uint32_t>(
-            (adler_b + std::uint64_t{row_len % adler_mod} * adler_a + rb) % adler_mod);
-        adler_a = (adler_a + ra) % adler_mod;
+        adler = ::adler32_combine(adler, row_adler, static_cast<z_off_t>(row_len));
 
         const std::uint8_t* p = row.data();
         std::size_t n = row_len;
@@ -391,7 +293,7 @@ void write_png(std::uint64_t seed, std::size_t target, std::string& out) {
             raw_left -= k;
         }
     }
-    put_be32(out, adler_b << 16 | adler_a);
+    put_be32(out, static_cast<std::uint32_t>(adler));
     append_chunk_crc(out, type_pos);
 
     put_be32(out, 0);
@@ -1166,44 +1068,6 @@ void check_target(std::size_t target) {
 }
 
 } // namespace
-
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc) {
-    std::uint32_t c = ~crc;
-#ifdef IMGSYNC_CRC_CLMUL
-    static const bool clmul = __builtin_cpu_supports("pclmul");
-    if (clmul && size >= 64) {
-        const std::size_t folded = size & ~std::size_t{15};
-        c = crc32_clmul(c, data, folded);
-        data += folded;
-        size -= folded;
-    }
-#endif
-    return ~crc32_table(c, data, size);
-}
-
-std::uint32_t adler32(const std::uint8_t* data, std::size_t size, std::uint32_t adler) {
-    constexpr std::uint32_t mod = 65521;
-    constexpr std::size_t nmax = 5552; // largest n with no 32-bit overflow before the modulo
-    std::uint32_t a = adler & 0xFFFF;
-    std::uint32_t b = adler >> 16;
-    while (size > 0) {
-        std::size_t n = std::min(size, nmax);
-        size -= n;
-        // Eight bytes at a time with their weights: the same sums, shorter dependency chains.
-        for (; n >= 8; n -= 8, data += 8) {
-            b += 8 * a + 8 * data[0] + 7 * data[1] + 6 * data[2] + 5 * data[3] + 4 * data[4] +
-                 3 * data[5] + 2 * data[6] + data[7];
-            a += data[0] + data[1] + data[2] + data[3] + data[4] + data[5] + data[6] + data[7];
-        }
-        for (; n > 0; --n) {
-            a += *data++;
-            b += a;
-        }
-        a %= mod;
-        b %= mod;
-    }
-    return b << 16 | a;
-}
 
 std::string synth_png(std::uint64_t seed, std::size_t target_bytes) {
     std::string out;

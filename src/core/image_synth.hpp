@@ -49,9 +49,4 @@ std::size_t synth_size(std::uint64_t seed, std::size_t min_bytes, std::size_t ma
 // independent of synth_size() for the same seed.
 ImageFormat synth_format(std::uint64_t seed);
 
-// The PNG writer's checksums, exposed for tests. Both continue a running value: pass the previous
-// result to checksum data given in pieces (start with the defaults).
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0);
-std::uint32_t adler32(const std::uint8_t* data, std::size_t size, std::uint32_t adler = 1);
-
 } // namespace imgsync::core
