@@ -15,6 +15,9 @@
 //
 // Everything here is a pure function of its arguments: no I/O, no clock, no global state that
 // changes results; thread-safe.
+//
+// This is the public face. The writers are image_synth_png and image_synth_jpeg, the JPEG tables
+// and pre-coded AC blocks image_synth_jpeg_tables, what they share image_synth_common.
 #pragma once
 
 #include "core/image_format.hpp"
