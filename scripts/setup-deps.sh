@@ -20,7 +20,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
-    libsqlite3-dev libfmt-dev doctest-dev clang-format)
+    libsqlite3-dev libfmt-dev zlib1g-dev doctest-dev clang-format)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
     systemd groff-base coreutils util-linux diffutils)
 # clang-14 only recommends libclang-rt-14-dev, and we install without recommends: without it,

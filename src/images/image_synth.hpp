@@ -15,6 +15,9 @@
 //
 // Everything here is a pure function of its arguments: no I/O, no clock, no global state that
 // changes results; thread-safe.
+//
+// This is the public face. The writers are image_synth_png and image_synth_jpeg, the JPEG tables
+// and pre-coded AC blocks image_synth_jpeg_tables, what they share image_synth_common.
 #pragma once
 
 #include "images/image_format.hpp"
@@ -48,10 +51,5 @@ std::size_t synth_size(std::uint64_t seed, std::size_t min_bytes, std::size_t ma
 // The format of a `mixed` seed set: about 70 % JPEG, 30 % PNG, deterministic from the seed and
 // independent of synth_size() for the same seed.
 ImageFormat synth_format(std::uint64_t seed);
-
-// The PNG writer's checksums, exposed for tests. Both continue a running value: pass the previous
-// result to checksum data given in pieces (start with the defaults).
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0);
-std::uint32_t adler32(const std::uint8_t* data, std::size_t size, std::uint32_t adler = 1);
 
 } // namespace imgsync::core
