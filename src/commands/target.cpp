@@ -30,20 +30,11 @@ Target resolve_target(const Context& ctx) {
 
     // Credentials from the config file rank after the environment and before the ~/.aws files.
     s3::CredentialSources sources;
-    sources.env = [&ctx](std::string_view name) -> std::optional<std::string> {
-        if (auto v = getenv_nonempty(name))
-            return v;
-        bool env_has_keys = getenv_nonempty("AWS_ACCESS_KEY_ID").has_value();
-        if (!env_has_keys) {
-            if (name == "AWS_ACCESS_KEY_ID")
-                return ctx.config_access_key;
-            if (name == "AWS_SECRET_ACCESS_KEY")
-                return ctx.config_secret_key;
-            if (name == "AWS_SESSION_TOKEN")
-                return ctx.config_session_token;
-        }
-        return std::nullopt;
-    };
+    sources.env = [](std::string_view name) { return getenv_nonempty(name); };
+    sources.config_file.access_key = ctx.config_access_key;
+    sources.config_file.secret_key = ctx.config_secret_key;
+    sources.config_file.session_token = ctx.config_session_token;
+    sources.config_file.path = ctx.config_credentials_file;
     if (!g.profile.empty())
         sources.explicit_profile = g.profile;
     std::string read_error;

@@ -117,7 +117,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
               {"bucket", target.endpoint.bucket()},
               {"endpoint", target.endpoint.scheme() + "://" + target.endpoint.host()},
               {"concurrency", options.concurrency},
-              {"credentials", target.credentials.source}});
+              {"credentials", target.credentials.source()}});
     double t0 = util::monotonic_seconds();
     PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
     double seconds = util::monotonic_seconds() - t0;
