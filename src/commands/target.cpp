@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/http_client.hpp"
 
 #include <fmt/format.h>
 
@@ -59,7 +60,31 @@ Target resolve_target(const Context& ctx) {
     auto endpoint = s3::resolve_endpoint(config);
     if (!endpoint)
         throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));
-    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials)};
+    auto proxy = util::proxy_for(endpoint.endpoint->scheme(), endpoint.endpoint->host(),
+                                 [](std::string_view name) { return getenv_nonempty(name); });
+    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials), std::move(proxy)};
+}
+
+std::string describe_proxy(const Target& target) {
+    const util::ProxyChoice& p = target.proxy;
+    switch (p.route) {
+    case util::ProxyRoute::direct:
+        return "no proxy";
+    case util::ProxyRoute::proxied:
+        return fmt::format("proxy {} ({}{})", p.proxy, p.variable,
+                           p.has_credentials ? ", with a user name and password" : "");
+    case util::ProxyRoute::bypassed:
+        return fmt::format("no proxy ({} excludes the endpoint)", p.variable);
+    }
+    return "no proxy";
+}
+
+void warn_if_tls_keylog_ignored(util::Logger& log) {
+    if (const auto& keylog = util::HttpClient::ignored_tls_keylog())
+        log.warn("tls_keylog_ignored",
+                 {{"file", *keylog},
+                  {"reason", "SSLKEYLOGFILE is set, but imgsync does not write TLS session keys: "
+                             "it removed the variable before libcurl could open the file"}});
 }
 
 } // namespace imgsync::core

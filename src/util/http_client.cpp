@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
@@ -20,12 +21,25 @@ constexpr std::size_t max_body = 4 * 1024 * 1024;
 static_assert(std::is_same_v<curl_off_t, std::int64_t>, "seek_body takes curl_off_t");
 
 struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    CurlGlobal() {
+        // libcurl's OpenSSL backend (Debian's libcurl4 included) appends the secrets of every TLS
+        // session to $SSLKEYLOGFILE, a file it opens in curl_global_init. Anyone who can read it
+        // can decrypt captured traffic, signatures and payloads alike: an unattended uploader
+        // does not do that because a variable was left in its environment. Removed before curl
+        // looks; the commands warn (HttpClient::ignored_tls_keylog).
+        if (const char* keylog = std::getenv("SSLKEYLOGFILE"); keylog && *keylog) {
+            ignored_keylog = keylog;
+            ::unsetenv("SSLKEYLOGFILE");
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    }
     ~CurlGlobal() { curl_global_cleanup(); }
+    std::optional<std::string> ignored_keylog;
 };
 
-void ensure_global() {
+CurlGlobal& ensure_global() {
     static CurlGlobal global;
+    return global;
 }
 
 Transport classify(CURLcode code) {
@@ -146,6 +160,10 @@ HttpClient::HttpClient(const Options& options)
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
                       options_.max_host_connections);
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+}
+
+const std::optional<std::string>& HttpClient::ignored_tls_keylog() {
+    return ensure_global().ignored_keylog;
 }
 
 HttpClient::~HttpClient() {

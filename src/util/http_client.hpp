@@ -92,6 +92,11 @@ class HttpClient final : public HttpTransport {
     // meters them again.
     std::uint64_t bytes_sent_total() const override { return bytes_sent_total_; }
 
+    // The SSLKEYLOGFILE that was set when curl was initialised. imgsync never writes TLS session
+    // keys: the variable is removed from the environment before curl reads it, and the command
+    // says so with a warning.
+    static const std::optional<std::string>& ignored_tls_keylog();
+
   private:
     struct Transfer;
     struct Multi;
