@@ -304,6 +304,8 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     if (!options_.ca_bundle.empty())
         curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (!options_.unix_socket.empty())
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
     if (options_.verbose)
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 

@@ -77,6 +77,9 @@ class HttpClient final : public HttpTransport {
         std::string ca_bundle; // private CA file; empty = system store. Verification is always on.
         long max_host_connections = 16;
         bool verbose = false; // curl's wire trace on stderr (headers; never used in tests)
+        // Connect to this Unix socket instead of the URL's host (the unit tests, which run
+        // without a network). Empty: TCP as the URL says.
+        std::string unix_socket;
     };
     explicit HttpClient(const Options& options);
     ~HttpClient();

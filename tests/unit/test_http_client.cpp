@@ -3,15 +3,15 @@
 
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <thread>
@@ -42,33 +42,38 @@ TEST_CASE("http_client: body_seek_target") {
 
 namespace {
 
-// A server on 127.0.0.1 that answers the first request of its first connection, reads the second
-// request whole and closes the connection without a word (a keep-alive timeout that hit just as
-// the request arrived), then answers the retry on a second connection. curl resends a request
-// on a fresh connection when a reused one died before any answer; the body must be rewound.
+// A server on a Unix socket (the unit tests run without a network) that answers the first request
+// of its first connection, reads the second request whole and closes the connection without a word
+// (a keep-alive timeout that hit just as the request arrived), then answers the retry on a second
+// connection. curl resends a request on a fresh connection when a reused one died before any
+// answer; the body must be rewound.
 class DyingKeepAliveServer {
   public:
     DyingKeepAliveServer() {
-        listener_ = util::UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        char dir[] = "/tmp/imgsync-http-XXXXXX";
+        REQUIRE(::mkdtemp(dir) != nullptr);
+        dir_ = dir;
+        path_ = dir_ + "/s";
+        listener_ = util::UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         REQUIRE(listener_);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        REQUIRE(path_.size() < sizeof addr.sun_path);
+        std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
         REQUIRE(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
         REQUIRE(::listen(listener_.get(), 4) == 0);
-        socklen_t len = sizeof addr;
-        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
         thread_ = std::thread([this] { serve(); });
     }
     ~DyingKeepAliveServer() {
         if (thread_.joinable())
             thread_.join();
+        std::filesystem::remove_all(dir_);
     }
     DyingKeepAliveServer(const DyingKeepAliveServer&) = delete;
     DyingKeepAliveServer& operator=(const DyingKeepAliveServer&) = delete;
 
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/obj"; }
+    static std::string url() { return "http://imgsync.test/obj"; }
+    const std::string& socket_path() const { return path_; }
     void join() { thread_.join(); }
     // After join(): the bodies of the dropped request and of its retry.
     std::string dropped_body, retried_body;
@@ -137,8 +142,8 @@ class DyingKeepAliveServer {
         }
     }
 
+    std::string dir_, path_;
     util::UniqueFd listener_;
-    int port_ = 0;
     std::thread thread_;
 };
 
@@ -174,7 +179,9 @@ TEST_CASE("http_client: a body is rewound and resent when a reused connection di
     for (bool from_file : {true, false}) {
         CAPTURE(from_file);
         DyingKeepAliveServer server;
-        util::HttpClient http(util::HttpClient::Options{});
+        util::HttpClient::Options options;
+        options.unix_socket = server.socket_path();
+        util::HttpClient http(options);
         std::uint64_t granted = 0;
         http.set_send_gate([&](std::size_t wanted) {
             granted += wanted;
@@ -186,7 +193,7 @@ TEST_CASE("http_client: a body is rewound and resent when a reused connection di
         first.url = server.url();
         first.memory = "warm-up";
         auto r1 = send_and_wait(http, std::move(first));
-        REQUIRE(r1.transport == util::Transport::ok);
+        REQUIRE_MESSAGE(r1.transport == util::Transport::ok, r1.transport_error);
         CHECK(r1.body_rewinds == 0);
 
         util::HttpRequest second;
