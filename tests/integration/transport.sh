@@ -36,10 +36,14 @@ t_begin "multipart: a part and CompleteMultipartUpload (a body in memory) rewoun
 fresh rewind-mp 1 --format png --min-bytes 12M --max-bytes 12M
 fp_rules "drop-request:method=PUT:query=partNumber:after=1:count=1:$whole" \
     "drop-request:method=POST:query=uploadId:count=1:$whole"
+# Not retried=0: radosgw's first CompleteMultipartUpload answer can lack the ETag the pass now
+# checks, which costs one retry with or without faults. The rewound requests must not fail.
 assert_exit 0 imgsync_run upload --multipart-threshold 8M --part-size 5M --concurrency 1 &&
     assert_eq 2 "$(fp_stat faults.drop-request)" &&
     assert_not_contains "$(<"$T_ERR")" "rewind wasn't possible" &&
-    assert_contains "$(<"$T_ERR")" "retried=0" &&
+    assert_not_contains "$(<"$T_ERR")" "step=part" &&
+    assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="dropped' &&
+    assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="other' &&
     assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
 
 # ---- credentials: where they came from -----------------------------------------------------
