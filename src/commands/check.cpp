@@ -65,7 +65,7 @@ int cmd_check(const Context& ctx) {
     http_options.ca_bundle = g.ca_bundle;
     util::HttpClient http(http_options);
     warn_if_tls_keylog_ignored(*ctx.log);
-    std::printf("ok: %s\n", describe_proxy(target).c_str());
+    std::printf("ok: %s\n", util::printable(describe_proxy(target)).c_str());
     s3::Operations ops(target.endpoint, target.credentials);
     auto req = ops.list_objects(1, s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
     req.total_timeout_ms = 30000;
