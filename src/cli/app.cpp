@@ -98,6 +98,8 @@ void load_config(const std::string& path, bool required, const std::set<std::str
             value = value.substr(1, value.size() - 2);
         for (auto& c : key)
             c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (key.rfind("aws_", 0) == 0)
+            ctx.config_credentials_file = path; // where check and the log say they came from
         if (key == "aws_access_key_id") {
             ctx.config_access_key = value;
         } else if (key == "aws_secret_access_key") {

@@ -53,7 +53,7 @@ int cmd_check(const Context& ctx) {
 
     Target target = resolve_target(ctx);
     std::printf("ok: credentials from %s (access key %s...)\n",
-                util::printable(target.credentials.source).c_str(),
+                util::printable(target.credentials.source()).c_str(),
                 util::printable(target.credentials.access_key.substr(0, 4)).c_str());
     std::printf("ok: endpoint %s://%s, bucket %s, %s addressing, region %s\n",
                 target.endpoint.scheme().c_str(), target.endpoint.host().c_str(),
@@ -64,6 +64,8 @@ int cmd_check(const Context& ctx) {
     util::HttpClient::Options http_options;
     http_options.ca_bundle = g.ca_bundle;
     util::HttpClient http(http_options);
+    warn_if_tls_keylog_ignored(*ctx.log);
+    std::printf("ok: %s\n", util::printable(describe_proxy(target)).c_str());
     s3::Operations ops(target.endpoint, target.credentials);
     auto req = ops.list_objects(1, s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
     req.total_timeout_ms = 30000;

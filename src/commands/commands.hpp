@@ -11,8 +11,10 @@ namespace imgsync::core {
 struct Context {
     GlobalSettings global;
     util::Logger* log = nullptr;
-    // Config-file credentials (aws_access_key_id, ...), consulted after the environment.
+    // Config-file credentials (aws_access_key_id, ...), consulted after the environment, and the
+    // file they were read from.
     std::optional<std::string> config_access_key, config_secret_key, config_session_token;
+    std::string config_credentials_file;
 };
 
 int cmd_seed(const Context& ctx, const SeedSettings& s);

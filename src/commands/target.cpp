@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/http_client.hpp"
 
 #include <fmt/format.h>
 
@@ -30,20 +31,11 @@ Target resolve_target(const Context& ctx) {
 
     // Credentials from the config file rank after the environment and before the ~/.aws files.
     s3::CredentialSources sources;
-    sources.env = [&ctx](std::string_view name) -> std::optional<std::string> {
-        if (auto v = getenv_nonempty(name))
-            return v;
-        bool env_has_keys = getenv_nonempty("AWS_ACCESS_KEY_ID").has_value();
-        if (!env_has_keys) {
-            if (name == "AWS_ACCESS_KEY_ID")
-                return ctx.config_access_key;
-            if (name == "AWS_SECRET_ACCESS_KEY")
-                return ctx.config_secret_key;
-            if (name == "AWS_SESSION_TOKEN")
-                return ctx.config_session_token;
-        }
-        return std::nullopt;
-    };
+    sources.env = [](std::string_view name) { return getenv_nonempty(name); };
+    sources.config_file.access_key = ctx.config_access_key;
+    sources.config_file.secret_key = ctx.config_secret_key;
+    sources.config_file.session_token = ctx.config_session_token;
+    sources.config_file.path = ctx.config_credentials_file;
     if (!g.profile.empty())
         sources.explicit_profile = g.profile;
     std::string read_error;
@@ -68,7 +60,31 @@ Target resolve_target(const Context& ctx) {
     auto endpoint = s3::resolve_endpoint(config);
     if (!endpoint)
         throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));
-    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials)};
+    auto proxy = util::proxy_for(endpoint.endpoint->scheme(), endpoint.endpoint->host(),
+                                 [](std::string_view name) { return getenv_nonempty(name); });
+    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials), std::move(proxy)};
+}
+
+std::string describe_proxy(const Target& target) {
+    const util::ProxyChoice& p = target.proxy;
+    switch (p.route) {
+    case util::ProxyRoute::direct:
+        return "no proxy";
+    case util::ProxyRoute::proxied:
+        return fmt::format("proxy {} ({}{})", p.proxy, p.variable,
+                           p.has_credentials ? ", with a user name and password" : "");
+    case util::ProxyRoute::bypassed:
+        return fmt::format("no proxy ({} excludes the endpoint)", p.variable);
+    }
+    return "no proxy";
+}
+
+void warn_if_tls_keylog_ignored(util::Logger& log) {
+    if (const auto& keylog = util::HttpClient::ignored_tls_keylog())
+        log.warn("tls_keylog_ignored",
+                 {{"file", *keylog},
+                  {"reason", "SSLKEYLOGFILE is set, but imgsync does not write TLS session keys: "
+                             "it removed the variable before libcurl could open the file"}});
 }
 
 } // namespace imgsync::core

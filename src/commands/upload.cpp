@@ -109,15 +109,25 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     http_options.ca_bundle = ctx.global.ca_bundle;
     http_options.max_host_connections = options.concurrency;
     util::HttpClient http(http_options);
+    warn_if_tls_keylog_ignored(log);
     s3::Operations ops(target.endpoint, target.credentials);
 
     std::int64_t run_id = store->begin_run(util::wall_epoch(), ::getpid());
-    log.info("pass_started",
-             {{"run", run_id},
-              {"bucket", target.endpoint.bucket()},
-              {"endpoint", target.endpoint.scheme() + "://" + target.endpoint.host()},
-              {"concurrency", options.concurrency},
-              {"credentials", target.credentials.source}});
+    // The proxy, as libcurl will choose it: "proxy=none", or the proxy and the variable that
+    // named it (never its user name or password); proxy_from=NO_PROXY when that excluded it.
+    const util::ProxyChoice& proxy = target.proxy;
+    const std::string endpoint = target.endpoint.scheme() + "://" + target.endpoint.host();
+    const std::string credentials = target.credentials.source();
+    const std::string proxy_shown = proxy.route == util::ProxyRoute::proxied ? proxy.proxy : "none";
+    std::vector<util::Field> started{{"run", run_id},
+                                     {"bucket", target.endpoint.bucket()},
+                                     {"endpoint", endpoint},
+                                     {"concurrency", options.concurrency},
+                                     {"credentials", credentials},
+                                     {"proxy", proxy_shown}};
+    if (proxy.route != util::ProxyRoute::direct)
+        started.emplace_back("proxy_from", proxy.variable);
+    log.log(util::Level::info, "pass_started", started);
     double t0 = util::monotonic_seconds();
     PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
     double seconds = util::monotonic_seconds() - t0;

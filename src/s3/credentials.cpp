@@ -43,6 +43,54 @@ void Secret::wipe() noexcept {
     value_.clear();
 }
 
+// ---- where credentials came from ---------------------------------------------------------------
+
+const char* origin_name(CredentialOrigin origin) {
+    switch (origin) {
+    case CredentialOrigin::environment:
+        return "environment";
+    case CredentialOrigin::config_file:
+        return "config_file";
+    case CredentialOrigin::shared_credentials:
+        return "shared_credentials";
+    case CredentialOrigin::shared_config:
+        return "shared_config";
+    }
+    return "environment";
+}
+
+std::string CredentialSource::describe() const {
+    switch (origin) {
+    case CredentialOrigin::environment:
+        return "environment";
+    case CredentialOrigin::config_file:
+        return "config file " + file;
+    case CredentialOrigin::shared_credentials:
+    case CredentialOrigin::shared_config:
+        return "profile " + profile + " in " + file;
+    }
+    return "environment";
+}
+
+std::string Credentials::source() const {
+    const bool has_token = !session_token.empty();
+    const bool token_same = !has_token || session_token_from == access_key_from;
+    if (access_key_from == secret_key_from && token_same) {
+        return access_key_from.describe();
+    }
+    std::string out;
+    if (access_key_from == secret_key_from) {
+        out = "access key id and secret access key from " + access_key_from.describe();
+    } else {
+        out = "access key id from " + access_key_from.describe() + ", secret access key from " +
+              secret_key_from.describe();
+    }
+    if (has_token) {
+        out += ", session token from " + session_token_from.describe();
+    }
+    return out;
+}
+
 // ---- INI ---------------------------------------------------------------------------------------
 
 namespace {
@@ -247,7 +295,7 @@ CredentialsResult failure(std::string message) {
 
 // nullopt: the section holds no static keys at all, so the search goes on.
 std::optional<CredentialsResult> from_section(const Section& section, std::string_view profile,
-                                              std::string_view display) {
+                                              std::string_view display, CredentialOrigin origin) {
     const auto access_key = value_of(section, "aws_access_key_id");
     const auto secret_key = value_of(section, "aws_secret_access_key");
     const std::string where = "profile '" + std::string(profile) + "' in " + std::string(display);
@@ -268,7 +316,9 @@ std::optional<CredentialsResult> from_section(const Section& section, std::strin
     c.access_key = std::string(access_key);
     c.secret_key = Secret(std::string(secret_key));
     c.session_token = Secret(std::string(token));
-    c.source = "profile " + std::string(profile) + " in " + std::string(display);
+    c.access_key_from = CredentialSource{origin, std::string(display), std::string(profile)};
+    c.secret_key_from = c.access_key_from;
+    c.session_token_from = c.access_key_from;
     CredentialsResult r;
     r.credentials = std::move(c);
     return r;
@@ -303,30 +353,72 @@ std::string selected_profile(const CredentialSources& sources) {
     return "default";
 }
 
+namespace {
+
+std::optional<std::string> nonempty(const std::optional<std::string>& v) {
+    return v && !v->empty() ? v : std::nullopt;
+}
+
+// The environment, then imgsync's config file: nullopt when neither holds any key, so the search
+// goes on to the profiles.
+std::optional<CredentialsResult> from_environment_or_config(const CredentialSources& sources) {
+    const auto env_key = get_env(sources.env, "AWS_ACCESS_KEY_ID");
+    const auto env_secret = get_env(sources.env, "AWS_SECRET_ACCESS_KEY");
+    auto env_token = get_env(sources.env, "AWS_SESSION_TOKEN");
+    if (!env_token) {
+        env_token = get_env(sources.env, "AWS_SECURITY_TOKEN");
+    }
+    const auto& file = sources.config_file;
+    const auto file_key = nonempty(file.access_key);
+    const auto file_secret = nonempty(file.secret_key);
+    const auto file_token = nonempty(file.session_token);
+    const CredentialSource env_source{CredentialOrigin::environment, {}, {}};
+    const CredentialSource file_source{CredentialOrigin::config_file, file.path, {}};
+
+    Credentials c;
+    if (env_key) {
+        // AWS_ACCESS_KEY_ID set: the config file's keys are not consulted at all.
+        if (!env_secret) {
+            return failure("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+        }
+        c.access_key = *env_key;
+        c.secret_key = Secret(*env_secret);
+        c.session_token = Secret(env_token.value_or(std::string{}));
+        c.access_key_from = c.secret_key_from = c.session_token_from = env_source;
+    } else if (file_key) {
+        // Each key of the file yields to the same variable in the environment.
+        if (!env_secret && !file_secret) {
+            return failure("access key id in " + file.path +
+                           " but no secret access key: add aws_secret_access_key there, or set "
+                           "AWS_SECRET_ACCESS_KEY");
+        }
+        c.access_key = *file_key;
+        c.access_key_from = file_source;
+        c.secret_key = Secret(env_secret ? *env_secret : *file_secret);
+        c.secret_key_from = env_secret ? env_source : file_source;
+        c.session_token = Secret(env_token ? *env_token : file_token.value_or(std::string{}));
+        c.session_token_from = env_token ? env_source : file_source;
+    } else if (env_secret) {
+        return failure("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+    } else if (file_secret) {
+        return failure("secret access key in " + file.path +
+                       " but no access key id: add aws_access_key_id there, or set "
+                       "AWS_ACCESS_KEY_ID");
+    } else {
+        return std::nullopt;
+    }
+    CredentialsResult r;
+    r.credentials = std::move(c);
+    return r;
+}
+
+} // namespace
+
 CredentialsResult resolve_credentials(const CredentialSources& sources) {
     const bool profile_explicit = sources.explicit_profile && !sources.explicit_profile->empty();
     if (!profile_explicit) {
-        const auto access_key = get_env(sources.env, "AWS_ACCESS_KEY_ID");
-        const auto secret_key = get_env(sources.env, "AWS_SECRET_ACCESS_KEY");
-        if (access_key && secret_key) {
-            Credentials c;
-            c.access_key = *access_key;
-            c.secret_key = Secret(*secret_key);
-            auto token = get_env(sources.env, "AWS_SESSION_TOKEN");
-            if (!token) {
-                token = get_env(sources.env, "AWS_SECURITY_TOKEN");
-            }
-            c.session_token = Secret(token.value_or(std::string{}));
-            c.source = "environment";
-            CredentialsResult r;
-            r.credentials = std::move(c);
-            return r;
-        }
-        if (access_key) {
-            return failure("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-        }
-        if (secret_key) {
-            return failure("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+        if (auto r = from_environment_or_config(sources)) {
+            return std::move(*r);
         }
     }
 
@@ -337,12 +429,14 @@ CredentialsResult resolve_credentials(const CredentialSources& sources) {
     const Section* in_config = find_config_profile(config_ini, profile);
 
     if (in_credentials != nullptr) {
-        if (auto r = from_section(*in_credentials, profile, sources.credentials_display)) {
+        if (auto r = from_section(*in_credentials, profile, sources.credentials_display,
+                                  CredentialOrigin::shared_credentials)) {
             return std::move(*r);
         }
     }
     if (in_config != nullptr) {
-        if (auto r = from_section(*in_config, profile, sources.config_display)) {
+        if (auto r = from_section(*in_config, profile, sources.config_display,
+                                  CredentialOrigin::shared_config)) {
             return std::move(*r);
         }
         if (auto key = unsupported_mechanism(*in_config)) {

@@ -37,12 +37,44 @@ class Secret {
     std::string value_;
 };
 
+// Where a credential came from. A closed set: imgsync reads static keys only.
+enum class CredentialOrigin {
+    environment,        // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+    config_file,        // aws_* keys of imgsync's own config file
+    shared_credentials, // a profile in the shared credentials file (~/.aws/credentials)
+    shared_config,      // a profile in the shared config file (~/.aws/config)
+};
+// "environment", "config_file", "shared_credentials", "shared_config".
+const char* origin_name(CredentialOrigin origin);
+
+struct CredentialSource {
+    CredentialOrigin origin = CredentialOrigin::environment;
+    std::string file;    // config_file, shared_*: the file, as shown to the user
+    std::string profile; // shared_*: the profile
+    // "environment", "config file /etc/imgsync/imgsync.conf",
+    // "profile work in /home/ann/.aws/credentials".
+    std::string describe() const;
+    friend bool operator==(const CredentialSource& a, const CredentialSource& b) {
+        return a.origin == b.origin && a.file == b.file && a.profile == b.profile;
+    }
+    friend bool operator!=(const CredentialSource& a, const CredentialSource& b) {
+        return !(a == b);
+    }
+};
+
 struct Credentials {
     std::string access_key;
     Secret secret_key;
     Secret session_token; // empty unless the credentials are temporary (STS)
-    // Where they came from, for a log line: "environment", "profile default in ~/.aws/credentials".
-    std::string source;
+    // Where each part came from. The parts can differ only between the environment and the
+    // config file (an access key id in the file, the secret in AWS_SECRET_ACCESS_KEY).
+    CredentialSource access_key_from;
+    CredentialSource secret_key_from;
+    CredentialSource session_token_from; // meaningful when session_token is not empty
+    // For a log line or `check`: one source ("config file /etc/imgsync/imgsync.conf"), or each
+    // part's when they differ ("access key id from config file ..., secret access key from
+    // environment"). Never a key.
+    std::string source() const;
 };
 
 // One INI file: section name -> (lower-cased key -> value). Section names are kept verbatim
@@ -75,9 +107,15 @@ struct CredentialSources {
     // A --profile given on the command line. Like the AWS CLI, an explicit profile wins over
     // credentials in the environment; AWS_PROFILE does not.
     std::optional<std::string> explicit_profile;
-    // How to name the files in messages and in Credentials::source.
+    // How to name the files in messages and in Credentials::source().
     std::string credentials_display = "~/.aws/credentials";
     std::string config_display = "~/.aws/config";
+    // The aws_access_key_id, aws_secret_access_key and aws_session_token keys of imgsync's own
+    // config file (nullopt or empty: not there), and that file's name.
+    struct ConfigFileKeys {
+        std::optional<std::string> access_key, secret_key, session_token;
+        std::string path;
+    } config_file;
 };
 
 struct CredentialsResult {
@@ -86,8 +124,10 @@ struct CredentialsResult {
     explicit operator bool() const noexcept { return credentials.has_value(); }
 };
 
-// Order: environment (unless a profile was given explicitly), then the profile's static keys in
-// the credentials file, then in the config file ([profile NAME], or [default]).
+// Order: unless a profile was given explicitly, the environment, then imgsync's config file
+// (only when AWS_ACCESS_KEY_ID is not set; each of its keys yields to the same variable), then the
+// profile's static keys in the shared credentials file, then in the shared config file
+// ([profile NAME], or [default]).
 CredentialsResult resolve_credentials(const CredentialSources& sources);
 
 // The profile that resolve_credentials reads: explicit, else AWS_PROFILE, AWS_DEFAULT_PROFILE,

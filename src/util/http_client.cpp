@@ -7,22 +7,39 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 namespace imgsync::util {
 
 namespace {
 
 constexpr std::size_t max_body = 4 * 1024 * 1024;
+static_assert(std::is_same_v<curl_off_t, std::int64_t>, "seek_body takes curl_off_t");
 
 struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    CurlGlobal() {
+        // libcurl's OpenSSL backend (Debian's libcurl4 included) appends the secrets of every TLS
+        // session to $SSLKEYLOGFILE, a file it opens in curl_global_init. Anyone who can read it
+        // can decrypt captured traffic, signatures and payloads alike: an unattended uploader
+        // does not do that because a variable was left in its environment. Removed before curl
+        // looks; the commands warn (HttpClient::ignored_tls_keylog).
+        if (const char* keylog = std::getenv("SSLKEYLOGFILE"); keylog && *keylog) {
+            ignored_keylog = keylog;
+            ::unsetenv("SSLKEYLOGFILE");
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    }
     ~CurlGlobal() { curl_global_cleanup(); }
+    std::optional<std::string> ignored_keylog;
 };
 
-void ensure_global() {
+CurlGlobal& ensure_global() {
     static CurlGlobal global;
+    return global;
 }
 
 Transport classify(CURLcode code) {
@@ -81,6 +98,33 @@ const char* transport_name(Transport t) {
     return "other";
 }
 
+std::optional<std::uint64_t> body_seek_target(std::uint64_t length, std::uint64_t position,
+                                              std::int64_t offset, int origin) {
+    std::uint64_t base = 0;
+    switch (origin) {
+    case SEEK_SET:
+        break;
+    case SEEK_CUR:
+        base = position;
+        break;
+    case SEEK_END:
+        base = length;
+        break;
+    default:
+        return std::nullopt;
+    }
+    if (offset < 0) {
+        auto back = static_cast<std::uint64_t>(-(offset + 1)) + 1; // no overflow at INT64_MIN
+        if (back > base)
+            return std::nullopt;
+        return base - back;
+    }
+    auto forward = static_cast<std::uint64_t>(offset);
+    if (forward > length - base)
+        return std::nullopt;
+    return base + forward;
+}
+
 struct HttpClient::Multi {
     struct Free {
         void operator()(CURLM* m) const { curl_multi_cleanup(m); }
@@ -101,7 +145,7 @@ struct HttpClient::Transfer {
     std::uint64_t tag = 0;
     HttpRequest request;
     HttpResponse response;
-    std::uint64_t sent = 0; // body bytes handed to curl
+    std::uint64_t sent = 0; // position in the body: the next byte to hand to curl
     bool paused = false;
     double started = 0;
     char error[CURL_ERROR_SIZE] = {};
@@ -116,6 +160,10 @@ HttpClient::HttpClient(const Options& options)
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
                       options_.max_host_connections);
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+}
+
+const std::optional<std::string>& HttpClient::ignored_tls_keylog() {
+    return ensure_global().ignored_keylog;
 }
 
 HttpClient::~HttpClient() {
@@ -151,6 +199,20 @@ std::size_t HttpClient::read_body(char* buffer, std::size_t size, std::size_t n,
     t->sent += want;
     t->client->bytes_sent_total_ += want;
     return want;
+}
+
+// curl rewinds the body to send it again (see body_seek_target). The body is read with pread from
+// `offset + sent`, or copied from memory, so moving `sent` is the whole seek: there is no file
+// position and no running hash to restore. bytes_sent_total_ is not taken back (the bytes did
+// cross the wire, and the resend crosses it again), and the gate meters the resent bytes again.
+int HttpClient::seek_body(void* user, std::int64_t offset, int origin) {
+    auto* t = static_cast<Transfer*>(user);
+    auto target = body_seek_target(t->request.length, t->sent, offset, origin);
+    if (!target)
+        return CURL_SEEKFUNC_FAIL;
+    t->sent = *target;
+    ++t->response.body_rewinds;
+    return CURL_SEEKFUNC_OK;
 }
 
 std::size_t HttpClient::write_body(char* data, std::size_t size, std::size_t n, void* user) {
@@ -242,6 +304,8 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     if (!options_.ca_bundle.empty())
         curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (!options_.unix_socket.empty())
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
     if (options_.verbose)
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 
@@ -262,6 +326,8 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
     if (has_body) {
         curl_easy_setopt(e, CURLOPT_READFUNCTION, &HttpClient::read_body);
         curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &HttpClient::seek_body);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
     }
     CURLMcode mc = curl_multi_add_handle(multi_->handle.get(), e);
     if (mc != CURLM_OK)

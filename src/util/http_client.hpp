@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,8 +40,16 @@ struct HttpResponse {
     std::string body;            // capped (error bodies and listings are small)
     std::string etag, date, retry_after, request_id, content_type;
     double seconds = 0;
-    std::uint64_t bytes_sent = 0;
+    std::uint64_t bytes_sent = 0; // body bytes, counted once however often curl resent them
+    unsigned body_rewinds = 0;    // times curl rewound the body to send it again
 };
+
+// Where a body read must go on when curl seeks it (CURLOPT_SEEKFUNCTION): curl rewinds a body
+// to resend it, when it retries a request on a fresh connection because a reused one died
+// before any answer, or replays it for authentication or a redirect. `origin` is SEEK_SET,
+// SEEK_CUR (from `position`) or SEEK_END (from `length`). nullopt: outside the body.
+std::optional<std::uint64_t> body_seek_target(std::uint64_t length, std::uint64_t position,
+                                              std::int64_t offset, int origin);
 
 // What the pass needs of the network: start requests, drive them, cancel them. HttpClient is the
 // real one; the unit tests script one of their own.
@@ -68,6 +77,9 @@ class HttpClient final : public HttpTransport {
         std::string ca_bundle; // private CA file; empty = system store. Verification is always on.
         long max_host_connections = 16;
         bool verbose = false; // curl's wire trace on stderr (headers; never used in tests)
+        // Connect to this Unix socket instead of the URL's host (the unit tests, which run
+        // without a network). Empty: TCP as the URL says.
+        std::string unix_socket;
     };
     explicit HttpClient(const Options& options);
     ~HttpClient();
@@ -79,12 +91,20 @@ class HttpClient final : public HttpTransport {
     void poll(int timeout_ms, const Done& on_done) override;
     void cancel(std::uint64_t tag) override;
     std::size_t in_flight() const override { return transfers_.size(); }
+    // Bytes resent after a rewind count again: they cross the wire again, and the send gate
+    // meters them again.
     std::uint64_t bytes_sent_total() const override { return bytes_sent_total_; }
+
+    // The SSLKEYLOGFILE that was set when curl was initialised. imgsync never writes TLS session
+    // keys: the variable is removed from the environment before curl reads it, and the command
+    // says so with a warning.
+    static const std::optional<std::string>& ignored_tls_keylog();
 
   private:
     struct Transfer;
     struct Multi;
     static std::size_t read_body(char* buffer, std::size_t size, std::size_t n, void* user);
+    static int seek_body(void* user, std::int64_t offset, int origin);
     static std::size_t write_body(char* data, std::size_t size, std::size_t n, void* user);
     static std::size_t header_line(char* data, std::size_t size, std::size_t n, void* user);
     void release(std::unique_ptr<Transfer> transfer);

@@ -87,7 +87,7 @@ TEST_CASE("credentials: the environment comes first") {
     CHECK(r.credentials->access_key == "AKIDENV");
     CHECK(r.credentials->secret_key.reveal() == kSecret);
     CHECK(r.credentials->session_token.reveal() == "TOKEN");
-    CHECK(r.credentials->source == "environment");
+    CHECK(r.credentials->source() == "environment");
 
     // The older token name still works.
     const auto legacy = resolve_credentials(sources({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
@@ -111,7 +111,7 @@ TEST_CASE("credentials: half-set environment is an error, not a fallthrough") {
     r = resolve_credentials(sources({{"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", ""}},
                                     "[default]\naws_access_key_id=A\naws_secret_access_key=B\n"));
     REQUIRE(r);
-    CHECK(r.credentials->source == "profile default in ~/.aws/credentials");
+    CHECK(r.credentials->source() == "profile default in ~/.aws/credentials");
 }
 
 TEST_CASE("credentials: profiles in the credentials file") {
@@ -126,14 +126,14 @@ TEST_CASE("credentials: profiles in the credentials file") {
     REQUIRE(r);
     CHECK(r.credentials->access_key == "AKIDDEFAULT");
     CHECK(r.credentials->session_token.empty());
-    CHECK(r.credentials->source == "profile default in ~/.aws/credentials");
+    CHECK(r.credentials->source() == "profile default in ~/.aws/credentials");
 
     r = resolve_credentials(sources({{"AWS_PROFILE", "work"}}, file));
     REQUIRE(r);
     CHECK(r.credentials->access_key == "AKIDWORK");
     CHECK(r.credentials->secret_key.reveal() == "SECRETWORK");
     CHECK(r.credentials->session_token.reveal() == "TOKENWORK");
-    CHECK(r.credentials->source == "profile work in ~/.aws/credentials");
+    CHECK(r.credentials->source() == "profile work in ~/.aws/credentials");
 
     // An explicit --profile beats credentials in the environment.
     auto s = sources({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "S"}}, file);
@@ -169,12 +169,12 @@ TEST_CASE("credentials: profiles in the config file") {
     auto r = resolve_credentials(sources({}, "", config));
     REQUIRE(r);
     CHECK(r.credentials->access_key == "AKIDCFGDEFAULT");
-    CHECK(r.credentials->source == "profile default in ~/.aws/config");
+    CHECK(r.credentials->source() == "profile default in ~/.aws/config");
 
     r = resolve_credentials(sources({{"AWS_PROFILE", "ceph"}}, "", config));
     REQUIRE(r);
     CHECK(r.credentials->access_key == "AKIDCEPH"); // [ceph] without "profile " is not it
-    CHECK(r.credentials->source == "profile ceph in ~/.aws/config");
+    CHECK(r.credentials->source() == "profile ceph in ~/.aws/config");
 
     // The credentials file wins over the config file for the same profile.
     r = resolve_credentials(
@@ -225,6 +225,115 @@ TEST_CASE("credentials: clear errors, no secrets in them") {
     s.credentials_display = "/etc/imgsync/aws-credentials";
     r = resolve_credentials(s);
     CHECK(contains(r.error, "/etc/imgsync/aws-credentials"));
+}
+
+TEST_CASE("credentials: imgsync's config file, labelled as such") {
+    constexpr const char* conf = "/etc/imgsync/imgsync.conf";
+    auto with_file = [&](std::map<std::string, std::string, std::less<>> env,
+                         std::optional<std::string> key, std::optional<std::string> secret,
+                         std::optional<std::string> token = std::nullopt) {
+        auto s = sources(std::move(env),
+                         "[default]\naws_access_key_id=AKIDPROFILE\naws_secret_access_key=P\n");
+        s.config_file = {std::move(key), std::move(secret), std::move(token), conf};
+        return s;
+    };
+    const CredentialSource file{CredentialOrigin::config_file, conf, {}};
+    const CredentialSource env{CredentialOrigin::environment, {}, {}};
+
+    auto r = resolve_credentials(with_file({}, "AKIDFILE", kSecret));
+    REQUIRE(r);
+    CHECK(r.credentials->access_key == "AKIDFILE");
+    CHECK(r.credentials->secret_key.reveal() == kSecret);
+    CHECK(r.credentials->access_key_from == file);
+    CHECK(r.credentials->secret_key_from == file);
+    CHECK(r.credentials->source() == "config file /etc/imgsync/imgsync.conf");
+    CHECK_FALSE(contains(r.credentials->source(), kSecret));
+
+    // A token in the file too: still one source.
+    r = resolve_credentials(with_file({}, "AKIDFILE", "S", "FILETOKEN"));
+    REQUIRE(r);
+    CHECK(r.credentials->session_token.reveal() == "FILETOKEN");
+    CHECK(r.credentials->source() == "config file /etc/imgsync/imgsync.conf");
+
+    // Each key of the file yields to its variable; then every part says where it came from.
+    r = resolve_credentials(
+        with_file({{"AWS_SECRET_ACCESS_KEY", kSecret}, {"AWS_SESSION_TOKEN", "ENVTOKEN"}},
+                  "AKIDFILE", std::nullopt));
+    REQUIRE(r);
+    CHECK(r.credentials->access_key_from == file);
+    CHECK(r.credentials->secret_key_from == env);
+    CHECK(r.credentials->session_token_from == env);
+    CHECK(r.credentials->source() ==
+          "access key id from config file /etc/imgsync/imgsync.conf, secret access key from "
+          "environment, session token from environment");
+    r = resolve_credentials(with_file({{"AWS_SESSION_TOKEN", "ENVTOKEN"}}, "AKIDFILE", "S"));
+    REQUIRE(r);
+    CHECK(r.credentials->source() == "access key id and secret access key from config file "
+                                     "/etc/imgsync/imgsync.conf, session token from environment");
+
+    // AWS_ACCESS_KEY_ID in the environment: the file's keys are not read at all.
+    r = resolve_credentials(
+        with_file({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "E"}}, "AKIDFILE",
+                  "S", "FILETOKEN"));
+    REQUIRE(r);
+    CHECK(r.credentials->access_key == "AKIDENV");
+    CHECK(r.credentials->session_token.empty());
+    CHECK(r.credentials->source() == "environment");
+
+    // An explicit profile beats the file as it beats the environment.
+    auto s = with_file({}, "AKIDFILE", "S");
+    s.explicit_profile = "default";
+    r = resolve_credentials(s);
+    REQUIRE(r);
+    CHECK(r.credentials->access_key == "AKIDPROFILE");
+    CHECK(r.credentials->access_key_from.origin == CredentialOrigin::shared_credentials);
+    CHECK(r.credentials->access_key_from.profile == "default");
+    CHECK(r.credentials->source() == "profile default in ~/.aws/credentials");
+
+    // Nothing in the file: on to the profiles.
+    r = resolve_credentials(with_file({}, std::nullopt, std::nullopt, "LONETOKEN"));
+    REQUIRE(r);
+    CHECK(r.credentials->access_key == "AKIDPROFILE");
+    r = resolve_credentials(with_file({}, std::string(), std::string()));
+    REQUIRE(r);
+    CHECK(r.credentials->access_key == "AKIDPROFILE");
+}
+
+TEST_CASE("credentials: errors name the file a half-set pair is in") {
+    auto s = sources({});
+    s.config_file = {"AKIDFILE", std::nullopt, std::nullopt, "/etc/imgsync/imgsync.conf"};
+    auto r = resolve_credentials(s);
+    REQUIRE_FALSE(r);
+    CHECK(r.error == "access key id in /etc/imgsync/imgsync.conf but no secret access key: add "
+                     "aws_secret_access_key there, or set AWS_SECRET_ACCESS_KEY");
+
+    s.config_file = {std::nullopt, kSecret, std::nullopt, "/srv/imgsync.conf"};
+    r = resolve_credentials(s);
+    REQUIRE_FALSE(r);
+    CHECK(r.error == "secret access key in /srv/imgsync.conf but no access key id: add "
+                     "aws_access_key_id there, or set AWS_ACCESS_KEY_ID");
+    CHECK_FALSE(contains(r.error, kSecret));
+
+    // The environment's half pair is still the environment's.
+    s = sources({{"AWS_SECRET_ACCESS_KEY", kSecret}});
+    r = resolve_credentials(s);
+    CHECK(r.error == "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+}
+
+TEST_CASE("credentials: sources by kind") {
+    CHECK(std::string(origin_name(CredentialOrigin::environment)) == "environment");
+    CHECK(std::string(origin_name(CredentialOrigin::config_file)) == "config_file");
+    CHECK(std::string(origin_name(CredentialOrigin::shared_credentials)) == "shared_credentials");
+    CHECK(std::string(origin_name(CredentialOrigin::shared_config)) == "shared_config");
+    CHECK(CredentialSource{}.describe() == "environment");
+    CHECK(CredentialSource{CredentialOrigin::shared_config, "/h/.aws/config", "ceph"}.describe() ==
+          "profile ceph in /h/.aws/config");
+    auto r = resolve_credentials(sources({}, "",
+                                         "[default]\naws_access_key_id=A\n"
+                                         "aws_secret_access_key=B\naws_session_token=T\n"));
+    REQUIRE(r);
+    CHECK(r.credentials->session_token_from.origin == CredentialOrigin::shared_config);
+    CHECK(r.credentials->source() == "profile default in ~/.aws/config");
 }
 
 TEST_CASE("credentials: shared file locations") {

@@ -23,7 +23,6 @@ Credentials make_credentials(std::string access_key, std::string secret, std::st
     c.access_key = std::move(access_key);
     c.secret_key = Secret(std::move(secret));
     c.session_token = Secret(std::move(token));
-    c.source = "test";
     return c;
 }
 
