@@ -144,18 +144,28 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::complete: {
         auto outcome = s3::parse_complete_multipart_upload(r.body);
-        std::vector<std::string> md5s;
-        for (const auto& p : job.parts)
-            md5s.push_back(p.md5_hex);
-        auto expected = multipart_etag(md5s);
-        if (normalize_etag(outcome.result->etag) != expected)
+        if (outcome.result->etag.empty()) {
+            accepted();
+            job.next = Step::verify;
+            log_.debug("complete_without_etag", {{"key", job.image.key}});
+            return;
+        }
+        if (normalize_etag(outcome.result->etag) != expected_etag(job))
             return refuse(fmt::format("CompleteMultipartUpload ETag {} is not {}, the one of the "
                                       "parts sent",
-                                      outcome.result->etag, expected));
+                                      outcome.result->etag, expected_etag(job)));
         accepted();
         succeed(job, outcome.result->etag);
         return;
     }
+    case Step::verify:
+        if (normalize_etag(r.etag) != expected_etag(job))
+            return refuse(fmt::format("the completed object's ETag {} is not {}, the one of the "
+                                      "parts sent",
+                                      r.etag, expected_etag(job)));
+        accepted();
+        succeed(job, r.etag);
+        return;
     }
 }
 

@@ -1,5 +1,7 @@
 #include "pass/job.hpp"
 
+#include "model/multipart.hpp"
+
 #include "util/hash.hpp"
 #include "util/timefmt.hpp"
 
@@ -22,8 +24,18 @@ const char* step_name(Step s) {
         return "upload_part";
     case Step::complete:
         return "complete_multipart";
+    case Step::verify:
+        return "verify";
     }
     return "?";
+}
+
+std::string expected_etag(const Job& job) {
+    std::vector<std::string> md5s;
+    md5s.reserve(job.parts.size());
+    for (const auto& p : job.parts)
+        md5s.push_back(p.md5_hex);
+    return multipart_etag(md5s);
 }
 
 std::optional<std::string> describe_change(const storage::ImageRecord& image,

@@ -18,7 +18,9 @@ namespace imgsync::core::pass {
 constexpr std::uint64_t MiB = 1ULL << 20;
 constexpr std::size_t no_part = static_cast<std::size_t>(-1);
 
-enum class Step { put, create, list_parts, part, complete };
+// verify: a HEAD of the object, when CompleteMultipartUpload answered without an ETag (radosgw
+// before Quincy does on the first answer), so that the ETag is still checked.
+enum class Step { put, create, list_parts, part, complete, verify };
 
 const char* step_name(Step s);
 
@@ -60,6 +62,9 @@ struct Request {
     Step step;
     std::size_t part;
 };
+
+// The ETag S3 gives the completed multipart upload of the job's parts (their MD5s must be known).
+std::string expected_etag(const Job& job);
 
 // What changed in a file since add recorded it, both values of each field that differs; nullopt
 // if neither size nor mtime did.

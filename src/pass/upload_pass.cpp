@@ -194,6 +194,9 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
         break;
     }
+    case Step::verify:
+        req = s3_.head_object(img.key, date);
+        break;
     case Step::part: {
         Part& p = job.parts[part];
         if (p.md5_hex.empty() &&

@@ -345,3 +345,46 @@ TEST_SUITE("upload_pass") {
         CHECK(img.last_error->find("CompleteMultipartUpload ETag") != std::string::npos);
     }
 }
+
+TEST_SUITE("upload_pass") {
+    TEST_CASE("multipart: a completion without an ETag is checked with a HEAD of the object") {
+        // radosgw (Pacific) answers the first CompleteMultipartUpload with <ETag></ETag>.
+        for (bool right : {true, false}) {
+            Fixture f;
+            f.options.parts.threshold = 8 * MiB;
+            f.options.parts.wanted_part_size = 5 * MiB;
+            f.options.pass_attempts = 2;
+            auto id = f.add("big.png", 11 * MiB);
+            f.add("small.png", 100);
+            std::string completed_etag;
+            auto r = f.run([&](const Seen& s, int) {
+                Reply reply = s3_answer(s);
+                if (s.method == "POST" && s.has_query("uploadId=")) {
+                    auto& b = reply.response.body;
+                    auto at = b.find("<ETag>");
+                    completed_etag = b.substr(at + 6, b.find("</ETag>") - at - 6);
+                    b = "<CompleteMultipartUploadResult><ETag></ETag>"
+                        "</CompleteMultipartUploadResult>";
+                } else if (s.method == "HEAD") {
+                    reply.response.etag = right ? completed_etag : "\"0123-3\"";
+                }
+                return reply;
+            });
+            INFO("HEAD answers the right ETag: ", right);
+            CHECK(f.count([](const Seen& s) { return s.method == "HEAD"; }) >= 1);
+            CHECK(f.image(id).state == (right ? imgsync::core::ImageState::uploaded
+                                              : imgsync::core::ImageState::pending));
+            CHECK(r.run.retried == (right ? 0 : 1));
+        }
+    }
+
+    TEST_CASE("--pass-attempts 1: the only image refused still fails the pass") {
+        Fixture f;
+        f.options.pass_attempts = 1;
+        auto a = f.add("a.png", 100);
+        auto r = f.run([](const Seen&, int) { return status(403, "AccessDenied"); });
+        CHECK(r.exit_code == ExitCode::pass_failed);
+        CHECK(r.run.outcome == RunOutcome::failed);
+        CHECK(f.image(a).attempts == 0);
+    }
+}
