@@ -3,6 +3,7 @@
 #include "commands/target.hpp"
 #include "s3/operations.hpp"
 #include "s3/xml.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -67,7 +68,7 @@ int cmd_check(const Context& ctx) {
     warn_if_tls_keylog_ignored(*ctx.log);
     std::printf("ok: %s\n", util::printable(describe_proxy(target)).c_str());
     s3::Operations ops(target.endpoint, target.credentials);
-    auto req = ops.list_objects(1, s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
+    auto req = ops.list_objects(1, s3::AmzDate::from_epoch(util::wall_epoch()));
     req.total_timeout_ms = 30000;
     auto r = send_one(http, std::move(req));
     if (r.transport != util::Transport::ok)
@@ -107,7 +108,7 @@ int cmd_presign(const Context& ctx, const PresignSettings& s) {
     req.canonical_uri = target.endpoint.object_uri(s.key);
     req.expires = std::chrono::seconds(s.expires);
     auto url = s3::presign_url(req, target.credentials, target.endpoint.region(),
-                               s3::AmzDate::from_time_point(std::chrono::system_clock::now()));
+                               s3::AmzDate::from_epoch(util::wall_epoch()));
     if (!url)
         throw Error(ExitCode::usage, "--expires must be between 1 and 604800 seconds");
     std::puts(url->url.c_str());

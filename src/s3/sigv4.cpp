@@ -126,11 +126,6 @@ AmzDate AmzDate::from_epoch(std::int64_t epoch) {
     return AmzDate(util::amz_date(epoch));
 }
 
-AmzDate AmzDate::from_time_point(std::chrono::system_clock::time_point tp) {
-    return from_epoch(
-        std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count());
-}
-
 std::optional<AmzDate> AmzDate::parse(std::string_view s) {
     if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') {
         return std::nullopt;

@@ -48,7 +48,6 @@ std::string uri_decode(std::string_view s);
 class AmzDate {
   public:
     static AmzDate from_epoch(std::int64_t epoch); // seconds since the epoch
-    static AmzDate from_time_point(std::chrono::system_clock::time_point tp);
     // nullopt unless s is exactly 16 characters of that form with a valid calendar date and time.
     static std::optional<AmzDate> parse(std::string_view s);
 

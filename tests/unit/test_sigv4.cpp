@@ -75,17 +75,10 @@ TEST_CASE("sigv4: AmzDate parses, rejects and formats") {
     CHECK_FALSE(AmzDate::parse("20130524T240000Z"));
     CHECK(AmzDate::parse("20240229T235959Z"));
     CHECK_FALSE(AmzDate::parse("20230229T000000Z"));
-    using std::chrono::seconds;
-    using std::chrono::system_clock;
-    CHECK(AmzDate::from_time_point(system_clock::time_point(seconds(1369353600))).timestamp() ==
-          "20130524T000000Z");
-    CHECK(AmzDate::from_time_point(system_clock::time_point(seconds(1440938160))).timestamp() ==
-          "20150830T123600Z");
-    CHECK(AmzDate::from_time_point(system_clock::time_point(seconds(951782399))).timestamp() ==
-          "20000228T235959Z");
-    CHECK(AmzDate::from_time_point(system_clock::time_point(seconds(951868800))).timestamp() ==
-          "20000301T000000Z");
     CHECK(AmzDate::from_epoch(1369353600).timestamp() == "20130524T000000Z");
+    CHECK(AmzDate::from_epoch(1440938160).timestamp() == "20150830T123600Z");
+    CHECK(AmzDate::from_epoch(951782399).timestamp() == "20000228T235959Z");
+    CHECK(AmzDate::from_epoch(951868800).timestamp() == "20000301T000000Z");
     CHECK(AmzDate::from_epoch(-1).timestamp() == "19691231T235959Z");
 }
 
