@@ -13,6 +13,8 @@
 #include "util/http_client.hpp"
 #include "util/log.hpp"
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -189,10 +191,7 @@ class ScriptedTransport final : public util::HttpTransport {
 // A temporary directory with a state file and image files; removed at the end.
 class Fixture {
   public:
-    Fixture() {
-        char tmpl[] = "/tmp/imgsync-test-pass-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        dir = tmpl;
+    Fixture() : tmp_("imgsync-test-pass"), dir(tmp_.path) {
         store.emplace(dir + "/state.db", storage::Store::Access::read_write);
         log_file_ = std::tmpfile();
         log.emplace(log_file_, util::Logger::Format::logfmt, util::Level::debug,
@@ -210,8 +209,6 @@ class Fixture {
         store.reset();
         if (log_file_)
             std::fclose(log_file_);
-        std::string cmd = "rm -rf '" + dir + "'";
-        (void)std::system(cmd.c_str());
     }
     Fixture(const Fixture&) = delete;
     Fixture& operator=(const Fixture&) = delete;
@@ -268,6 +265,10 @@ class Fixture {
         return n;
     }
 
+  private:
+    test_support::TempDir tmp_;
+
+  public:
     std::string dir;
     ManualClock clock;
     std::optional<storage::Store> store;

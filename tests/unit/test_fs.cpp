@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
@@ -20,24 +22,11 @@ using imgsync::util::write_file_atomic;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/imgsync-test-fs-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using test_support::slurp;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+struct TempDir : test_support::TempDir {
+    TempDir() : test_support::TempDir("imgsync-test-fs") {}
+};
 
 void spit(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;

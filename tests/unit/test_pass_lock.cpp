@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
@@ -17,24 +19,11 @@ using imgsync::storage::PassLock;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/imgsync-test-lock-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using test_support::slurp;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+struct TempDir : test_support::TempDir {
+    TempDir() : test_support::TempDir("imgsync-test-lock") {}
+};
 
 // The one-line message of the state_error that acquiring `lock` throws.
 std::string refusal(const std::string& lock) {
