@@ -10,7 +10,7 @@
 // one IDAT chunk. JPEG: baseline JFIF, YCbCr 4:2:0, quality-85 Annex K quantisation tables and the
 // standard Annex K Huffman tables, no restart markers; the DCT coefficients are chosen directly
 // (smooth DC gradients, AC texture from a fixed library of pre-coded blocks), so no DCT is run,
-// which is what makes it cheap: about 1 GB/s on one core for a 70/30 JPEG/PNG mix. JPEG sizes
+// which is what makes it cheap (throughput: doc/benchmarks.md). JPEG sizes
 // come out at roughly 0.2-0.5 bytes per pixel, like camera and phone photos.
 //
 // Everything here is a pure function of its arguments: no I/O, no clock, no global state that

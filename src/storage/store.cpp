@@ -338,7 +338,8 @@ std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int
     std::vector<ImageRecord> claimed;
     if (limit <= 0)
         return claimed;
-    // Built once and prepared once: preparing it on every claim cost 2 % of a pass.
+    // Built once and prepared once: preparing it on every claim cost a pass measurably
+    // (doc/benchmarks.md).
     static const std::string sql =
         fmt::format("UPDATE images SET state = 'uploading', run_id = ?1 WHERE id IN ("
                     "SELECT id FROM images INDEXED BY images_queue WHERE state = 'pending' "

@@ -62,8 +62,9 @@ class Store {
     bool mark_uploaded(std::int64_t run_id, std::int64_t id, const std::string& etag,
                        std::int64_t now);
     // mark_uploaded() for images sent with one PUT each and claimed without part digests, so
-    // with nothing to forget, in one statement: one UPDATE per image cost a pass 3-4 % of its
-    // CPU more. Returns the ids among them that were still held (the others are unchanged).
+    // with nothing to forget, in one statement: one UPDATE per image cost a pass measurably more
+    // CPU (doc/benchmarks.md). Returns the ids among them that were still held (the others are
+    // unchanged).
     struct Uploaded {
         std::int64_t id;
         std::string etag;

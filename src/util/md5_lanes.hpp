@@ -2,7 +2,8 @@
 // registers.
 //
 // Why: MD5 is one chain of dependent steps, so a single stream runs at about 5 cycles per byte
-// however wide the CPU is (about 590 MB/s here), and Content-MD5 needs the MD5 of every byte.
+// however wide the CPU is, and Content-MD5 needs the MD5 of every byte (figures:
+// doc/benchmarks.md).
 // That made MD5 the largest cost of `imgsync add`. Eight files hashed side by side cost little
 // more than one, sixteen a little more than eight. Where AVX2 is missing, the same interface runs
 // one lane after the other.

@@ -71,8 +71,8 @@ assert_exit 0 imgsync_run check && assert_contains "$(<"$T_OUT")" "accepted" &&
     assert_not_contains "$(<"$T_OUT")$(<"$T_ERR")" "$RGW_SECRET_KEY" && t_ok
 
 t_begin "a wrong secret: SignatureDoesNotMatch, exit 3, nothing failed, secret never printed"
-# A state file of its own: the images a failed pass held wait a minute (README, "Whose failure is
-# it"), and the next test drains the main one at once.
+# A state file of its own: the images a failed pass held wait a minute (doc/how-it-works.md,
+# "Whose failure is it"), and the next test drains the main one at once.
 wrong_db=$T_TMP/wrong-secret.db
 IMGSYNC_DB=$wrong_db imgsync_run seed --count 12 --seed 8 >/dev/null 2>&1
 assert_exit 3 env IMGSYNC_DB="$wrong_db" AWS_SECRET_ACCESS_KEY=wrongsecretwrongsecretwrongsecret0000000 "$IMGSYNC_BIN" upload &&
