@@ -208,13 +208,15 @@ int run(int argc, char** argv) {
     app.add_option("--region", g.region,
                    "Region (also AWS_REGION, AWS_DEFAULT_REGION, the profile's region); "
                    "default us-east-1");
-    app.add_option("--addressing", g.addressing,
-                   "auto: virtual-hosted on AWS, path-style for IP or custom endpoints")
-        ->check(CLI::IsMember({"auto", "path", "virtual"}));
+    add_enum_option(
+        app, "--addressing", g.addressing,
+        {s3::Addressing::automatic, s3::Addressing::path, s3::Addressing::virtual_hosted},
+        "auto: virtual-hosted on AWS, path-style for IP or custom endpoints");
     app.add_option("--profile", g.profile, "AWS profile (else AWS_PROFILE, else default)");
     app.add_option("--ca-bundle", g.ca_bundle, "CA certificates file for a private CA");
-    app.add_option("--log-format", g.log_format, "Log lines on stderr: logfmt or json")
-        ->check(CLI::IsMember({"logfmt", "json"}));
+    add_enum_option(app, "--log-format", g.log_format,
+                    {util::Logger::Format::logfmt, util::Logger::Format::json},
+                    "Log lines on stderr: logfmt or json");
     app.add_flag("-v,--verbose", g.verbose, "Log debug events too");
     app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only");
 
@@ -225,23 +227,25 @@ int run(int argc, char** argv) {
         ->check(CLI::Range(1, 100000000));
     seed_cmd->add_option("--min-bytes", seed.min_bytes, "Smallest image size (K, M = 1024 powers)");
     seed_cmd->add_option("--max-bytes", seed.max_bytes, "Largest image size");
-    seed_cmd->add_option("--format", seed.format, "png, jpeg or mixed")
-        ->check(CLI::IsMember({"png", "jpeg", "mixed"}));
+    add_enum_option(*seed_cmd, "--format", seed.format,
+                    {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
+                    "png, jpeg or mixed");
     seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
-    add_cmd
-        ->add_option("--key-layout", add.key_layout,
-                     "path: prefix + path relative to the argument; sha256: prefix + "
-                     "content hash; date: prefix + YYYY/MM/DD/name")
-        ->check(CLI::IsMember({"path", "sha256", "date"}));
+    add_enum_option(*add_cmd, "--key-layout", add.key_layout,
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date},
+                    "path: prefix + path relative to the argument; sha256: prefix + "
+                    "content hash; date: prefix + YYYY/MM/DD/name");
 
     add_multipart_options(add_cmd, add.multipart);
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
-    list_cmd->add_option("--state", list.state, "pending, uploading, uploaded, failed or all")
-        ->check(CLI::IsMember({"pending", "uploading", "uploaded", "failed", "all"}));
+    add_enum_option(*list_cmd, "--state", list.state,
+                    {core::ImageState::pending, core::ImageState::uploading,
+                     core::ImageState::uploaded, core::ImageState::failed},
+                    "all", "pending, uploading, uploaded, failed or all");
     list_cmd->add_option("--limit", list.limit, "At most N rows (-1: all)");
     list_cmd->add_flag("--json", list.json, "One JSON array");
 
@@ -301,10 +305,10 @@ int run(int argc, char** argv) {
     upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
-    upload_cmd
-        ->add_option("--progress", upload.progress,
-                     "Live progress line: auto (only on a terminal), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    add_enum_option(
+        *upload_cmd, "--progress", upload.progress,
+        {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
+        "Live progress line: auto (only on a terminal), always, never");
 
     auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
     retry_cmd->add_flag("--all", retry.all, "Every failed image");
@@ -345,10 +349,9 @@ int run(int argc, char** argv) {
     // Now the settings are known, from the environment and the config file too.
     how = status_cmd->parsed() && status.check ? Reporting::plugin : Reporting::command;
 
-    util::Logger log(
-        stderr, g.log_format == "json" ? util::Logger::Format::json : util::Logger::Format::logfmt,
-        util::threshold_for(g.verbose, g.quiet));
-    log.set_color(g.log_format == "logfmt" && ::isatty(2) && !std::getenv("NO_COLOR"));
+    util::Logger log(stderr, g.log_format, util::threshold_for(g.verbose, g.quiet));
+    log.set_color(g.log_format == util::Logger::Format::logfmt && ::isatty(2) &&
+                  !std::getenv("NO_COLOR"));
     ctx.log = &log;
 
     try {

@@ -131,4 +131,23 @@ Reporting reporting_for(const std::vector<std::string_view>& words,
     return Reporting::plugin;
 }
 
+// The message CLI11's IsMember gave, so a bad name reads as it always has.
+CLI::Validator one_of(NameTable names) {
+    std::string listed = "{";
+    for (const auto& [name, text] : names)
+        listed += (listed.size() > 1 ? "," : "") + name;
+    listed += "}";
+    return CLI::Validator(
+        [names = std::move(names), listed](std::string& input) -> std::string {
+            for (const auto& [name, text] : names) {
+                if (input == name) {
+                    input = text;
+                    return {};
+                }
+            }
+            return input + " not in " + listed;
+        },
+        listed);
+}
+
 } // namespace imgsync::cli

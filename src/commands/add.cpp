@@ -36,17 +36,21 @@ std::optional<std::string> key_problem(const std::string& key) {
     return std::nullopt;
 }
 
-std::string make_key(const std::string& layout, const std::string& prefix,
-                     const std::string& relative, const storage::NewImage& image) {
-    if (layout == "sha256")
+std::string make_key(KeyLayout layout, const std::string& prefix, const std::string& relative,
+                     const storage::NewImage& image) {
+    switch (layout) {
+    case KeyLayout::sha256:
         return fmt::format("{}{}/{}{}", prefix, image.sha256.substr(0, 2), image.sha256,
                            extension_for(image.content_type));
-    if (layout == "date") {
+    case KeyLayout::date: {
         std::time_t t = static_cast<std::time_t>(image.mtime_ns / 1000000000);
         std::tm tm{};
         gmtime_r(&t, &tm);
         return fmt::format("{}{:04}/{:02}/{:02}/{}", prefix, tm.tm_year + 1900, tm.tm_mon + 1,
                            tm.tm_mday, fs::path(relative).filename().string());
+    }
+    case KeyLayout::path:
+        break;
     }
     return prefix + relative;
 }

@@ -52,14 +52,12 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
 } // namespace
 
 int cmd_list(const Context& ctx, const ListSettings& s) {
-    // --state is one of the names the parser allows, or "all".
-    std::optional<ImageState> state = parse_image_state(s.state);
     auto store = open_existing_store(ctx);
     if (s.json) {
         // Streamed: a million rows never sit in memory at once.
         util::JsonWriter w(util::JsonWriter::Style::compact, util::file_sink(stdout));
         w.begin_array();
-        store->for_each_image(state, s.limit,
+        store->for_each_image(s.state, s.limit,
                               [&](const storage::ImageRecord& r) { write_image_json(w, r); });
         w.end_array();
         w.finish();
@@ -69,7 +67,7 @@ int cmd_list(const Context& ctx, const ListSettings& s) {
     std::printf("%8s  %-9s  %8s  %3s  %s\n", "ID", "STATE", "SIZE", "TRY", "KEY");
     // Keys come from file names and errors from servers: escaped, so a row stays one line and
     // nothing reaches the terminal as a control sequence (list --json keeps them exact).
-    store->for_each_image(state, s.limit, [&](const storage::ImageRecord& r) {
+    store->for_each_image(s.state, s.limit, [&](const storage::ImageRecord& r) {
         std::string line =
             fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, to_string(r.state),
                         util::format_bytes(r.size), r.attempts, util::printable(r.key));

@@ -103,9 +103,7 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
                 std::uint64_t seed =
                     base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
                 std::size_t size = synth_size(seed, min_bytes, max_bytes);
-                ImageFormat format = s.format == "png"    ? ImageFormat::png
-                                     : s.format == "jpeg" ? ImageFormat::jpeg
-                                                          : synth_format(seed);
+                ImageFormat format = synth_format(s.format, seed);
                 std::string& data = bytes[images.size()];
                 synth_image(format, seed, size, data);
                 std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));

@@ -1,6 +1,15 @@
 // Every knob of imgsync in one place, as the command line, the environment and the config file
-// settled it (cli/ fills it; core/ reads it). Defaults here are the documented defaults.
+// settled it (cli/ fills it; core/ reads it). Defaults here are the documented defaults. A setting
+// that is one of a closed set of names is the enum of the module that owns it: cli/ maps the
+// names, the commands compare values.
 #pragma once
+
+#include "images/image_synth.hpp"
+#include "ingest/ingest.hpp"
+#include "model/image_state.hpp"
+#include "pass/upload_pass.hpp"
+#include "s3/endpoint.hpp"
+#include "util/log.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -17,10 +26,10 @@ struct GlobalSettings {
     std::string prefix;
     std::string endpoint; // empty: AWS
     std::string region;   // empty: from AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1
-    std::string addressing = "auto";
+    s3::Addressing addressing = s3::Addressing::automatic;
     std::string profile; // AWS profile; empty: AWS_PROFILE or "default"
     std::string ca_bundle;
-    std::string log_format = "logfmt";
+    util::Logger::Format log_format = util::Logger::Format::logfmt;
     bool verbose = false;
     bool quiet = false;
 };
@@ -29,7 +38,7 @@ struct SeedSettings {
     std::int64_t count = 0;
     std::string min_bytes = "8K";
     std::string max_bytes = "1M";
-    std::string format = "mixed";
+    SynthFormat format = SynthFormat::mixed;
     std::optional<std::uint64_t> seed;
 };
 
@@ -42,12 +51,12 @@ struct MultipartSettings {
 
 struct AddSettings {
     std::vector<std::string> paths;
-    std::string key_layout = "path"; // path | sha256 | date
+    KeyLayout key_layout = KeyLayout::path;
     MultipartSettings multipart;
 };
 
 struct ListSettings {
-    std::string state = "all";
+    std::optional<ImageState> state; // empty: all
     std::int64_t limit = -1;
     bool json = false;
 };
@@ -80,7 +89,7 @@ struct UploadSettings {
     bool wait = false;
     std::string wait_timeout; // empty: no limit
     std::string metrics_file;
-    std::string progress = "auto"; // auto | always | never
+    ProgressMode progress = ProgressMode::automatic;
 };
 
 struct RetrySettings {

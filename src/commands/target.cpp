@@ -56,7 +56,7 @@ Target resolve_target(const Context& ctx) {
     config.endpoint_url =
         g.endpoint.empty() ? getenv_nonempty("AWS_ENDPOINT_URL").value_or("") : g.endpoint;
     config.region = g.region.empty() ? s3::resolve_region(sources).value_or("us-east-1") : g.region;
-    config.addressing = s3::parse_addressing(g.addressing).value_or(s3::Addressing::automatic);
+    config.addressing = g.addressing;
     auto endpoint = s3::resolve_endpoint(config);
     if (!endpoint)
         throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));

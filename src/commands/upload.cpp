@@ -73,7 +73,8 @@ PassOptions pass_options(const UploadSettings& s) {
         std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
     o.connect_timeout_ms = std::max(
         1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
-    o.progress = s.progress == "always" || (s.progress == "auto" && ::isatty(2));
+    o.progress = s.progress == ProgressMode::always ||
+                 (s.progress == ProgressMode::automatic && ::isatty(2));
     return o;
 }
 

@@ -76,4 +76,28 @@ ImageFormat synth_format(std::uint64_t seed) {
     return rng.next() % 100 < 70 ? ImageFormat::jpeg : ImageFormat::png;
 }
 
+std::string_view to_string(SynthFormat format) {
+    switch (format) {
+    case SynthFormat::png:
+        return "png";
+    case SynthFormat::jpeg:
+        return "jpeg";
+    case SynthFormat::mixed:
+        return "mixed";
+    }
+    return "mixed";
+}
+
+ImageFormat synth_format(SynthFormat format, std::uint64_t seed) {
+    switch (format) {
+    case SynthFormat::png:
+        return ImageFormat::png;
+    case SynthFormat::jpeg:
+        return ImageFormat::jpeg;
+    case SynthFormat::mixed:
+        break;
+    }
+    return synth_format(seed);
+}
+
 } // namespace imgsync::core

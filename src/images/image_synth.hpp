@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace imgsync::core {
 
@@ -51,5 +52,12 @@ std::size_t synth_size(std::uint64_t seed, std::size_t min_bytes, std::size_t ma
 // The format of a `mixed` seed set: about 70 % JPEG, 30 % PNG, deterministic from the seed and
 // independent of synth_size() for the same seed.
 ImageFormat synth_format(std::uint64_t seed);
+
+// What a seed set is made of (seed --format): all PNG, all JPEG, or the mix above.
+enum class SynthFormat { png, jpeg, mixed };
+// "png", "jpeg", "mixed".
+std::string_view to_string(SynthFormat format);
+// The format of the image made from this seed in a set of that kind.
+ImageFormat synth_format(SynthFormat format, std::uint64_t seed);
 
 } // namespace imgsync::core

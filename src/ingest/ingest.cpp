@@ -289,4 +289,16 @@ std::vector<Ingested> ingest_files(const std::vector<std::string>& paths, const 
     return out;
 }
 
+std::string_view to_string(KeyLayout layout) {
+    switch (layout) {
+    case KeyLayout::path:
+        return "path";
+    case KeyLayout::sha256:
+        return "sha256";
+    case KeyLayout::date:
+        return "date";
+    }
+    return "path";
+}
+
 } // namespace imgsync::core

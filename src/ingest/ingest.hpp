@@ -9,12 +9,19 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgsync::core {
 
 // S3 refuses objects above 5 TiB.
 constexpr std::uint64_t max_object_size = 5ULL * 1024 * 1024 * 1024 * 1024;
+
+// How add names an object (add --key-layout): the prefix and the path relative to the argument,
+// the prefix and the content hash, or the prefix, the file's date and its name.
+enum class KeyLayout { path, sha256, date };
+// "path", "sha256", "date".
+std::string_view to_string(KeyLayout layout);
 
 struct Ingested {
     std::optional<storage::NewImage> image; // path, size, mtime, hashes, content type; no key

@@ -391,4 +391,16 @@ PassResult run_upload_pass(const PassOptions& options, storage::Store& store,
     return p.run();
 }
 
+std::string_view to_string(ProgressMode mode) {
+    switch (mode) {
+    case ProgressMode::automatic:
+        return "auto";
+    case ProgressMode::always:
+        return "always";
+    case ProgressMode::never:
+        return "never";
+    }
+    return "auto";
+}
+
 } // namespace imgsync::core

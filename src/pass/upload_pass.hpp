@@ -19,8 +19,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace imgsync::core {
+
+// When the pass draws its live progress line on stderr (upload --progress): automatic means only
+// when stderr is a terminal.
+enum class ProgressMode { automatic, always, never };
+// "auto", "always", "never".
+std::string_view to_string(ProgressMode mode);
 
 struct PassOptions {
     int concurrency = 8;

@@ -76,6 +76,16 @@ char lower_ascii(char c) {
 
 } // namespace
 
+std::string_view to_string(Logger::Format format) {
+    switch (format) {
+    case Logger::Format::logfmt:
+        return "logfmt";
+    case Logger::Format::json:
+        return "json";
+    }
+    return "logfmt";
+}
+
 std::string_view to_string(Level level) {
     switch (level) {
     case Level::debug:

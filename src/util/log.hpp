@@ -118,6 +118,9 @@ class Logger {
     bool color_ = false;
 };
 
+// "logfmt" or "json": the names --log-format takes.
+std::string_view to_string(Logger::Format format);
+
 // The logfmt rendering of one value: bare if it is a safe token, otherwise quoted with JSON-style
 // escapes (invalid UTF-8 becomes U+FFFD; DEL and the C1 controls become \u007f, \u0080..\u009f,
 // which JSON itself leaves raw). Exposed for tests and for other key=value output.

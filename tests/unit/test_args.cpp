@@ -1,6 +1,8 @@
 #include "cli/args.hpp"
 #include "util/error.hpp"
 
+#include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -30,7 +32,111 @@ std::string refusal(const Words& words) {
 
 } // namespace
 
+namespace shade {
+
+enum class Shade { light, dark, dim };
+
+std::string_view to_string(Shade s) {
+    switch (s) {
+    case Shade::light:
+        return "light";
+    case Shade::dark:
+        return "dark";
+    case Shade::dim:
+        return "dim";
+    }
+    return "?";
+}
+
+} // namespace shade
+
+namespace {
+
+using shade::Shade;
+
+// argv for CLI11, which wants char**.
+template <typename... Args> void parse(CLI::App& app, Args... args) {
+    std::vector<std::string> words{"imgsync", args...};
+    std::vector<char*> argv;
+    for (auto& w : words)
+        argv.push_back(w.data());
+    app.parse(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string refusal_of(CLI::App& app, const std::string& value) {
+    try {
+        parse(app, "--shade", value);
+    } catch (const CLI::ValidationError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
 TEST_SUITE_BEGIN("args");
+
+TEST_CASE("enum options: names map to values; anything else, a number too, is refused") {
+    Shade shade = Shade::dark;
+    CLI::App app;
+    add_enum_option(app, "--shade", shade, {Shade::light, Shade::dark}, "how dark");
+    parse(app, "--shade", "light");
+    CHECK(shade == Shade::light);
+    parse(app, "--shade=dark");
+    CHECK(shade == Shade::dark);
+    // The names offered, not every name the enum has; exact, as IsMember was.
+    CHECK(refusal_of(app, "dim") == "--shade: dim not in {light,dark}");
+    CHECK(refusal_of(app, "Light") == "--shade: Light not in {light,dark}");
+    CHECK(refusal_of(app, "0") == "--shade: 0 not in {light,dark}");
+    CHECK(refusal_of(app, "") == "--shade:  not in {light,dark}");
+    CHECK(app.help().find("--shade TEXT:{light,dark}=dark") != std::string::npos);
+}
+
+TEST_CASE("enum options: the environment goes through the same mapping") {
+    Shade shade = Shade::light;
+    CLI::App app;
+    add_enum_option(app, "--shade", shade, {Shade::light, Shade::dark, Shade::dim}, "how dark")
+        ->envname("IMGSYNC_TEST_SHADE");
+    ::setenv("IMGSYNC_TEST_SHADE", "dim", 1);
+    parse(app);
+    CHECK(shade == Shade::dim);
+    ::setenv("IMGSYNC_TEST_SHADE", "3", 1);
+    std::string error;
+    try {
+        parse(app);
+    } catch (const CLI::ValidationError& e) {
+        error = e.what();
+    }
+    ::unsetenv("IMGSYNC_TEST_SHADE");
+    CHECK(error == "--shade: 3 not in {light,dark,dim}");
+}
+
+TEST_CASE("enum options: an optional enum, with a name for none") {
+    std::optional<Shade> shade;
+    CLI::App app;
+    add_enum_option(app, "--shade", shade, {Shade::light, Shade::dark}, "all", "which");
+    CHECK(app.help().find("--shade TEXT:{light,dark,all}=all") != std::string::npos);
+    parse(app);
+    CHECK_FALSE(shade.has_value());
+    parse(app, "--shade", "dark");
+    CHECK(shade == Shade::dark);
+    parse(app, "--shade", "all");
+    CHECK_FALSE(shade.has_value());
+    CHECK(refusal_of(app, "none") == "--shade: none not in {light,dark,all}");
+}
+
+TEST_CASE("one_of: the table itself") {
+    CLI::Validator v = one_of({{"a", "1"}, {"b", ""}});
+    std::string in = "a";
+    CHECK(v(in).empty());
+    CHECK(in == "1");
+    in = "b";
+    CHECK(v(in).empty());
+    CHECK(in.empty());
+    in = "c";
+    CHECK(v(in) == "c not in {a,b}");
+    CHECK(v.get_description() == "{a,b}");
+}
 
 TEST_CASE("option words stop at --") {
     char a0[] = "imgsync", a1[] = "list", a2[] = "--", a3[] = "--secret";

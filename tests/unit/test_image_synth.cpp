@@ -124,6 +124,17 @@ TEST_CASE("image synth: size and format choosers") {
     CHECK(jpegs < 14400);
 }
 
+TEST_CASE("image synth: seed set formats, named as seed --format takes them") {
+    CHECK(to_string(SynthFormat::png) == "png");
+    CHECK(to_string(SynthFormat::jpeg) == "jpeg");
+    CHECK(to_string(SynthFormat::mixed) == "mixed");
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+        CHECK(synth_format(SynthFormat::png, seed) == ImageFormat::png);
+        CHECK(synth_format(SynthFormat::jpeg, seed) == ImageFormat::jpeg);
+        CHECK(synth_format(SynthFormat::mixed, seed) == synth_format(seed));
+    }
+}
+
 TEST_CASE("image synth: limits") {
     std::string out;
     CHECK_THROWS_AS(synth_png(1, synth_max_bytes + 1, out), std::length_error);

@@ -102,3 +102,9 @@ TEST_CASE("ingest_files: an empty batch, and a batch of one") {
     CHECK(results[0].image->md5 == util::to_hex(util::md5(png)));
     CHECK(results[0].image->content_type == "image/png");
 }
+
+TEST_CASE("key layouts, named as add --key-layout takes them") {
+    CHECK(core::to_string(core::KeyLayout::path) == "path");
+    CHECK(core::to_string(core::KeyLayout::sha256) == "sha256");
+    CHECK(core::to_string(core::KeyLayout::date) == "date");
+}

@@ -54,6 +54,11 @@ TEST_CASE("levels parse and thresholds follow -v and -q") {
     CHECK(threshold_for(true, true) == Level::debug);
 }
 
+TEST_CASE("log format names, as --log-format takes them") {
+    CHECK(to_string(Logger::Format::logfmt) == "logfmt");
+    CHECK(to_string(Logger::Format::json) == "json");
+}
+
 TEST_CASE("logfmt values are quoted only when needed") {
     CHECK(logfmt_value("a.png") == "a.png");
     CHECK(logfmt_value("C:\\dir") == "C:\\dir");

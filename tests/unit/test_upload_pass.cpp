@@ -388,3 +388,10 @@ TEST_SUITE("upload_pass") {
         CHECK(f.image(a).attempts == 0);
     }
 }
+
+TEST_CASE("upload_pass: progress modes, named as upload --progress takes them") {
+    using imgsync::core::ProgressMode;
+    CHECK(to_string(ProgressMode::automatic) == "auto");
+    CHECK(to_string(ProgressMode::always) == "always");
+    CHECK(to_string(ProgressMode::never) == "never");
+}
