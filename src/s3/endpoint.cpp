@@ -196,19 +196,6 @@ EndpointResult failure(std::string message) {
 
 } // namespace
 
-std::optional<Addressing> parse_addressing(std::string_view s) {
-    if (s == "auto") {
-        return Addressing::automatic;
-    }
-    if (s == "path") {
-        return Addressing::path;
-    }
-    if (s == "virtual") {
-        return Addressing::virtual_hosted;
-    }
-    return std::nullopt;
-}
-
 std::string_view to_string(Addressing a) {
     switch (a) {
     case Addressing::automatic:

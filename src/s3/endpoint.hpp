@@ -20,8 +20,7 @@ namespace imgsync::s3 {
 // a dotted bucket over https, whose virtual host name no TLS wildcard certificate matches).
 enum class Addressing { automatic, path, virtual_hosted };
 
-// "auto", "path" or "virtual".
-std::optional<Addressing> parse_addressing(std::string_view s);
+// "auto", "path" or "virtual" (the command line maps these names back: cli/args add_enum_option).
 std::string_view to_string(Addressing a);
 
 struct EndpointConfig {
