@@ -40,14 +40,21 @@ void require_writable(const std::string& path) {
 
 // Takes the permission bits in `mask` away from `path` (if it exists and is a regular file) and
 // records the change; refuses to go on when that is not allowed.
+//
+// This runs while SQLite has the files open. POSIX record locks belong to the process, and
+// closing any descriptor of a file drops every one of them, which would let another process
+// reset the WAL index under this one. An O_PATH descriptor is the exception (closing it leaves
+// locks alone), so the file is looked at through one and changed through its /proc name, which
+// names the same inode without following a link at `path`.
 void take_permissions(const std::string& path, unsigned mask, std::vector<ModeFix>& fixes) {
-    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    util::UniqueFd fd(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     auto st = fd ? util::stat_fd(fd.get()) : std::nullopt;
     if (!st || !S_ISREG(st->mode) || (st->mode & mask) == 0)
         return;
     unsigned was = st->mode & 07777;
     unsigned now = was & ~mask;
-    if (::fchmod(fd.get(), static_cast<mode_t>(now)) != 0)
+    std::string self = fmt::format("/proc/self/fd/{}", fd.get());
+    if (::chmod(self.c_str(), static_cast<mode_t>(now)) != 0)
         throw Error(ExitCode::state_error,
                     fmt::format("state file {} is open to others (mode {:04o}) and imgsync "
                                 "cannot change that: {} (chmod {:o} it as its owner)",

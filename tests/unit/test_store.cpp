@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -287,4 +289,34 @@ TEST_CASE("last_success_at: the newest successful pass, however many failed sinc
         finish(3000 + i, imgsync::core::RunOutcome::failed);
     CHECK(store.last_success_at() == 2000);
     CHECK(store.recent_runs(20).back().outcome == imgsync::core::RunOutcome::failed);
+}
+
+// POSIX record locks belong to the process, and closing any descriptor of a file drops all of
+// them: code that opened the state file (or its -shm) beside SQLite and closed it again would
+// silently drop SQLite's locks, and another process could then reset the WAL index under a
+// running pass (a SIGBUS, or worse). A second process must still see the lock every open
+// connection holds on the -shm's "DMS" byte (offset 128) after the store has opened.
+TEST_CASE("opening a store keeps SQLite's locks on the WAL index") {
+    TempDb tmp;
+    { Store first(tmp.path, Store::Access::read_write); } // an existing state file, in WAL mode
+    Store store(tmp.path, Store::Access::read_write);
+    store.insert_image(image("a.png"), 1000);
+    REQUIRE(store.counts().pending == 1);
+    std::string shm = tmp.path + "-shm";
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        int fd = ::open(shm.c_str(), O_RDWR | O_CLOEXEC);
+        struct flock probe {};
+        probe.l_type = F_WRLCK;
+        probe.l_whence = SEEK_SET;
+        probe.l_start = 128;
+        probe.l_len = 1;
+        int rc = fd >= 0 ? ::fcntl(fd, F_GETLK, &probe) : -1;
+        ::_exit(rc != 0 ? 2 : probe.l_type == F_UNLCK ? 1 : 0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK_MESSAGE(WEXITSTATUS(status) == 0, "the parent's lock on the -shm DMS byte is gone");
 }
