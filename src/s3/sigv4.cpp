@@ -76,24 +76,6 @@ std::string uri_encode(std::string_view s, bool encode_slash) {
     return out;
 }
 
-std::string uri_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            const int hi = util::hex_value(s[i + 1]);
-            const int lo = util::hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i];
-    }
-    return out;
-}
-
 // ---- AmzDate -----------------------------------------------------------------------------------
 
 AmzDate AmzDate::from_epoch(std::int64_t epoch) {
