@@ -5,6 +5,8 @@
 #include "report/report.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/ini.hpp"
+#include "util/strings.hpp"
 #include "util/text.hpp"
 
 #include <CLI/CLI.hpp>
@@ -56,17 +58,10 @@ void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
         assign_env_names(*sub, keys);
 }
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos)
-        return "";
-    auto e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
-
-// The config file: `key = value` lines, '#' or ';' comments, optional [section] headers (ignored:
-// every key names one option). Values reach the options as IMGSYNC_* defaults, below the real
-// environment, which gives the documented precedence: command line, environment, file, default.
+// The config file, read by util::parse_ini: `key = value` lines, '#' or ';' comments, optional
+// [section] headers (ignored: every key names one option). Values reach the options as IMGSYNC_*
+// defaults, below the real environment, which gives the documented precedence: command line,
+// environment, file, default.
 void load_config(const std::string& path, bool required, const std::set<std::string>& keys,
                  core::Context& ctx) {
     std::string error;
@@ -78,26 +73,21 @@ void load_config(const std::string& path, bool required, const std::set<std::str
         return;
     }
     bool has_secret = false;
-    std::size_t line_no = 0, pos = 0;
-    while (pos <= text->size()) {
-        auto end = text->find('\n', pos);
-        std::string line =
-            trim(text->substr(pos, end == std::string::npos ? std::string::npos : end - pos));
-        pos = end == std::string::npos ? text->size() + 1 : end + 1;
-        ++line_no;
-        if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[')
+    for (const auto& entry : util::parse_ini(*text, util::imgsync_ini_syntax)) {
+        if (entry.kind == util::IniEntry::Kind::section ||
+            entry.kind == util::IniEntry::Kind::bad_section)
             continue;
-        auto eq = line.find('=');
-        if (eq == std::string::npos)
+        const std::size_t line_no = entry.line;
+        if (entry.kind == util::IniEntry::Kind::bad_line)
             throw Error(ExitCode::usage,
                         fmt::format("{}:{}: expected 'key = value'", path, line_no));
-        std::string key = trim(line.substr(0, eq));
-        std::string value = trim(line.substr(eq + 1));
+        std::string key = util::ascii_lower(entry.name);
+        std::string value = entry.value;
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
             value.back() == value.front())
             value = value.substr(1, value.size() - 2);
         for (auto& c : key)
-            c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            c = c == '-' ? '_' : c;
         if (key.rfind("aws_", 0) == 0)
             ctx.config_credentials_file = path; // where check and the log say they came from
         if (key == "aws_access_key_id") {

@@ -26,18 +26,10 @@ void write_image(const std::string& path, const std::string& bytes) {
     if (!fd)
         throw Error(ExitCode::state_error,
                     fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : ENOSPC;
-            ::unlink(path.c_str());
-            throw Error(ExitCode::state_error,
-                        fmt::format("cannot write {}: {}", path, std::strerror(err)));
-        }
-        done += static_cast<std::size_t>(n);
+    if (int err = util::write_all(fd.get(), bytes)) {
+        ::unlink(path.c_str());
+        throw Error(ExitCode::state_error,
+                    fmt::format("cannot write {}: {}", path, std::strerror(err)));
     }
     if (::close(fd.release()) != 0) {
         int err = errno;

@@ -6,6 +6,7 @@
 //    sniff() and check_complete().
 //  * Or feed every chunk to an ImageProbe next to the hash; it keeps head and tail itself and also
 //    walks PNG chunks and HEIC/AVIF boxes, which catches truncations that head and tail cannot.
+//    ingest (add) does this.
 // Neither decodes pixels nor verifies CRCs: a file that passes may still be corrupt inside.
 #pragma once
 

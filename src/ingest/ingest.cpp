@@ -18,7 +18,6 @@ namespace imgsync::core {
 
 namespace {
 constexpr std::size_t head_bytes = image_head_bytes;
-constexpr std::size_t tail_bytes = image_tail_bytes;
 // Reads of a multipart file, which is hashed on its own.
 constexpr std::size_t whole_chunk = 1 << 20;
 // Reads of each of the files hashed side by side: sixteen such buffers (1 MiB) stay in cache;
@@ -70,21 +69,18 @@ struct FileRead {
     util::UniqueFd fd;
     util::FileStat st{};
     ImageFormat format = ImageFormat::unknown; // judged by the first read
-    std::uint8_t head[head_bytes] = {};
-    std::size_t head_n = 0;
-    std::uint64_t part_size = 0; // 0: one PUT
+    std::uint64_t part_size = 0;               // 0: one PUT
     util::Sha256 sha;
-    std::uint8_t tail[tail_bytes] = {};
-    std::size_t tail_n = 0;
+    ImageProbe probe; // every byte read: head, tail, PNG chunks and HEIC/AVIF boxes
     std::uint64_t offset = 0;
     bool at_end = false; // a read came back short: the next one would read nothing
     std::string refusal;
 
-    // The next bytes of the file into buf, hashed with SHA-256, its head and tail kept for
-    // sniff() and check_complete(): > 0 bytes read, 0 at the end, -1 on an error or when the head
-    // is no image (refusal says which). Reads ask for one byte past the size fstat() gave, so a
-    // file that keeps growing ends the loop too; the first read brings the head along, so a file
-    // costs one pread per buffer and none more.
+    // The next bytes of the file into buf, hashed with SHA-256 and fed to the probe, which judges
+    // the type and whether the file is whole: > 0 bytes read, 0 at the end, -1 on an error or when
+    // the head is no image (refusal says which). Reads ask for one byte past the size fstat() gave,
+    // so a file that keeps growing ends the loop too; the first read brings the head along, so a
+    // file costs one pread per buffer and none more.
     long long read(std::uint8_t* buf, std::size_t size) {
         size = static_cast<std::size_t>(std::min<std::uint64_t>(size, st.size + 1 - offset));
         if (size == 0 || at_end)
@@ -96,13 +92,9 @@ struct FileRead {
         }
         auto got = static_cast<std::size_t>(n);
         at_end = got < size;
-        if (offset < head_bytes) {
-            std::size_t take = std::min(got, head_bytes - head_n);
-            std::memcpy(head + head_n, buf, take);
-            head_n += take;
-        }
-        if (format == ImageFormat::unknown && (head_n == head_bytes || at_end)) {
-            format = sniff(head, head_n);
+        probe.update(buf, got);
+        if (format == ImageFormat::unknown && (probe.size() >= head_bytes || at_end)) {
+            format = probe.format();
             if (format == ImageFormat::unknown) {
                 refusal = "not an image (content is not PNG, JPEG, GIF, WebP, TIFF, BMP, AVIF or "
                           "HEIC)";
@@ -110,16 +102,6 @@ struct FileRead {
             }
         }
         sha.update(buf, got);
-        // Keep the last tail_bytes of the file seen so far.
-        if (got >= tail_bytes) {
-            std::memcpy(tail, buf + got - tail_bytes, tail_bytes);
-            tail_n = tail_bytes;
-        } else {
-            std::size_t keep = std::min(tail_n, tail_bytes - got);
-            std::memmove(tail, tail + tail_n - keep, keep);
-            std::memcpy(tail + keep, buf, got);
-            tail_n = keep + got;
-        }
         offset += got;
         return n;
     }
@@ -171,7 +153,9 @@ Ingested finish(FileRead& f, const util::Md5Digest& md5, std::vector<storage::Pa
         return refused(fmt::format("changed while being read ({} bytes expected, {}{} read)",
                                    f.st.size, f.offset > f.st.size ? "more than " : "",
                                    std::min(f.offset, f.st.size)));
-    if (auto problem = check_complete(f.format, f.head, f.head_n, f.tail, f.tail_n, f.st.size))
+    // The probe has seen exactly the st.size bytes: check_complete() on the head and tail, then
+    // the walk of PNG chunks and HEIC/AVIF boxes (a cut 'mdat' has a whole head and tail).
+    if (auto problem = f.probe.problem())
         return refused(*problem);
     storage::NewImage image;
     image.path = f.path;

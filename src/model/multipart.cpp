@@ -1,10 +1,10 @@
 #include "model/multipart.hpp"
 
 #include "util/hash.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace imgsync::core {
 
@@ -18,10 +18,7 @@ std::uint64_t choose_part_size(std::uint64_t size, std::uint64_t wanted) {
 std::string normalize_etag(std::string_view etag) {
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
         etag = etag.substr(1, etag.size() - 2);
-    std::string out(etag);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+    return util::ascii_lower(etag);
 }
 
 std::string multipart_etag(const std::vector<std::string>& part_md5_hex) {

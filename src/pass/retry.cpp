@@ -1,5 +1,6 @@
 #include "pass/retry.hpp"
 
+#include "util/strings.hpp"
 #include "util/timefmt.hpp"
 
 #include <algorithm>
@@ -144,11 +145,7 @@ double backoff_delay(int attempt, double base_seconds, double cap_seconds, doubl
 }
 
 std::optional<double> parse_retry_after(std::string_view header_value, std::int64_t now_epoch) {
-    std::string_view v = header_value;
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-        v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
-        v.remove_suffix(1);
+    const std::string_view v = util::trim(header_value);
     if (v.empty())
         return std::nullopt;
     if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {

@@ -189,9 +189,7 @@ BandwidthSchedule::BandwidthSchedule(std::uint64_t bytes_per_second)
 
 util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) {
     using P = util::Parsed<BandwidthSchedule>;
-    const auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-    };
+    const auto is_space = util::ascii_isspace;
     std::vector<std::string_view> tokens;
     for (std::size_t i = 0; i < text.size();) {
         if (is_space(text[i])) {

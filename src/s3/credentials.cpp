@@ -1,5 +1,8 @@
 #include "s3/credentials.hpp"
 
+#include "util/ini.hpp"
+#include "util/strings.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -93,103 +96,25 @@ std::string Credentials::source() const {
 
 // ---- INI ---------------------------------------------------------------------------------------
 
-namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
-// Splits "key = value" or "key: value" at whichever delimiter comes first, as configparser does.
-bool split_option(std::string_view line, std::string& key, std::string& value) {
-    const auto pos = line.find_first_of("=:");
-    if (pos == std::string_view::npos) {
-        return false;
-    }
-    const auto k = trim(line.substr(0, pos));
-    if (k.empty()) {
-        return false;
-    }
-    key = lower(k);
-    value = std::string(trim(line.substr(pos + 1)));
-    return true;
-}
-
-} // namespace
-
 IniFile parse_ini(std::string_view text) {
     IniFile ini;
     std::map<std::string, std::string>* section = nullptr;
-    std::string last_key; // the option an indented line continues, if any
-    bool nested = false;  // last_key opened a nested block ("s3 =")
-
-    while (!text.empty()) {
-        const auto eol = text.find('\n');
-        std::string_view raw = text.substr(0, eol);
-        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-
-        const auto line = trim(raw);
-        if (line.empty()) {
-            last_key.clear();
-            nested = false;
-            continue;
-        }
-        if (line.front() == '#' || line.front() == ';') {
-            continue;
-        }
-        const bool indented = is_space(raw.front());
-        if (indented && section != nullptr && !last_key.empty()) {
-            std::string key;
-            std::string value;
-            if (nested && split_option(line, key, value)) {
-                (*section)[last_key + "." + key] = value;
-            } else if (!nested) {
-                auto& v = (*section)[last_key];
-                v += '\n';
-                v += line;
+    for (auto& e : util::parse_ini(text, util::aws_ini_syntax)) {
+        switch (e.kind) {
+        case util::IniEntry::Kind::section:
+            section = &ini[e.name];
+            break;
+        case util::IniEntry::Kind::bad_section:
+            section = nullptr; // a broken header: ignore what follows until the next one
+            break;
+        case util::IniEntry::Kind::option:
+            if (section != nullptr && !e.name.empty()) {
+                (*section)[util::ascii_lower(e.name)] = std::move(e.value);
             }
-            continue;
+            break;
+        case util::IniEntry::Kind::bad_line:
+            break; // lenient, as the SDKs are
         }
-        if (line.front() == '[') {
-            const auto close = line.find(']');
-            last_key.clear();
-            nested = false;
-            if (close == std::string_view::npos) {
-                section = nullptr; // a broken header: ignore what follows until the next one
-                continue;
-            }
-            section = &ini[std::string(trim(line.substr(1, close - 1)))];
-            continue;
-        }
-        std::string key;
-        std::string value;
-        if (section == nullptr || !split_option(line, key, value)) {
-            last_key.clear();
-            nested = false;
-            continue;
-        }
-        nested = value.empty();
-        (*section)[key] = value;
-        last_key = key;
     }
     return ini;
 }
@@ -270,8 +195,8 @@ const Section* find_section(const IniFile& ini, std::string_view name) {
 const Section* find_config_profile(const IniFile& ini, std::string_view profile) {
     for (const auto& [name, section] : ini) {
         std::string_view n = name;
-        if (n.rfind("profile", 0) == 0 && n.size() > 7 && is_space(n[7])) {
-            if (trim(n.substr(7)) == profile) {
+        if (n.rfind("profile", 0) == 0 && n.size() > 7 && util::ascii_isspace(n[7])) {
+            if (util::trim_if(n.substr(7), util::ascii_isspace) == profile) {
                 return &section;
             }
         }

@@ -1,5 +1,7 @@
 #include "s3/endpoint.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstdint>
 #include <cstdio>
 
@@ -12,16 +14,6 @@ bool is_digit(char c) {
 }
 bool is_lower_alnum(char c) {
     return (c >= 'a' && c <= 'z') || is_digit(c);
-}
-
-std::string to_lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
 }
 
 bool starts_with(std::string_view s, std::string_view p) {
@@ -81,7 +73,7 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
     if (sep == std::string_view::npos) {
         return what + "no scheme; write it as https://HOST[:PORT] or http://HOST[:PORT]";
     }
-    out.scheme = to_lower_ascii(url.substr(0, sep));
+    out.scheme = util::ascii_lower(url.substr(0, sep));
     if (out.scheme != "http" && out.scheme != "https") {
         return what + "scheme must be http or https";
     }
@@ -151,7 +143,7 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
         }
         out.ip = is_ipv4(host);
     }
-    out.host = to_lower_ascii(host);
+    out.host = util::ascii_lower(host);
 
     if (!authority.empty() && authority.back() == ':' && port.empty()) {
         return what + "empty port";

@@ -1,6 +1,7 @@
 #include "s3/sigv4.hpp"
 
 #include "util/hash.hpp"
+#include "util/strings.hpp"
 #include "util/timefmt.hpp"
 
 #include <openssl/crypto.h>
@@ -20,33 +21,6 @@ bool is_unreserved(unsigned char c) {
            c == '_' || c == '.' || c == '~';
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-std::string to_lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
 // Trimall from the SigV4 rules: strip the ends, fold every inner run of white space to one
 // space. Folding line breaks too matches botocore and makes an obs-folded value sign as one line.
 std::string trim_all(std::string_view v) {
@@ -54,7 +28,7 @@ std::string trim_all(std::string_view v) {
     out.reserve(v.size());
     bool pending_space = false;
     for (char c : v) {
-        if (is_blank(c)) {
+        if (util::ascii_isspace(c)) {
             pending_space = !out.empty();
             continue;
         }
@@ -98,24 +72,6 @@ std::string uri_encode(std::string_view s, bool encode_slash) {
             out += kHexUpper[c >> 4];
             out += kHexUpper[c & 0x0F];
         }
-    }
-    return out;
-}
-
-std::string uri_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            const int hi = hex_value(s[i + 1]);
-            const int lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i];
     }
     return out;
 }
@@ -203,7 +159,7 @@ CanonicalHeaders canonicalize_headers(const std::vector<Header>& headers) {
     std::vector<std::pair<std::string, std::string>> lowered;
     lowered.reserve(headers.size());
     for (const auto& h : headers) {
-        lowered.emplace_back(to_lower_ascii(trim_all(h.name)), trim_all(h.value));
+        lowered.emplace_back(util::ascii_lower(trim_all(h.name)), trim_all(h.value));
     }
     std::stable_sort(lowered.begin(), lowered.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -351,7 +307,7 @@ SignedRequest sign_request(const HttpRequest& request, const Credentials& creden
     to_sign.reserve(request.headers.size() + added.size() + 1);
     to_sign.push_back({"host", request.host});
     for (const auto& h : request.headers) {
-        if (!is_signer_owned(to_lower_ascii(trim_all(h.name)))) {
+        if (!is_signer_owned(util::ascii_lower(trim_all(h.name)))) {
             to_sign.push_back(h);
         }
     }

@@ -40,10 +40,6 @@ inline constexpr std::string_view kEmptyPayloadSha256 =
 // already-encoded string would be encoded twice; pass unencoded text.
 std::string uri_encode(std::string_view s, bool encode_slash);
 
-// Reverses %XY escapes (either hex case); '+' stays '+'. A malformed escape is kept literally.
-// For parsing raw request lines in tests and tools; signing never decodes.
-std::string uri_decode(std::string_view s);
-
 // A signing time, "YYYYMMDDTHHMMSSZ" (UTC). Construct from a clock reading or parse a string.
 class AmzDate {
   public:

@@ -1,5 +1,7 @@
 #include "s3/xml.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -8,19 +10,7 @@ namespace imgsync::s3 {
 
 namespace {
 
-bool is_xml_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_xml_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_xml_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
+using util::trim; // XML white space is ascii_space
 
 void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
@@ -52,14 +42,7 @@ std::optional<std::uint32_t> numeric_reference(std::string_view ref) {
     }
     std::uint32_t cp = 0;
     for (char c : digits) {
-        int v = -1;
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-        } else if (hex && c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-        } else if (hex && c >= 'A' && c <= 'F') {
-            v = c - 'A' + 10;
-        }
+        const int v = hex ? util::hex_value(c) : c >= '0' && c <= '9' ? c - '0' : -1;
         if (v < 0) {
             return std::nullopt;
         }
@@ -80,7 +63,7 @@ std::string_view local_name(std::string_view name) {
 }
 
 bool is_name_end(char c) {
-    return is_xml_space(c) || c == '/' || c == '>';
+    return util::ascii_space(c) || c == '/' || c == '>';
 }
 
 // Moves the finished top of the stack into its parent, or into root when it is the root.

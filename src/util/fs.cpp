@@ -80,6 +80,21 @@ std::string file_kind(unsigned st_mode) {
     }
 }
 
+int write_all(int fd, std::string_view data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return ENOSPC;
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
 std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
                                              unsigned mode) {
     TempFile tmp;
@@ -93,16 +108,9 @@ std::optional<std::string> write_file_atomic(const std::string& path, std::strin
     };
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0)
         return failed("chmod");
-    std::size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            errno = ENOSPC;
-        if (n <= 0)
-            return failed("write");
-        done += static_cast<std::size_t>(n);
+    if (int err = write_all(fd.get(), content)) {
+        errno = err;
+        return failed("write");
     }
     if (::fsync(fd.get()) != 0)
         return failed("fsync");

@@ -47,6 +47,10 @@ std::optional<std::string> make_dirs(const std::string& path, unsigned mode);
 std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
                                              unsigned mode = 0644);
 
+// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of the
+// write that failed (ENOSPC for a write that wrote nothing).
+int write_all(int fd, std::string_view data);
+
 // Opens `path` (read-write, or read-only with `writable` false), creating it with `mode` if it
 // does not exist, but only as a regular file: a symbolic link there is not followed (O_NOFOLLOW;
 // a dangling one creates nothing), and a directory, FIFO, socket or device is refused before

@@ -1,5 +1,7 @@
 #include "util/hash.hpp"
 
+#include "util/strings.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -113,16 +115,6 @@ std::string to_hex(const std::uint8_t* data, std::size_t size) {
         out[2 * i + 1] = digits[data[i] & 0xf];
     }
     return out;
-}
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool from_hex(std::string_view hex, std::uint8_t* out, std::size_t size) {

@@ -8,6 +8,7 @@
 
 #include "util/clock.hpp"
 #include "util/json.hpp"
+#include "util/strings.hpp"
 #include "util/timefmt.hpp"
 
 namespace imgsync::util {
@@ -70,10 +71,6 @@ std::string_view color_of(Level level) {
     return "";
 }
 
-char lower_ascii(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 } // namespace
 
 std::string_view to_string(Logger::Format format) {
@@ -101,10 +98,7 @@ std::string_view to_string(Level level) {
 }
 
 std::optional<Level> parse_level(std::string_view text) {
-    std::string lower;
-    for (const char c : text) {
-        lower.push_back(lower_ascii(c));
-    }
+    const std::string lower = ascii_lower(text);
     if (lower == "debug") {
         return Level::debug;
     }

@@ -20,13 +20,6 @@ std::optional<std::string> get(const EnvGet& env, std::string_view name) {
     return v;
 }
 
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = ascii_lower(c);
-    return out;
-}
-
 std::string uppered(std::string_view s) {
     std::string out(s);
     for (char& c : out)
@@ -143,7 +136,7 @@ bool no_proxy_matches(std::string_view name, std::string_view no_proxy) {
 std::string redact_proxy_url(std::string_view url, bool* had_credentials) {
     std::string scheme = "http";
     if (auto sep = url.find("://"); sep != std::string_view::npos) {
-        scheme = lowered(url.substr(0, sep));
+        scheme = ascii_lower(url.substr(0, sep));
         url.remove_prefix(sep + 3);
     }
     url = url.substr(0, url.find_first_of("/?#"));
@@ -171,7 +164,7 @@ std::string redact_proxy_url(std::string_view url, bool* had_credentials) {
 
 ProxyChoice proxy_for(std::string_view scheme, std::string_view host, const EnvGet& env) {
     ProxyChoice choice;
-    std::string lower = lowered(scheme);
+    std::string lower = ascii_lower(scheme);
     std::string variable = lower + "_proxy";
     auto value = get(env, variable);
     if (!value && lower != "http") { // never HTTP_PROXY

@@ -37,13 +37,6 @@ void skip_spaces(std::string_view& s) {
         s.remove_prefix(1);
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = ascii_lower(c);
-    return out;
-}
-
 // Error messages must stay on one line and readable whatever the operator (or a broken config
 // generator) typed, so control bytes are escaped and long input is cut.
 std::string quote(std::string_view s) {
@@ -191,7 +184,7 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
         break;
     }
     skip_spaces(rest);
-    const std::string unit = lower(rest);
+    const std::string unit = ascii_lower(rest);
     for (const Unit& u : size_units) {
         if (u.name != unit)
             continue;

@@ -16,12 +16,15 @@
 #include "s3/endpoint.hpp"
 #include "s3/sigv4.hpp"
 
+#include "../support/uri_decode.hpp"
+
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 using namespace imgsync::s3;
+using test_support::uri_decode;
 
 namespace {
 

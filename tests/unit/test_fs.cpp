@@ -2,6 +2,8 @@
 // file only if it is a regular file of its own.
 #include "util/fs.hpp"
 
+#include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,6 +20,7 @@
 namespace fs = std::filesystem;
 using imgsync::util::open_regular_file;
 using imgsync::util::UniqueFd;
+using imgsync::util::write_all;
 using imgsync::util::write_file_atomic;
 
 namespace {
@@ -153,4 +156,24 @@ TEST_CASE("open_regular_file refuses links, dangling links, FIFOs and directorie
     }
     CHECK(slurp(victim) == "precious");
     CHECK_FALSE(fs::exists(dir / "not-there"));
+}
+
+TEST_CASE("write_all writes everything, or says why not") {
+    TempDir dir;
+    const std::string path = dir / "out";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    const std::string big(3 << 20, 'b');
+    CHECK(write_all(fd.get(), "") == 0);
+    CHECK(write_all(fd.get(), big) == 0);
+    CHECK(write_all(fd.get(), "end") == 0);
+    CHECK(slurp(path) == big + "end");
+    UniqueFd ro(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(ro);
+    CHECK(write_all(ro.get(), "x") == EBADF);
+#ifdef __linux__
+    UniqueFd full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
+    if (full)
+        CHECK(write_all(full.get(), "x") == ENOSPC);
+#endif
 }

@@ -108,3 +108,33 @@ TEST_CASE("key layouts, named as add --key-layout takes them") {
     CHECK(core::to_string(core::KeyLayout::sha256) == "sha256");
     CHECK(core::to_string(core::KeyLayout::date) == "date");
 }
+
+// A HEIC file cut inside its 'mdat' box still has a whole head and tail; the probe's box walk
+// sees the box run past the end, whether the file goes through the lanes or on its own.
+TEST_CASE("ingest_files: a HEIC file cut inside its mdat box is refused") {
+    const auto be32 = [](std::uint32_t v) {
+        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                           static_cast<char>(v >> 8), static_cast<char>(v)};
+    };
+    const auto box = [&](const std::string& type, const std::string& data) {
+        return be32(static_cast<std::uint32_t>(8 + data.size())) + type + data;
+    };
+    const std::string heic = box("ftyp", "heic" + std::string(4, '\0') + "mif1heic") +
+                             box("meta", std::string(40, 'm')) +
+                             box("mdat", std::string(200000, 'h'));
+    const std::string cut = heic.substr(0, heic.size() - 1000);
+    TempDir dir;
+    const std::vector<std::string> paths = {dir.write("ok.heic", heic), dir.write("cut.heic", cut)};
+    for (std::uint64_t threshold : {std::uint64_t{1} << 30, std::uint64_t{100000}}) {
+        CAPTURE(threshold);
+        core::PartPlan plan;
+        plan.threshold = threshold; // the second: each file is multipart, read on its own
+        auto results = core::ingest_files(paths, plan);
+        REQUIRE(results.size() == 2);
+        REQUIRE(results[0].image);
+        CHECK(results[0].image->content_type == "image/heic");
+        CHECK_FALSE(results[1].image);
+        CHECK(results[1].refusal ==
+              "truncated HEIC (box 'mdat' at offset 72 ends at byte 200080, file has 199080)");
+    }
+}

@@ -5,6 +5,8 @@
 #include "s3/sigv4.hpp"
 #include "util/hash.hpp"
 
+#include "../support/uri_decode.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <vector>
 
 using namespace imgsync::s3;
+using test_support::uri_decode;
 
 TEST_SUITE_BEGIN("sigv4");
 
