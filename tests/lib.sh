@@ -14,8 +14,27 @@
 # return 0 when they hold; otherwise they call t_fail with a message and return 1, so chain them
 # with && and end the chain with t_ok.
 #
+# One test alone: every test has a slug, its name in lower case with each run of other characters
+# than a-z 0-9 turned into one "-" ("awkward keys arrive ..." -> awkward-keys-arrive-...), printed
+# as "---- SUITE: NAME [SUITE:SLUG]" and in the failure summary with the command that reruns it.
+# T_ONLY=WORD[,WORD...] selects the tests whose slug contains the slug of one of the WORDs
+# ("awkward-keys", "awkward keys" and "Awkward Keys" all select the test above); t_begin then
+# returns 1 for the others, which are not run and not printed, only counted in the last line
+# ("N passed, M failed, K not selected"). A suite in which T_ONLY selects nothing fails. So each
+# test is written
+#
+#   if t_begin "NAME"; then
+#       t_fixture NAME-SHORT              # its own state file, spool, prefix and bucket
+#       ...assertions... && t_ok
+#   fi
+#
+# and needs nothing an earlier test left behind (set up once before the first test only what
+# every test only reads). An unselected test written without the `if` still runs, but its
+# verdicts are ignored. Rerun one test: T_ONLY=SLUG bash tests/integration/SUITE.sh, or through
+# tests/run-tests.sh SUITE:SLUG.
+#
 # Functions (details above each one below):
-#   results     t_begin t_ok t_fail t_skip t_summary t_finish t_die t_on_exit
+#   results     t_begin t_ok t_fail t_skip t_summary t_finish t_die t_on_exit t_slug t_fixture
 #   assertions  assert_eq assert_ne assert_contains assert_not_contains assert_match (TEXT REGEX)
 #               assert_files_eq assert_file_exists assert_exit (sets T_RC, T_OUT, T_ERR)
 #   imgsync     imgsync_run (foreground, bounded) imgsync_bg (background: IMGSYNC_PID)
@@ -30,6 +49,7 @@
 #   T_CMD_TIMEOUT    seconds one imgsync_run may take (default 300)
 #   T_KEEP_TMP=1     keep the suite's temp dir ($T_TMP) for inspection
 #   T_VERBOSE=1      show the output of failing commands in full
+#   T_ONLY           comma-separated words: run only the tests whose slug contains one (above)
 #   RGW_ENV_FILE / RGW_BASE  where with_rgw finds the running radosgw's env file
 #   S3_ENDPOINT      endpoint for the s3_* helpers (default $RGW_ENDPOINT; e.g. a faultproxy's)
 #
@@ -41,13 +61,19 @@ export LC_ALL=C.UTF-8 LANG=C.UTF-8
 T_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_REPO_ROOT=$(cd "$T_LIB_DIR/.." && pwd)
 T_SUITE=$(basename "${0%.sh}")
+T_SUITE_FILE=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+T_SUITE_FILE=${T_SUITE_FILE#"$T_REPO_ROOT"/}
 : "${IMGSYNC_BIN:=$T_REPO_ROOT/build/imgsync}"
 export IMGSYNC_BIN
 T_PASSED=0
 T_FAILED=0
+T_UNSELECTED=0
 T_NAME=""
-T_STATE=""   # "" (no test open) | open | failed
+T_SLUG=""
+T_STATE=""   # "" (no test open) | open | failed | unselected (T_ONLY left it out)
 T_FAILED_NAMES=()
+T_FAILED_SLUGS=()
+declare -A T_SLUGS_SEEN=()
 T_CLEANUPS=()
 T_PY=/usr/bin/python3
 [ -x "$T_PY" ] || T_PY=python3
@@ -83,22 +109,57 @@ trap t__exit EXIT
 trap 'echo "lib.sh: $T_SUITE interrupted" >&2; exit 130' INT TERM
 
 # ---------- results --------------------------------------------------------------------------
+# t_slug TEXT: TEXT in lower case, each run of characters other than a-z 0-9 one "-", no "-" at
+# either end.
+t_slug() {
+    local LC_ALL=C
+    printf '%s' "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-' | sed 's/^-//; s/-$//'
+}
+
+# t__selected SLUG: T_ONLY is empty, or the slug of one of its words is part of SLUG.
+t__selected() {
+    [ -n "${T_ONLY:-}" ] || return 0
+    local w ws
+    IFS=, read -r -a ws <<<"$T_ONLY"
+    for w in "${ws[@]}"; do
+        w=$(t_slug "$w")
+        [ -n "$w" ] && [[ $1 == *"$w"* ]] && return 0
+    done
+    return 1
+}
+
+t__fail_record() {
+    T_FAILED=$((T_FAILED + 1))
+    T_FAILED_NAMES+=("$T_NAME")
+    T_FAILED_SLUGS+=("$T_SLUG")
+}
+
 t__close() {
     case $T_STATE in
     open)
-        T_FAILED=$((T_FAILED + 1))
-        T_FAILED_NAMES+=("$T_NAME")
+        t__fail_record
         echo "FAIL $T_NAME: no verdict (neither t_ok nor t_fail)"
         ;;
     esac
     T_STATE=""
 }
 
+# t_begin NAME: open a test. Status 1 (and no test open) if T_ONLY does not select it.
 t_begin() {
     t__close
     T_NAME=$1
+    T_SLUG=$(t_slug "$1")
+    if [ -n "${T_SLUGS_SEEN[$T_SLUG]:-}" ]; then
+        echo "lib.sh: two tests of $T_SUITE have the slug $T_SLUG: T_ONLY cannot tell them apart" >&2
+    fi
+    T_SLUGS_SEEN[$T_SLUG]=1
+    if ! t__selected "$T_SLUG"; then
+        T_UNSELECTED=$((T_UNSELECTED + 1))
+        T_STATE=unselected
+        return 1
+    fi
     T_STATE=open
-    echo "---- $T_SUITE: $T_NAME"
+    echo "---- $T_SUITE: $T_NAME [$T_SUITE:$T_SLUG]"
 }
 
 t_ok() {
@@ -117,16 +178,17 @@ t_fail() {
     local msg=${1:-failed}
     case $T_STATE in
     open)
-        T_FAILED=$((T_FAILED + 1))
-        T_FAILED_NAMES+=("$T_NAME")
+        t__fail_record
         T_STATE=failed
         echo "FAIL $T_NAME: $msg"
         ;;
     failed) echo "     $T_NAME: also: $msg" ;;
+    unselected) ;; # a test T_ONLY left out, run anyway (written without `if t_begin`)
     "")
         # a failure outside any test (setup) counts as a failed test of its own
         T_FAILED=$((T_FAILED + 1))
         T_FAILED_NAMES+=("(setup) $msg")
+        T_FAILED_SLUGS+=("")
         echo "FAIL (setup): $msg"
         ;;
     esac
@@ -135,19 +197,35 @@ t_fail() {
 
 # t_skip REASON: close the current test as neither passed nor failed.
 t_skip() {
-    echo "skip $T_NAME: ${1:-}"
+    [ "$T_STATE" = unselected ] || echo "skip $T_NAME: ${1:-}"
     T_STATE=""
 }
 
 # t_summary: print the failed tests and the final line "N passed, M failed"; status 1 on failure.
+# Each failed test is named with its SUITE:SLUG, and the commands that rerun the first one alone.
 t_summary() {
     t__close
-    local n
+    local i first=""
     if [ ${#T_FAILED_NAMES[@]} -gt 0 ]; then
         echo "failed in $T_SUITE:"
-        for n in "${T_FAILED_NAMES[@]}"; do echo "  - $n"; done
+        for i in "${!T_FAILED_NAMES[@]}"; do
+            if [ -n "${T_FAILED_SLUGS[i]}" ]; then
+                echo "  - $T_SUITE:${T_FAILED_SLUGS[i]}  (${T_FAILED_NAMES[i]})"
+                [ -n "$first" ] || first=${T_FAILED_SLUGS[i]}
+            else
+                echo "  - ${T_FAILED_NAMES[i]}"
+            fi
+        done
+        [ -z "$first" ] || echo "rerun one alone: T_ONLY=$first bash $T_SUITE_FILE" \
+            "(or: bash tests/run-tests.sh $T_SUITE:$first)"
     fi
-    echo "$T_PASSED passed, $T_FAILED failed"
+    if [ "$T_UNSELECTED" -gt 0 ]; then
+        [ "$T_PASSED" -gt 0 ] || [ "$T_FAILED" -gt 0 ] ||
+            echo "T_ONLY=$T_ONLY selects no test of $T_SUITE"
+        echo "$T_PASSED passed, $T_FAILED failed, $T_UNSELECTED not selected (T_ONLY=$T_ONLY)"
+    else
+        echo "$T_PASSED passed, $T_FAILED failed"
+    fi
     [ "$T_FAILED" = 0 ] && [ "$T_PASSED" -gt 0 ]
 }
 
@@ -571,6 +649,18 @@ imgsync_env() {
     export AWS_REGION=${RGW_REGION:-us-east-1} HOME=$T_TMP/home
     unset AWS_PROFILE AWS_SESSION_TOKEN IMGSYNC_CONFIG
     mkdir -p "$HOME"
+}
+
+# t_fixture NAME: a fixture of one test's own (after imgsync_env): an empty directory
+# TD=$T_TMP/t/NAME, the state file IMGSYNC_DB=$TD/state.db, the spool IMGSYNC_SPOOL=$TD/spool,
+# the key prefix IMGSYNC_PREFIX=NAME/ and a new bucket B (IMGSYNC_BUCKET). NAME: a-z 0-9 -.
+t_fixture() {
+    TD=$T_TMP/t/$1
+    rm -rf "$TD"
+    mkdir -p "$TD" || t_die "cannot create $TD"
+    B=$(t_bucket "$1")
+    s3_mkbucket "$B" || t_die "cannot create bucket $B"
+    export IMGSYNC_DB=$TD/state.db IMGSYNC_SPOOL=$TD/spool IMGSYNC_PREFIX=$1/ IMGSYNC_BUCKET=$B
 }
 
 # json FILE EXPR: evaluate a Python expression over the JSON document d in FILE.

@@ -18,7 +18,17 @@
 #               with IMGSYNC_BIN=build/imgsync, then with build-asan/imgsync; each under a timeout.
 #               A suite with the line "# imgsync-test: binary-independent" runs once only.
 # A suite is a bash script that exits 0 on success (tests/lib.sh gives it t_begin/t_ok/...).
-# SUITE_FILTER: run only suites whose file name contains one of these words.
+# SUITE_FILTER: run only suites whose file name contains one of these words; SUITE:TEST runs
+# only the tests of those suites whose slug (tests/lib.sh: the test's name in lower case, other
+# characters than a-z 0-9 as "-") contains TEST's, through T_ONLY. Examples:
+#   bash tests/run-tests.sh e2e                     every test of e2e.sh
+#   bash tests/run-tests.sh e2e:awkward-keys        only e2e.sh's tests with "awkward-keys" in the slug
+#   bash tests/run-tests.sh e2e:awkward-keys,wrong-secret faults:stall throttle
+#                                                   two of e2e.sh, faults.sh's stall test, all throttle.sh
+# (A SUITE word given alone as well runs all of that suite. Each suite prints its tests as
+# "---- SUITE: NAME [SUITE:SLUG]"; a failed one is named SUITE:SLUG in the summary.) For a quick
+# rerun of one test: SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_BUILD=1 SKIP_UNIT=1 SKIP_FUZZ=1 SKIP_ASAN=1
+# RGW_KEEP=1 bash tests/run-tests.sh SUITE:TEST  (or T_ONLY=TEST bash tests/integration/SUITE.sh)
 #
 # Environment knobs:
 #   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1 SKIP_FUZZ=1
@@ -219,16 +229,29 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 # ---------- 5/6. radosgw + integration suites ---------------------------------------------------
+# SUITES: the suite files to run; SUITE_ONLY[file]: its T_ONLY ("" = every test).
 SUITES=()
+declare -A SUITE_ONLY=()
 for f in tests/integration/*.sh tests/faults/*.sh; do
     [ -f "$f" ] || continue
     case $(basename "$f") in _*) continue ;; esac
+    only=""
     if [ ${#FILTERS[@]} -gt 0 ]; then
-        keep=0
-        for w in "${FILTERS[@]}"; do [[ $(basename "$f") == *"$w"* ]] && keep=1; done
+        keep=0 all=0
+        for w in "${FILTERS[@]}"; do
+            [[ $(basename "$f") == *"${w%%:*}"* ]] || continue
+            keep=1
+            if [[ $w == *:* ]] && [ -n "${w#*:}" ]; then
+                only+=${only:+,}${w#*:}
+            else
+                all=1
+            fi
+        done
         [ $keep = 1 ] || continue
+        [ $all = 0 ] || only=""
     fi
     SUITES+=("$f")
+    SUITE_ONLY[$f]=$only
 done
 
 start_rgw() {
@@ -298,12 +321,13 @@ if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
             fi
             [ $indep = 1 ] && independent_done+=("$s")
             log="$LOG_DIR/suite-$(basename "$s" .sh)-$v.log"
-            say "suite $name"
+            only=${SUITE_ONLY[$s]}
+            say "suite $name${only:+ (T_ONLY=$only)}"
             st=$SECONDS
             SUITE_TIMEOUT_PID_FILE=$log.pid
             rm -f "$log.pid" "$log.rc"
             {
-                IMGSYNC_BIN="$(variant_dir "$v")/imgsync" IMGSYNC_VARIANT=$v \
+                IMGSYNC_BIN="$(variant_dir "$v")/imgsync" IMGSYNC_VARIANT=$v T_ONLY=$only \
                     timeout -k 15 "$SUITE_TIMEOUT" bash "$s" </dev/null 2>&1 &
                 echo $! >"$log.pid"
                 wait $!

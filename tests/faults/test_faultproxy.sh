@@ -4,6 +4,9 @@
 # Clients: curl --aws-sigv4 (tests/lib.sh s3_* helpers) and python3 (raw sockets, botocore).
 # Knobs: FP_BIG_MB (size of the streamed object, default 128; 0 skips that test).
 # imgsync-test: binary-independent   (run-tests.sh runs this suite once, not per imgsync build)
+# Its tests build on each other (the object pass/mid.bin, the proxy's rules and counters, the proxy
+# stopped last), so they are not 'if t_begin' blocks: with T_ONLY (tests/lib.sh) the tests it does
+# not select still run, silently, and only the selected ones count.
 . "$(dirname "$0")/../lib.sh"
 
 with_rgw

@@ -68,113 +68,125 @@ only_links_besides() {
 }
 
 # ---------- 1. the metrics file ----------------------------------------------------------------
-t_begin "status --prometheus: links planted at every predictable temporary name are not followed"
-fresh metrics-plant
-seeded 3 || t_fail "seed failed"
-M=$D/metrics/imgsync.prom
-mkdir -p "$D/metrics"
-db_before=$(sum_of "$DB")
-as_pid_plants "$M" "$DB" status --prometheus "$M"
-assert_eq 0 "$T_RC" "exit status (stderr: $(head -c 300 "$T_ERR"))" &&
-    assert_eq "$db_before" "$(sum_of "$DB")" "the state file, target of every planted link" &&
-    assert_eq "" "$(find "$D/metrics" -name 'imgsync.prom.tmp*' ! -type l)" "regular temporary files" &&
-    [ -f "$M" ] && [ ! -L "$M" ] && assert_contains "$(<"$M")" 'imgsync_images{state="pending"} 3' &&
-    assert_eq 644 "$(mode_of "$M")" "mode of the metrics file" &&
-    only_links_besides "$D/metrics" imgsync.prom &&
-    assert_exit 0 imgsync_run status --json && assert_contains "$(<"$T_OUT")" '"pending": 3' && t_ok
+if t_begin "status --prometheus: links planted at every predictable temporary name are not followed"; then
+    fresh metrics-plant
+    seeded 3 || t_fail "seed failed"
+    M=$D/metrics/imgsync.prom
+    mkdir -p "$D/metrics"
+    db_before=$(sum_of "$DB")
+    as_pid_plants "$M" "$DB" status --prometheus "$M"
+    assert_eq 0 "$T_RC" "exit status (stderr: $(head -c 300 "$T_ERR"))" &&
+        assert_eq "$db_before" "$(sum_of "$DB")" "the state file, target of every planted link" &&
+        assert_eq "" "$(find "$D/metrics" -name 'imgsync.prom.tmp*' ! -type l)" "regular temporary files" &&
+        [ -f "$M" ] && [ ! -L "$M" ] && assert_contains "$(<"$M")" 'imgsync_images{state="pending"} 3' &&
+        assert_eq 644 "$(mode_of "$M")" "mode of the metrics file" &&
+        only_links_besides "$D/metrics" imgsync.prom &&
+        assert_exit 0 imgsync_run status --json && assert_contains "$(<"$T_OUT")" '"pending": 3' && t_ok
+fi
 
-t_begin "status --prometheus: a link at the metrics file is replaced, its target left alone"
-fresh metrics-link
-seeded 1 || t_fail "seed failed"
-echo precious >"$D/victim"
-ln -s "$D/victim" "$D/imgsync.prom"
-assert_exit 0 imgsync_run status --prometheus "$D/imgsync.prom" &&
-    [ -f "$D/imgsync.prom" ] && [ ! -L "$D/imgsync.prom" ] &&
-    assert_eq precious "$(<"$D/victim")" "the link's target" &&
-    assert_contains "$(<"$D/imgsync.prom")" imgsync_images && t_ok
+if t_begin "status --prometheus: a link at the metrics file is replaced, its target left alone"; then
+    fresh metrics-link
+    seeded 1 || t_fail "seed failed"
+    echo precious >"$D/victim"
+    ln -s "$D/victim" "$D/imgsync.prom"
+    assert_exit 0 imgsync_run status --prometheus "$D/imgsync.prom" &&
+        [ -f "$D/imgsync.prom" ] && [ ! -L "$D/imgsync.prom" ] &&
+        assert_eq precious "$(<"$D/victim")" "the link's target" &&
+        assert_contains "$(<"$D/imgsync.prom")" imgsync_images && t_ok
+fi
 
-t_begin "status --prometheus: the metrics file is 0644 whatever the umask"
-fresh metrics-mode
-seeded 1 || t_fail "seed failed"
-(umask 077 && imgsync_run status --prometheus "$D/imgsync.prom" >/dev/null 2>&1)
-assert_eq 644 "$(mode_of "$D/imgsync.prom")" "mode" && assert_eq 600 "$(mode_of "$DB")" "state file mode" && t_ok
+if t_begin "status --prometheus: the metrics file is 0644 whatever the umask"; then
+    fresh metrics-mode
+    seeded 1 || t_fail "seed failed"
+    (umask 077 && imgsync_run status --prometheus "$D/imgsync.prom" >/dev/null 2>&1)
+    assert_eq 644 "$(mode_of "$D/imgsync.prom")" "mode" && assert_eq 600 "$(mode_of "$DB")" "state file mode" && t_ok
+fi
 
-t_begin "status --prometheus into a missing directory: report printed, metrics_failed, exit 2"
-fresh metrics-missing
-seeded 2 || t_fail "seed failed"
-assert_exit 2 imgsync_run status --prometheus "$D/no-such-dir/imgsync.prom" &&
-    assert_contains "$(<"$T_OUT")" "pending" "the report on stdout" &&
-    assert_contains "$(<"$T_ERR")" "level=error event=metrics_failed" &&
-    assert_contains "$(<"$T_ERR")" "$D/no-such-dir/imgsync.prom" &&
-    assert_exit 0 imgsync_run status --check --prometheus "$D/no-such-dir/imgsync.prom" &&
-    assert_match "$(<"$T_OUT")" '^IMGSYNC OK' && assert_contains "$(<"$T_ERR")" "event=metrics_failed" && t_ok
+if t_begin "status --prometheus into a missing directory: report printed, metrics_failed, exit 2"; then
+    fresh metrics-missing
+    seeded 2 || t_fail "seed failed"
+    assert_exit 2 imgsync_run status --prometheus "$D/no-such-dir/imgsync.prom" &&
+        assert_contains "$(<"$T_OUT")" "pending" "the report on stdout" &&
+        assert_contains "$(<"$T_ERR")" "level=error event=metrics_failed" &&
+        assert_contains "$(<"$T_ERR")" "$D/no-such-dir/imgsync.prom" &&
+        assert_exit 0 imgsync_run status --check --prometheus "$D/no-such-dir/imgsync.prom" &&
+        assert_match "$(<"$T_OUT")" '^IMGSYNC OK' && assert_contains "$(<"$T_ERR")" "event=metrics_failed" && t_ok
+fi
 
 # ---------- 2. the lock file -------------------------------------------------------------------
-t_begin "a symbolic link at <db>.lock: exit 4, one line, the link's target untouched"
-fresh lock-link
-echo precious >"$D/victim"
-ln -s "$D/victim" "$DB.lock"
-refuses 4 "lock file $DB.lock is a symbolic link" upload &&
-    assert_eq precious "$(<"$D/victim")" "the link's target" && [ -L "$DB.lock" ] && t_ok
+if t_begin "a symbolic link at <db>.lock: exit 4, one line, the link's target untouched"; then
+    fresh lock-link
+    echo precious >"$D/victim"
+    ln -s "$D/victim" "$DB.lock"
+    refuses 4 "lock file $DB.lock is a symbolic link" upload &&
+        assert_eq precious "$(<"$D/victim")" "the link's target" && [ -L "$DB.lock" ] && t_ok
+fi
 
-t_begin "a dangling link at <db>.lock: exit 4, nothing created"
-fresh lock-dangling
-ln -s "$D/created-by-imgsync" "$DB.lock"
-refuses 4 "lock file $DB.lock is a symbolic link" upload &&
-    [ ! -e "$D/created-by-imgsync" ] && t_ok
+if t_begin "a dangling link at <db>.lock: exit 4, nothing created"; then
+    fresh lock-dangling
+    ln -s "$D/created-by-imgsync" "$DB.lock"
+    refuses 4 "lock file $DB.lock is a symbolic link" upload &&
+        [ ! -e "$D/created-by-imgsync" ] && t_ok
+fi
 
-t_begin "a FIFO or a hard link at <db>.lock: exit 4, one line"
-fresh lock-fifo
-mkfifo "$DB.lock"
-refuses 4 "lock file $DB.lock is a FIFO, not a regular file" upload &&
-    fresh lock-hardlink && echo precious >"$D/victim" && ln "$D/victim" "$DB.lock" &&
-    refuses 4 "lock file $DB.lock has 2 hard links" upload &&
-    assert_eq precious "$(<"$D/victim")" "the other name's content" && t_ok
+if t_begin "a FIFO or a hard link at <db>.lock: exit 4, one line"; then
+    fresh lock-fifo
+    mkfifo "$DB.lock"
+    refuses 4 "lock file $DB.lock is a FIFO, not a regular file" upload &&
+        fresh lock-hardlink && echo precious >"$D/victim" && ln "$D/victim" "$DB.lock" &&
+        refuses 4 "lock file $DB.lock has 2 hard links" upload &&
+        assert_eq precious "$(<"$D/victim")" "the other name's content" && t_ok
+fi
 
 # ---------- 3. the state file ------------------------------------------------------------------
-t_begin "an empty 0644 state file prepared in advance is made 0600, with a warning"
-fresh state-empty
-: >"$DB"
-chmod 644 "$DB"
-assert_exit 0 imgsync_run seed --count 1 --min-bytes 2K --max-bytes 4K --seed 3 &&
-    assert_eq 600 "$(mode_of "$DB")" "mode of the state file" &&
-    assert_contains "$(<"$T_ERR")" "level=warn event=state_file_mode path=$DB was=0644 now=0600" &&
-    assert_exit 0 imgsync_run status && assert_not_contains "$(<"$T_ERR")" state_file_mode && t_ok
+if t_begin "an empty 0644 state file prepared in advance is made 0600, with a warning"; then
+    fresh state-empty
+    : >"$DB"
+    chmod 644 "$DB"
+    assert_exit 0 imgsync_run seed --count 1 --min-bytes 2K --max-bytes 4K --seed 3 &&
+        assert_eq 600 "$(mode_of "$DB")" "mode of the state file" &&
+        assert_contains "$(<"$T_ERR")" "level=warn event=state_file_mode path=$DB was=0644 now=0600" &&
+        assert_exit 0 imgsync_run status && assert_not_contains "$(<"$T_ERR")" state_file_mode && t_ok
+fi
 
-t_begin "an existing state file readable by others loses those permissions, with a warning"
-fresh state-others
-seeded 1 || t_fail "seed failed"
-chmod 664 "$DB"
-assert_exit 0 imgsync_run status --json &&
-    assert_eq 660 "$(mode_of "$DB")" "mode of the state file (the group's access is kept)" &&
-    assert_contains "$(<"$T_ERR")" "event=state_file_mode path=$DB was=0664 now=0660" &&
-    assert_exit 0 imgsync_run status && assert_not_contains "$(<"$T_ERR")" state_file_mode && t_ok
+if t_begin "an existing state file readable by others loses those permissions, with a warning"; then
+    fresh state-others
+    seeded 1 || t_fail "seed failed"
+    chmod 664 "$DB"
+    assert_exit 0 imgsync_run status --json &&
+        assert_eq 660 "$(mode_of "$DB")" "mode of the state file (the group's access is kept)" &&
+        assert_contains "$(<"$T_ERR")" "event=state_file_mode path=$DB was=0664 now=0660" &&
+        assert_exit 0 imgsync_run status && assert_not_contains "$(<"$T_ERR")" state_file_mode && t_ok
+fi
 
-t_begin "somebody else's database open to others is refused and its mode left alone"
-fresh state-foreign
-"$T_PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("create table t (x)")' "$DB"
-chmod 644 "$DB"
-refuses 4 "not an imgsync state file" status && assert_eq 644 "$(mode_of "$DB")" "mode" && t_ok
+if t_begin "somebody else's database open to others is refused and its mode left alone"; then
+    fresh state-foreign
+    "$T_PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("create table t (x)")' "$DB"
+    chmod 644 "$DB"
+    refuses 4 "not an imgsync state file" status && assert_eq 644 "$(mode_of "$DB")" "mode" && t_ok
+fi
 
-t_begin "a state file path that is a symbolic link: exit 4, one line, its target untouched"
-fresh state-link
-: >"$D/elsewhere.db"
-chmod 644 "$D/elsewhere.db"
-ln -s "$D/elsewhere.db" "$DB"
-refuses 4 "state file $DB is a symbolic link" seed --count 1 --min-bytes 2K --max-bytes 4K &&
-    refuses 4 "state file $DB is a symbolic link" status &&
-    refuses 4 "state file $DB is a symbolic link" upload &&
-    assert_eq 0 "$(stat -c %s "$D/elsewhere.db")" "size of the link's target" &&
-    assert_eq 644 "$(mode_of "$D/elsewhere.db")" "mode of the link's target" &&
-    [ ! -e "$D/elsewhere.db-wal" ] && t_ok
+if t_begin "a state file path that is a symbolic link: exit 4, one line, its target untouched"; then
+    fresh state-link
+    : >"$D/elsewhere.db"
+    chmod 644 "$D/elsewhere.db"
+    ln -s "$D/elsewhere.db" "$DB"
+    refuses 4 "state file $DB is a symbolic link" seed --count 1 --min-bytes 2K --max-bytes 4K &&
+        refuses 4 "state file $DB is a symbolic link" status &&
+        refuses 4 "state file $DB is a symbolic link" upload &&
+        assert_eq 0 "$(stat -c %s "$D/elsewhere.db")" "size of the link's target" &&
+        assert_eq 644 "$(mode_of "$D/elsewhere.db")" "mode of the link's target" &&
+        [ ! -e "$D/elsewhere.db-wal" ] && t_ok
+fi
 
-t_begin "a symbolic link at <db>-wal: exit 4, one line, its target untouched"
-fresh state-wal
-seeded 1 || t_fail "seed failed"
-echo precious >"$D/victim"
-ln -s "$D/victim" "$DB-wal"
-refuses 4 "$DB-wal beside the state file is a symbolic link" status &&
-    assert_eq precious "$(<"$D/victim")" "the link's target" && t_ok
+if t_begin "a symbolic link at <db>-wal: exit 4, one line, its target untouched"; then
+    fresh state-wal
+    seeded 1 || t_fail "seed failed"
+    echo precious >"$D/victim"
+    ln -s "$D/victim" "$DB-wal"
+    refuses 4 "$DB-wal beside the state file is a symbolic link" status &&
+        assert_eq precious "$(<"$D/victim")" "the link's target" && t_ok
+fi
 
 # ---------- 4. a pass whose metrics file cannot be written (radosgw) ---------------------------
 with_rgw
@@ -182,23 +194,25 @@ ENDPOINT=$RGW_ENDPOINT
 B=$(t_bucket)
 s3_mkbucket "$B" || t_die "cannot create bucket $B"
 
-t_begin "upload --metrics-file into a missing directory: the pass's status (0), metrics_failed"
-fresh pass-missing
-seeded 2 || t_fail "seed failed"
-assert_exit 0 imgsync_run upload --metrics-file "$D/no-such-dir/imgsync.prom" &&
-    assert_contains "$(<"$T_ERR")" "level=error event=metrics_failed path=$D/no-such-dir/imgsync.prom" &&
-    assert_contains "$(<"$T_ERR")" "event=pass_done" &&
-    assert_exit 0 imgsync_run status --json && assert_contains "$(<"$T_OUT")" '"uploaded": 2' && t_ok
+if t_begin "upload --metrics-file into a missing directory: the pass's status (0), metrics_failed"; then
+    fresh pass-missing
+    seeded 2 || t_fail "seed failed"
+    assert_exit 0 imgsync_run upload --metrics-file "$D/no-such-dir/imgsync.prom" &&
+        assert_contains "$(<"$T_ERR")" "level=error event=metrics_failed path=$D/no-such-dir/imgsync.prom" &&
+        assert_contains "$(<"$T_ERR")" "event=pass_done" &&
+        assert_exit 0 imgsync_run status --json && assert_contains "$(<"$T_OUT")" '"uploaded": 2' && t_ok
+fi
 
-t_begin "upload --metrics-file with links planted at every predictable temporary name"
-fresh pass-plant
-seeded 2 || t_fail "seed failed"
-mkdir -p "$D/metrics"
-echo precious >"$D/victim"
-as_pid_plants "$D/metrics/imgsync.prom" "$D/victim" upload --metrics-file "$D/metrics/imgsync.prom"
-assert_eq 0 "$T_RC" "exit status (stderr: $(tail -c 300 "$T_ERR"))" &&
-    assert_eq precious "$(<"$D/victim")" "the planted links' target" &&
-    assert_contains "$(<"$D/metrics/imgsync.prom")" 'imgsync_images{state="uploaded"} 2' &&
-    only_links_besides "$D/metrics" imgsync.prom && t_ok
+if t_begin "upload --metrics-file with links planted at every predictable temporary name"; then
+    fresh pass-plant
+    seeded 2 || t_fail "seed failed"
+    mkdir -p "$D/metrics"
+    echo precious >"$D/victim"
+    as_pid_plants "$D/metrics/imgsync.prom" "$D/victim" upload --metrics-file "$D/metrics/imgsync.prom"
+    assert_eq 0 "$T_RC" "exit status (stderr: $(tail -c 300 "$T_ERR"))" &&
+        assert_eq precious "$(<"$D/victim")" "the planted links' target" &&
+        assert_contains "$(<"$D/metrics/imgsync.prom")" 'imgsync_images{state="uploaded"} 2' &&
+        only_links_besides "$D/metrics" imgsync.prom && t_ok
+fi
 
 t_finish

@@ -48,16 +48,16 @@ EOF
 }
 
 # ---------- item 1: --check answers every problem as a plugin ------------------------------------
-t_begin "status --check: usage, config and state-file errors are one UNKNOWN line, exit 3"
-fresh unknown
-printf 'bogus_key = 1\n' >"$T_TMP/bad.conf"
-printf 'not sqlite at all\n' >"$T_TMP/notsqlite.db"
-ok=1
-while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    eval "args=($line)"
-    plugin_unknown "${args[@]}" || { ok=0; break; }
-done <<EOF
+if t_begin "status --check: usage, config and state-file errors are one UNKNOWN line, exit 3"; then
+    fresh unknown
+    printf 'bogus_key = 1\n' >"$T_TMP/bad.conf"
+    printf 'not sqlite at all\n' >"$T_TMP/notsqlite.db"
+    ok=1
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        eval "args=($line)"
+        plugin_unknown "${args[@]}" || { ok=0; break; }
+    done <<EOF
 status --check --warn-pending abc
 status --check --crit-age 5parsecs
 status --check --warn-success-age soon
@@ -75,17 +75,18 @@ status --check --warn-pending 10 --crit-pending 5
 --check status
 statsu --check
 EOF
-[ $ok = 1 ] &&
-    # The same errors without --check keep the command's own status and stderr line.
-    assert_exit 2 imgsync_run status --warn-pending abc && assert_eq "" "$(<"$T_OUT")" &&
-    assert_match "$(<"$T_ERR")" '^imgsync: ' &&
-    assert_exit 4 imgsync_run --db "$T_TMP/missing.db" status &&
-    # `imgsync check` is another command, and `upload --check` an upload's usage error.
-    assert_exit 2 imgsync_run upload --check && assert_eq "" "$(<"$T_OUT")" && t_ok
+    [ $ok = 1 ] &&
+        # The same errors without --check keep the command's own status and stderr line.
+        assert_exit 2 imgsync_run status --warn-pending abc && assert_eq "" "$(<"$T_OUT")" &&
+        assert_match "$(<"$T_ERR")" '^imgsync: ' &&
+        assert_exit 4 imgsync_run --db "$T_TMP/missing.db" status &&
+        # `imgsync check` is another command, and `upload --check` an upload's usage error.
+        assert_exit 2 imgsync_run upload --check && assert_eq "" "$(<"$T_OUT")" && t_ok
+fi
 
-t_begin "status --check: a state file locked by another program is UNKNOWN, exit 3"
-fresh locked
-"$T_PY" - "$IMGSYNC_DB" "$T_TMP/locked.ready" <<'EOF' &
+if t_begin "status --check: a state file locked by another program is UNKNOWN, exit 3"; then
+    fresh locked
+    "$T_PY" - "$IMGSYNC_DB" "$T_TMP/locked.ready" <<'EOF' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("pragma locking_mode = exclusive")
@@ -93,69 +94,73 @@ c.execute("begin exclusive")
 open(sys.argv[2], "w").close()
 time.sleep(20)
 EOF
-LOCKER=$!
-for _ in $(seq 100); do [ -e "$T_TMP/locked.ready" ] && break; sleep 0.1; done
-plugin_unknown status --check && assert_contains "$(<"$T_OUT")" "lock" && t_ok
-kill "$LOCKER" 2>/dev/null
-wait "$LOCKER" 2>/dev/null
+    LOCKER=$!
+    for _ in $(seq 100); do [ -e "$T_TMP/locked.ready" ] && break; sleep 0.1; done
+    plugin_unknown status --check && assert_contains "$(<"$T_OUT")" "lock" && t_ok
+    kill "$LOCKER" 2>/dev/null
+    wait "$LOCKER" 2>/dev/null
+fi
 
-t_begin "status --check from the environment answers as a plugin too"
-fresh envcheck
-IMGSYNC_CHECK=true plugin_unknown status --window 0s && t_ok
+if t_begin "status --check from the environment answers as a plugin too"; then
+    fresh envcheck
+    IMGSYNC_CHECK=true plugin_unknown status --window 0s && t_ok
+fi
 
 # ---------- item 2: escaped human output, exact JSON ----------------------------------------------
 # A server whose error message holds a colour sequence, a CSI as a C1 control, a forged line and
 # a DEL (faultproxy URL-decodes rule values).
 HOSTILE='%1b%5b31mEVIL%1b%5b0m%c2%9b2J%0aimgsync%3a%20all%20good%7f'
-t_begin "list escapes a server's error text; list --json and the JSON log keep it exact"
-fresh hostile 2
-fp_rules "error:method=PUT:status=400:code=EntityTooLarge:message=$HOSTILE"
-assert_exit 1 imgsync_run upload --concurrency 1 &&
-    cp "$T_ERR" "$T_TMP/hostile.log" &&
-    assert_exit 0 imgsync_run list &&
-    no_raw_controls "$T_OUT" "list" &&
-    assert_eq 3 "$(wc -l <"$T_OUT")" "list lines (header + 2 images)" &&
-    assert_contains "$(<"$T_OUT")" '\x1b[31mEVIL\x1b[0m\u009b2J\nimgsync: all good\x7f' &&
-    no_raw_controls "$T_TMP/hostile.log" "the logfmt log" &&
-    assert_exit 0 imgsync_run list --json &&
-    assert_eq True "$(json "$T_OUT" 'all(r["last_error"].endswith("\x1b[31mEVIL\x1b[0m\x9b2J\nimgsync: all good\x7f") for r in d)')" &&
-    fp_rules && imgsync_run retry --all >/dev/null 2>&1 &&
-    fp_rules "error:method=PUT:status=400:code=EntityTooLarge:message=$HOSTILE" &&
-    assert_exit 1 imgsync_run --log-format json upload --concurrency 1 &&
-    assert_eq True "$("$T_PY" -c '
+if t_begin "list escapes a server's error text; list --json and the JSON log keep it exact"; then
+    fresh hostile 2
+    fp_rules "error:method=PUT:status=400:code=EntityTooLarge:message=$HOSTILE"
+    assert_exit 1 imgsync_run upload --concurrency 1 &&
+        cp "$T_ERR" "$T_TMP/hostile.log" &&
+        assert_exit 0 imgsync_run list &&
+        no_raw_controls "$T_OUT" "list" &&
+        assert_eq 3 "$(wc -l <"$T_OUT")" "list lines (header + 2 images)" &&
+        assert_contains "$(<"$T_OUT")" '\x1b[31mEVIL\x1b[0m\u009b2J\nimgsync: all good\x7f' &&
+        no_raw_controls "$T_TMP/hostile.log" "the logfmt log" &&
+        assert_exit 0 imgsync_run list --json &&
+        assert_eq True "$(json "$T_OUT" 'all(r["last_error"].endswith("\x1b[31mEVIL\x1b[0m\x9b2J\nimgsync: all good\x7f") for r in d)')" &&
+        fp_rules && imgsync_run retry --all >/dev/null 2>&1 &&
+        fp_rules "error:method=PUT:status=400:code=EntityTooLarge:message=$HOSTILE" &&
+        assert_exit 1 imgsync_run --log-format json upload --concurrency 1 &&
+        assert_eq True "$("$T_PY" -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 print(any("\x1b[31mEVIL\x1b[0m\x9b2J\nimgsync: all good\x7f" in str(v) for l in lines for v in l.values()))' "$T_ERR")" "the JSON log keeps the text exact" &&
-    t_ok
-fp_rules
+        t_ok
+    fp_rules
+fi
 
-t_begin "status text, --check and error lines escape text from the state file"
-fresh hostilerun
-add_run "$IMGSYNC_DB" failed 100 90 $'denied\e[2J\nIMGSYNC OK - forged | x=1\xc2\x9b'
-assert_exit 1 imgsync_run status --check &&
-    assert_eq 1 "$(wc -l <"$T_OUT")" "--check lines" && no_raw_controls "$T_OUT" "--check" &&
-    assert_contains "$(<"$T_OUT")" 'last pass failed: denied\x1b[2J\nIMGSYNC OK - forged / x=1\u009b |' &&
-    assert_exit 0 imgsync_run status && no_raw_controls "$T_OUT" "status" &&
-    assert_contains "$(<"$T_OUT")" '(denied\x1b[2J\nIMGSYNC OK - forged | x=1\u009b)' &&
-    assert_exit 0 imgsync_run status --json &&
-    assert_eq True "$(json "$T_OUT" 'd["last_run"]["message"] == "denied\x1b[2J\nIMGSYNC OK - forged | x=1\x9b"')" &&
-    assert_exit 4 imgsync_run --db "$T_TMP/x${ESC}[31m"$'\n'"y.db" status &&
-    assert_eq 1 "$(wc -l <"$T_ERR")" "stderr lines" && no_raw_controls "$T_ERR" "the error line" &&
-    assert_contains "$(<"$T_ERR")" 'x\x1b[31m\ny.db' && t_ok
+if t_begin "status text, --check and error lines escape text from the state file"; then
+    fresh hostilerun
+    add_run "$IMGSYNC_DB" failed 100 90 $'denied\e[2J\nIMGSYNC OK - forged | x=1\xc2\x9b'
+    assert_exit 1 imgsync_run status --check &&
+        assert_eq 1 "$(wc -l <"$T_OUT")" "--check lines" && no_raw_controls "$T_OUT" "--check" &&
+        assert_contains "$(<"$T_OUT")" 'last pass failed: denied\x1b[2J\nIMGSYNC OK - forged / x=1\u009b |' &&
+        assert_exit 0 imgsync_run status && no_raw_controls "$T_OUT" "status" &&
+        assert_contains "$(<"$T_OUT")" '(denied\x1b[2J\nIMGSYNC OK - forged | x=1\u009b)' &&
+        assert_exit 0 imgsync_run status --json &&
+        assert_eq True "$(json "$T_OUT" 'd["last_run"]["message"] == "denied\x1b[2J\nIMGSYNC OK - forged | x=1\x9b"')" &&
+        assert_exit 4 imgsync_run --db "$T_TMP/x${ESC}[31m"$'\n'"y.db" status &&
+        assert_eq 1 "$(wc -l <"$T_ERR")" "stderr lines" && no_raw_controls "$T_ERR" "the error line" &&
+        assert_contains "$(<"$T_ERR")" 'x\x1b[31m\ny.db' && t_ok
+fi
 
 # ---------- item 3: credentials on the command line --------------------------------------------
 SECRET=wJalrXUtnFEMIexampleSECRETvalue42
-t_begin "credential options are refused without echoing their values"
-fresh creds
-ok=1
-while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    eval "args=($line)"
-    assert_exit 2 imgsync_run "${args[@]}" &&
-        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "output of: $line" &&
-        assert_contains "$(<"$T_ERR")" "not accepted on the command line" "stderr of: $line" ||
-        { ok=0; break; }
-done <<EOF
+if t_begin "credential options are refused without echoing their values"; then
+    fresh creds
+    ok=1
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        eval "args=($line)"
+        assert_exit 2 imgsync_run "${args[@]}" &&
+            assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "output of: $line" &&
+            assert_contains "$(<"$T_ERR")" "not accepted on the command line" "stderr of: $line" ||
+            { ok=0; break; }
+    done <<EOF
 upload --secret-access-key $SECRET
 upload --aws-secret-access-key=$SECRET
 upload --aws_secret_access_key $SECRET
@@ -164,68 +169,72 @@ check --session-token $SECRET
 add --aws-session-token=$SECRET $T_TMP/spool-creds
 upload --secret $SECRET --concurrency 2
 EOF
-[ $ok = 1 ] &&
-    # Any unexpected word after an option stays unshown, whatever the option's name.
-    assert_exit 2 imgsync_run upload --mystery-flag "$SECRET" &&
-    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
-    assert_contains "$(<"$T_ERR")" "--mystery-flag" &&
-    assert_exit 2 imgsync_run upload --mystery-flag="$SECRET" &&
-    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
-    assert_exit 2 imgsync_run retry --mystery "$SECRET" &&
-    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "retry: CLI11 takes it for an id" &&
-    assert_exit 2 imgsync_run retry --mystery value &&
-    assert_exit 2 imgsync_run --log-format json upload --concurrency 2 --mystery "$SECRET" &&
-    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
-    # As a plugin: UNKNOWN, and still nothing of the value.
-    plugin_unknown status --check --secret-access-key "$SECRET" &&
-    assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" && t_ok
+    [ $ok = 1 ] &&
+        # Any unexpected word after an option stays unshown, whatever the option's name.
+        assert_exit 2 imgsync_run upload --mystery-flag "$SECRET" &&
+        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
+        assert_contains "$(<"$T_ERR")" "--mystery-flag" &&
+        assert_exit 2 imgsync_run upload --mystery-flag="$SECRET" &&
+        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
+        assert_exit 2 imgsync_run retry --mystery "$SECRET" &&
+        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "retry: CLI11 takes it for an id" &&
+        assert_exit 2 imgsync_run retry --mystery value &&
+        assert_exit 2 imgsync_run --log-format json upload --concurrency 2 --mystery "$SECRET" &&
+        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" &&
+        # As a plugin: UNKNOWN, and still nothing of the value.
+        plugin_unknown status --check --secret-access-key "$SECRET" &&
+        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" && t_ok
+fi
 
-t_begin "--help never shows a credential"
-printf 'aws_access_key_id = AKIAHELPTEST\naws_secret_access_key = %s\n' "$SECRET" >"$T_TMP/creds.conf"
-chmod 600 "$T_TMP/creds.conf"
-ok=1
-for cmd in "" upload status check add list; do
-    # shellcheck disable=SC2086
-    AWS_SECRET_ACCESS_KEY=$SECRET AWS_SESSION_TOKEN=$SECRET IMGSYNC_CONFIG=$T_TMP/creds.conf \
-        assert_exit 0 imgsync_run $cmd --help &&
-        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "help of '$cmd'" &&
-        assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "AKIAHELPTEST" "help of '$cmd'" ||
-        { ok=0; break; }
-done
-[ $ok = 1 ] && t_ok
+if t_begin "--help never shows a credential"; then
+    printf 'aws_access_key_id = AKIAHELPTEST\naws_secret_access_key = %s\n' "$SECRET" >"$T_TMP/creds.conf"
+    chmod 600 "$T_TMP/creds.conf"
+    ok=1
+    for cmd in "" upload status check add list; do
+        # shellcheck disable=SC2086
+        AWS_SECRET_ACCESS_KEY=$SECRET AWS_SESSION_TOKEN=$SECRET IMGSYNC_CONFIG=$T_TMP/creds.conf \
+            assert_exit 0 imgsync_run $cmd --help &&
+            assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" "help of '$cmd'" &&
+            assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "AKIAHELPTEST" "help of '$cmd'" ||
+            { ok=0; break; }
+    done
+    [ $ok = 1 ] && t_ok
+fi
 
 # ---------- item 4: a failed last pass ------------------------------------------------------------
-t_begin "status --check: a failed pass is WARNING, failed passes in a row CRITICAL, success clears"
-fresh passes 1
-add_run "$IMGSYNC_DB" ok 1000 990
-assert_exit 0 imgsync_run status --check && assert_match "$(<"$T_OUT")" '^IMGSYNC OK - ' &&
-    add_run "$IMGSYNC_DB" failed 600 590 "AccessDenied" &&
-    assert_exit 1 imgsync_run status --check &&
-    assert_match "$(<"$T_OUT")" '^IMGSYNC WARNING - .*last pass failed: AccessDenied \|.* failed_passes=1;1;;0' &&
-    add_run "$IMGSYNC_DB" failed 300 290 "AccessDenied" &&
-    assert_exit 1 imgsync_run status --check --crit-failed-passes 3 &&
-    add_run "$IMGSYNC_DB" failed 200 190 "AccessDenied" &&
-    assert_exit 2 imgsync_run status --check --crit-failed-passes 3 &&
-    assert_contains "$(<"$T_OUT")" "last 3 passes failed (>= 3)" &&
-    assert_exit 2 imgsync_run status --check --crit-success-age 10m &&
-    assert_exit 0 imgsync_run status --prometheus "$T_TMP/passes.prom" &&
-    assert_contains "$(<"$T_TMP/passes.prom")" $'\nimgsync_last_run_success 0\n' &&
-    assert_eq "$(json <(imgsync_run status --json) 'd["runs"][-1]["finished_at"]')" \
-        "$(json <(imgsync_run status --json) 'd["last_success_at"]')" "last_success_at" &&
-    add_run "$IMGSYNC_DB" ok 100 90 &&
-    assert_exit 0 imgsync_run status --check --crit-failed-passes 3 --crit-success-age 10m &&
-    t_ok
+if t_begin "status --check: a failed pass is WARNING, failed passes in a row CRITICAL, success clears"; then
+    fresh passes 1
+    add_run "$IMGSYNC_DB" ok 1000 990
+    assert_exit 0 imgsync_run status --check && assert_match "$(<"$T_OUT")" '^IMGSYNC OK - ' &&
+        add_run "$IMGSYNC_DB" failed 600 590 "AccessDenied" &&
+        assert_exit 1 imgsync_run status --check &&
+        assert_match "$(<"$T_OUT")" '^IMGSYNC WARNING - .*last pass failed: AccessDenied \|.* failed_passes=1;1;;0' &&
+        add_run "$IMGSYNC_DB" failed 300 290 "AccessDenied" &&
+        assert_exit 1 imgsync_run status --check --crit-failed-passes 3 &&
+        add_run "$IMGSYNC_DB" failed 200 190 "AccessDenied" &&
+        assert_exit 2 imgsync_run status --check --crit-failed-passes 3 &&
+        assert_contains "$(<"$T_OUT")" "last 3 passes failed (>= 3)" &&
+        assert_exit 2 imgsync_run status --check --crit-success-age 10m &&
+        assert_exit 0 imgsync_run status --prometheus "$T_TMP/passes.prom" &&
+        assert_contains "$(<"$T_TMP/passes.prom")" $'\nimgsync_last_run_success 0\n' &&
+        assert_eq "$(json <(imgsync_run status --json) 'd["runs"][-1]["finished_at"]')" \
+            "$(json <(imgsync_run status --json) 'd["last_success_at"]')" "last_success_at" &&
+        add_run "$IMGSYNC_DB" ok 100 90 &&
+        assert_exit 0 imgsync_run status --check --crit-failed-passes 3 --crit-success-age 10m &&
+        t_ok
+fi
 
-t_begin "a pass refused by the server: exit 3, then status --check is at least WARNING"
-fresh denied 4
-fp_rules "error:method=PUT:status=403:code=AccessDenied"
-assert_exit 3 imgsync_run upload --concurrency 1
-fp_rules
-imgsync_run status --check >"$T_TMP/denied.check" 2>&1
-assert_match "$?" '^[12]$' "status --check exit after a failed pass" &&
-    assert_contains "$(<"$T_TMP/denied.check")" "last pass failed" &&
-    assert_exit 0 imgsync_run status --json &&
-    assert_eq failed "$(json "$T_OUT" 'd["last_run"]["outcome"]')" &&
-    assert_eq None "$(json "$T_OUT" 'd["last_success_at"]')" && t_ok
+if t_begin "a pass refused by the server: exit 3, then status --check is at least WARNING"; then
+    fresh denied 4
+    fp_rules "error:method=PUT:status=403:code=AccessDenied"
+    assert_exit 3 imgsync_run upload --concurrency 1
+    fp_rules
+    imgsync_run status --check >"$T_TMP/denied.check" 2>&1
+    assert_match "$?" '^[12]$' "status --check exit after a failed pass" &&
+        assert_contains "$(<"$T_TMP/denied.check")" "last pass failed" &&
+        assert_exit 0 imgsync_run status --json &&
+        assert_eq failed "$(json "$T_OUT" 'd["last_run"]["outcome"]')" &&
+        assert_eq None "$(json "$T_OUT" 'd["last_success_at"]')" && t_ok
+fi
 
 t_finish

@@ -23,28 +23,30 @@ fresh() { # NAME COUNT [seed options...]: a state file with COUNT seeded images,
 # needs the body rewound. 1e9: more than any body here, so all of it is read first.
 whole=bytes=1000000000
 
-t_begin "a PUT on a reused connection that died is resent at once: the body is rewound"
-fresh rewind 3 --min-bytes 200K --max-bytes 300K
-fp_rules "drop-request:method=PUT:after=1:count=1:$whole"
-assert_exit 0 imgsync_run upload --concurrency 1 &&
-    assert_eq 1 "$(fp_stat faults.drop-request)" &&
-    assert_not_contains "$(<"$T_ERR")" "rewind wasn't possible" &&
-    assert_contains "$(<"$T_ERR")" "retried=0" &&
-    assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
+if t_begin "a PUT on a reused connection that died is resent at once: the body is rewound"; then
+    fresh rewind 3 --min-bytes 200K --max-bytes 300K
+    fp_rules "drop-request:method=PUT:after=1:count=1:$whole"
+    assert_exit 0 imgsync_run upload --concurrency 1 &&
+        assert_eq 1 "$(fp_stat faults.drop-request)" &&
+        assert_not_contains "$(<"$T_ERR")" "rewind wasn't possible" &&
+        assert_contains "$(<"$T_ERR")" "retried=0" &&
+        assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
+fi
 
-t_begin "multipart: a part and CompleteMultipartUpload (a body in memory) rewound the same way"
-fresh rewind-mp 1 --format png --min-bytes 12M --max-bytes 12M
-fp_rules "drop-request:method=PUT:query=partNumber:after=1:count=1:$whole" \
-    "drop-request:method=POST:query=uploadId:count=1:$whole"
-# Not retried=0: radosgw's first CompleteMultipartUpload answer can lack the ETag the pass now
-# checks, which costs one retry with or without faults. The rewound requests must not fail.
-assert_exit 0 imgsync_run upload --multipart-threshold 8M --part-size 5M --concurrency 1 &&
-    assert_eq 2 "$(fp_stat faults.drop-request)" &&
-    assert_not_contains "$(<"$T_ERR")" "rewind wasn't possible" &&
-    assert_not_contains "$(<"$T_ERR")" "step=part" &&
-    assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="dropped' &&
-    assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="other' &&
-    assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
+if t_begin "multipart: a part and CompleteMultipartUpload (a body in memory) rewound the same way"; then
+    fresh rewind-mp 1 --format png --min-bytes 12M --max-bytes 12M
+    fp_rules "drop-request:method=PUT:query=partNumber:after=1:count=1:$whole" \
+        "drop-request:method=POST:query=uploadId:count=1:$whole"
+    # Not retried=0: radosgw's first CompleteMultipartUpload answer can lack the ETag the pass now
+    # checks, which costs one retry with or without faults. The rewound requests must not fail.
+    assert_exit 0 imgsync_run upload --multipart-threshold 8M --part-size 5M --concurrency 1 &&
+        assert_eq 2 "$(fp_stat faults.drop-request)" &&
+        assert_not_contains "$(<"$T_ERR")" "rewind wasn't possible" &&
+        assert_not_contains "$(<"$T_ERR")" "step=part" &&
+        assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="dropped' &&
+        assert_not_contains "$(grep -F step=complete "$T_ERR")" 'error="other' &&
+        assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" && verify_uploaded && t_ok
+fi
 
 # ---- credentials: where they came from -----------------------------------------------------
 # run_env [-u NAME | NAME=VALUE]... -- ARGS...: imgsync_run with the environment changed.
@@ -67,24 +69,30 @@ secret_free() { # every output of the last command is free of the secret key
 }
 no_keys=(-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY)
 
-t_begin "keys in the config file are labelled with that file, in check and in the pass log"
-fresh creds 1 --min-bytes 8K --max-bytes 8K
-write_conf "aws_access_key_id = $RGW_ACCESS_KEY" "aws_secret_access_key = $RGW_SECRET_KEY"
-assert_exit 0 run_env "${no_keys[@]}" -- --config "$conf" check &&
-    assert_contains "$(<"$T_OUT")" "ok: credentials from config file $conf (" && secret_free &&
-    assert_exit 0 run_env "${no_keys[@]}" -- --config "$conf" upload &&
-    assert_contains "$(<"$T_ERR")" "credentials=\"config file $conf\"" && secret_free && t_ok
+if t_begin "keys in the config file are labelled with that file, in check and in the pass log"; then
+    fresh creds 1 --min-bytes 8K --max-bytes 8K
+    write_conf "aws_access_key_id = $RGW_ACCESS_KEY" "aws_secret_access_key = $RGW_SECRET_KEY"
+    assert_exit 0 run_env "${no_keys[@]}" -- --config "$conf" check &&
+        assert_contains "$(<"$T_OUT")" "ok: credentials from config file $conf (" && secret_free &&
+        assert_exit 0 run_env "${no_keys[@]}" -- --config "$conf" upload &&
+        assert_contains "$(<"$T_ERR")" "credentials=\"config file $conf\"" && secret_free && t_ok
+fi
 
-t_begin "a key id in the config file and the secret in the environment: both named"
-write_conf "aws_access_key_id = $RGW_ACCESS_KEY"
-assert_exit 0 run_env -u AWS_ACCESS_KEY_ID -- --config "$conf" check &&
-    assert_contains "$(<"$T_OUT")" "access key id from config file $conf, secret access key from environment" &&
-    secret_free && t_ok
+if t_begin "a key id in the config file and the secret in the environment: both named"; then
+    fresh creds-env 1 --min-bytes 8K --max-bytes 8K
+    write_conf "aws_access_key_id = $RGW_ACCESS_KEY"
+    assert_exit 0 run_env -u AWS_ACCESS_KEY_ID -- --config "$conf" check &&
+        assert_contains "$(<"$T_OUT")" "access key id from config file $conf, secret access key from environment" &&
+        secret_free && t_ok
+fi
 
-t_begin "a key id in the config file without a secret: the error names the file"
-assert_exit 2 run_env "${no_keys[@]}" -- --config "$conf" check &&
-    assert_contains "$(<"$T_ERR")" "access key id in $conf but no secret access key" &&
-    assert_not_contains "$(<"$T_ERR")" "AWS_ACCESS_KEY_ID is set" && t_ok
+if t_begin "a key id in the config file without a secret: the error names the file"; then
+    fresh creds-nosecret 1 --min-bytes 8K --max-bytes 8K
+    write_conf "aws_access_key_id = $RGW_ACCESS_KEY"
+    assert_exit 2 run_env "${no_keys[@]}" -- --config "$conf" check &&
+        assert_contains "$(<"$T_ERR")" "access key id in $conf but no secret access key" &&
+        assert_not_contains "$(<"$T_ERR")" "AWS_ACCESS_KEY_ID is set" && t_ok
+fi
 
 # ---- proxies ---------------------------------------------------------------------------------
 # The fault proxy stands in for an HTTP proxy: a proxied request arrives in absolute form
@@ -93,54 +101,62 @@ proxied_rule="error:status=403:code=AccessDenied:message=via%20the%20proxy:match
 proxy_pw=pw-$RANDOM$RANDOM
 direct=IMGSYNC_ENDPOINT=$RGW_ENDPOINT
 
-t_begin "http_proxy: check and the pass name the proxy (never its password), and curl uses it"
-fresh proxy 1 --min-bytes 8K --max-bytes 8K
-fp_rules "$proxied_rule"
-via=http_proxy=http://tester:$proxy_pw@127.0.0.1:$FP_PORT
-assert_exit 3 run_env "$direct" "$via" -- check &&
-    assert_contains "$(<"$T_OUT")" "ok: proxy http://127.0.0.1:$FP_PORT (http_proxy, with a user name and password)" &&
-    assert_contains "$(<"$T_ERR")" "AccessDenied (via the proxy)" &&
-    assert_not_contains "$(<"$T_OUT")$(<"$T_ERR")" "$proxy_pw" &&
-    { run_env "$direct" "$via" -- upload >"$T_OUT" 2>"$T_ERR" || true; } &&
-    assert_contains "$(<"$T_ERR")" "proxy=http://127.0.0.1:$FP_PORT proxy_from=http_proxy" &&
-    assert_not_contains "$(<"$T_ERR")" "$proxy_pw" &&
-    assert_contains "$(<"$FP_LOG")" "GET http://127.0.0.1:$RGW_PORT/" && t_ok
+if t_begin "http_proxy: check and the pass name the proxy (never its password), and curl uses it"; then
+    fresh proxy 1 --min-bytes 8K --max-bytes 8K
+    fp_rules "$proxied_rule"
+    via=http_proxy=http://tester:$proxy_pw@127.0.0.1:$FP_PORT
+    assert_exit 3 run_env "$direct" "$via" -- check &&
+        assert_contains "$(<"$T_OUT")" "ok: proxy http://127.0.0.1:$FP_PORT (http_proxy, with a user name and password)" &&
+        assert_contains "$(<"$T_ERR")" "AccessDenied (via the proxy)" &&
+        assert_not_contains "$(<"$T_OUT")$(<"$T_ERR")" "$proxy_pw" &&
+        { run_env "$direct" "$via" -- upload >"$T_OUT" 2>"$T_ERR" || true; } &&
+        assert_contains "$(<"$T_ERR")" "proxy=http://127.0.0.1:$FP_PORT proxy_from=http_proxy" &&
+        assert_not_contains "$(<"$T_ERR")" "$proxy_pw" &&
+        assert_contains "$(<"$FP_LOG")" "GET http://127.0.0.1:$RGW_PORT/" && t_ok
+fi
 
-t_begin "NO_PROXY naming the endpoint: no proxy, said so, and the request goes direct"
-fp_reset
-assert_exit 0 run_env "$direct" "http_proxy=http://127.0.0.1:$FP_PORT" NO_PROXY=localhost,127.0.0.1 -- check &&
-    assert_contains "$(<"$T_OUT")" "ok: no proxy (NO_PROXY excludes the endpoint)" &&
-    assert_exit 0 run_env "$direct" "http_proxy=http://127.0.0.1:$FP_PORT" NO_PROXY=127.0.0.1 -- upload &&
-    assert_contains "$(<"$T_ERR")" "proxy=none proxy_from=NO_PROXY" &&
-    assert_eq 0 "$(fp_stat requests)" && t_ok
+if t_begin "NO_PROXY naming the endpoint: no proxy, said so, and the request goes direct"; then
+    fresh noproxy 1 --min-bytes 8K --max-bytes 8K
+    fp_rules "$proxied_rule"
+    assert_exit 0 run_env "$direct" "http_proxy=http://127.0.0.1:$FP_PORT" NO_PROXY=localhost,127.0.0.1 -- check &&
+        assert_contains "$(<"$T_OUT")" "ok: no proxy (NO_PROXY excludes the endpoint)" &&
+        assert_exit 0 run_env "$direct" "http_proxy=http://127.0.0.1:$FP_PORT" NO_PROXY=127.0.0.1 -- upload &&
+        assert_contains "$(<"$T_ERR")" "proxy=none proxy_from=NO_PROXY" &&
+        assert_eq 0 "$(fp_stat requests)" && t_ok
+fi
 
-t_begin "HTTP_PROXY in upper case is ignored for http, as libcurl does"
-assert_exit 0 run_env "$direct" "HTTP_PROXY=http://127.0.0.1:$FP_PORT" -- check &&
-    assert_contains "$(<"$T_OUT")" "ok: no proxy" && assert_eq 0 "$(fp_stat requests)" && t_ok
+if t_begin "HTTP_PROXY in upper case is ignored for http, as libcurl does"; then
+    fresh upper-proxy 1 --min-bytes 8K --max-bytes 8K
+    fp_rules "$proxied_rule"
+    assert_exit 0 run_env "$direct" "HTTP_PROXY=http://127.0.0.1:$FP_PORT" -- check &&
+        assert_contains "$(<"$T_OUT")" "ok: no proxy" && assert_eq 0 "$(fp_stat requests)" && t_ok
+fi
 
 # ---- SSLKEYLOGFILE ---------------------------------------------------------------------------
-t_begin "SSLKEYLOGFILE is not honoured: no TLS keys written, a warning instead"
-tls=$T_TMP/tls
-mkdir -p "$tls"
-if ! command -v openssl >/dev/null; then
-    t_skip "no openssl"
-elif ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" \
-    -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
-    t_fail "cannot make a certificate"
-else
-    tls_port=$(free_port)
-    openssl s_server -accept "127.0.0.1:$tls_port" -cert "$tls/cert.pem" -key "$tls/key.pem" \
-        -www -quiet </dev/null >"$tls/server.log" 2>&1 &
-    t_on_exit kill "$!"
-    wait_port "$tls_port" || t_fail "s_server did not start"
-    # Control: the same libcurl does write the keys for a program that lets it.
-    SSLKEYLOGFILE=$tls/curl-keys curl -s -o /dev/null --cacert "$tls/cert.pem" "https://127.0.0.1:$tls_port/" &&
-        assert_match "$(cat "$tls/curl-keys" 2>/dev/null)" "TRAFFIC_SECRET" &&
-        assert_exit 0 run_env "SSLKEYLOGFILE=$tls/keys" -- --endpoint "https://127.0.0.1:$tls_port" \
-            --ca-bundle "$tls/cert.pem" check &&
-        assert_contains "$(<"$T_OUT")" "signed request to bucket" &&
-        { [ ! -e "$tls/keys" ] || t_fail "imgsync let libcurl write TLS keys to $tls/keys"; } &&
-        assert_contains "$(<"$T_ERR")" "event=tls_keylog_ignored file=$tls/keys" && t_ok
+if t_begin "SSLKEYLOGFILE is not honoured: no TLS keys written, a warning instead"; then
+    fresh keylog 1 --min-bytes 8K --max-bytes 8K
+    tls=$T_TMP/tls
+    mkdir -p "$tls"
+    if ! command -v openssl >/dev/null; then
+        t_skip "no openssl"
+    elif ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" \
+        -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
+        t_fail "cannot make a certificate"
+    else
+        tls_port=$(free_port)
+        openssl s_server -accept "127.0.0.1:$tls_port" -cert "$tls/cert.pem" -key "$tls/key.pem" \
+            -www -quiet </dev/null >"$tls/server.log" 2>&1 &
+        t_on_exit kill "$!"
+        wait_port "$tls_port" || t_fail "s_server did not start"
+        # Control: the same libcurl does write the keys for a program that lets it.
+        SSLKEYLOGFILE=$tls/curl-keys curl -s -o /dev/null --cacert "$tls/cert.pem" "https://127.0.0.1:$tls_port/" &&
+            assert_match "$(cat "$tls/curl-keys" 2>/dev/null)" "TRAFFIC_SECRET" &&
+            assert_exit 0 run_env "SSLKEYLOGFILE=$tls/keys" -- --endpoint "https://127.0.0.1:$tls_port" \
+                --ca-bundle "$tls/cert.pem" check &&
+            assert_contains "$(<"$T_OUT")" "signed request to bucket" &&
+            { [ ! -e "$tls/keys" ] || t_fail "imgsync let libcurl write TLS keys to $tls/keys"; } &&
+            assert_contains "$(<"$T_ERR")" "event=tls_keylog_ignored file=$tls/keys" && t_ok
+    fi
 fi
 
 t_finish
