@@ -202,7 +202,8 @@ int run(int argc, char** argv) {
         app, "--addressing", g.addressing,
         {s3::Addressing::automatic, s3::Addressing::path, s3::Addressing::virtual_hosted},
         "auto: virtual-hosted on AWS, path-style for IP or custom endpoints");
-    app.add_option("--profile", g.profile, "AWS profile (else AWS_PROFILE, else default)");
+    app.add_option("--profile", g.profile,
+                   "AWS profile (else AWS_PROFILE, else AWS_DEFAULT_PROFILE, else default)");
     app.add_option("--ca-bundle", g.ca_bundle, "CA certificates file for a private CA");
     add_enum_option(app, "--log-format", g.log_format,
                     {util::Logger::Format::logfmt, util::Logger::Format::json},
