@@ -2,7 +2,7 @@
 # setup-deps.sh - install what imgsync needs from Debian 12 packages, and only what is missing.
 #
 # Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
-#   build  compiler, CMake and the libraries imgsync links (+ clang-format, doctest)
+#   build  compiler, CMake and the libraries imgsync links (+ clang-format, clang-tidy, doctest)
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, curl, python3 (+botocore),
 #          systemd (for systemd-analyze verify of the shipped units), groff-base (man page check)
 #   fuzz   clang and compiler-rt (libFuzzer, ASan, UBSan runtimes), for the short fuzz runs
@@ -20,7 +20,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
-    libsqlite3-dev libfmt-dev zlib1g-dev doctest-dev clang-format)
+    libsqlite3-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
     systemd groff-base coreutils util-linux diffutils)
 # clang-14 only recommends libclang-rt-14-dev, and we install without recommends: without it,

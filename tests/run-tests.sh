@@ -8,6 +8,8 @@
 #   2. format   clang-format --dry-run --Werror over src/ and tests/ C++ files
 #   3. build    build/       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGSYNC_WERROR=ON
 #               build-asan/  -DCMAKE_BUILD_TYPE=Debug (-O1) -DIMGSYNC_SANITIZE=ON -DIMGSYNC_WERROR=ON
+#   3b. tidy    clang-tidy (run-clang-tidy, .clang-tidy: braces, bugprone-*, performance-*, every
+#               finding an error) over src/, with build/'s compile_commands.json
 #   4. unit     ctest in both build directories
 #   4b. fuzz    build-fuzz/ (clang++-14, -DIMGSYNC_FUZZ=ON), then every tests/fuzz/fuzz_* target
 #               for 20 s on a temporary copy of its seed corpus tests/fuzz/corpus/<target>/ (and
@@ -27,11 +29,11 @@
 #                                                   two of e2e.sh, faults.sh's stall test, all throttle.sh
 # (A SUITE word given alone as well runs all of that suite. Each suite prints its tests as
 # "---- SUITE: NAME [SUITE:SLUG]"; a failed one is named SUITE:SLUG in the summary.) For a quick
-# rerun of one test: SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_BUILD=1 SKIP_UNIT=1 SKIP_FUZZ=1 SKIP_ASAN=1
+# rerun of one test: SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_TIDY=1 SKIP_BUILD=1 SKIP_UNIT=1 SKIP_FUZZ=1 SKIP_ASAN=1
 # RGW_KEEP=1 bash tests/run-tests.sh SUITE:TEST  (or T_ONLY=TEST bash tests/integration/SUITE.sh)
 #
 # Environment knobs:
-#   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1 SKIP_FUZZ=1
+#   SKIP_DEPS=1 SKIP_FORMAT=1 SKIP_TIDY=1 SKIP_ASAN=1 SKIP_SUITES=1 SKIP_UNIT=1 SKIP_FUZZ=1
 #   SKIP_BUILD=1 (use build/ and build-asan/ as they are: a development shortcut)
 #   BUILD_JOBS (2)   SUITE_TIMEOUT seconds per suite (900)   UNIT_TIMEOUT seconds (900)
 #   RGW_BASE (/tmp/imgsync-test-rgw-$UID-<hash of this checkout>), RGW_PORT / RGW_MON_PORT (free
@@ -177,6 +179,15 @@ if [ "${SKIP_ASAN:-0}" != 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
     fi
 fi
 variant_dir() { if [ "$1" = asan ]; then echo "$ROOT/build-asan"; else echo "$ROOT/build"; fi; }
+
+# ---------- 3b. clang-tidy ---------------------------------------------------------------------
+if [ "${SKIP_TIDY:-0}" != 1 ] && [ -f "$ROOT/build/compile_commands.json" ]; then
+    tidy_check() {
+        echo "$(clang-tidy --version | grep -i version | head -1), checks from .clang-tidy"
+        run-clang-tidy -p "$ROOT/build" -j "$JOBS" -quiet "$ROOT/src/"
+    }
+    run_step "tidy (clang-tidy over src/)" "$LOG_DIR/tidy.log" tidy_check
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

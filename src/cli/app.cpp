@@ -30,17 +30,20 @@ constexpr const char* default_config_file = "/etc/imgsync/imgsync.conf";
 std::string key_for(const std::string& subcommand, const std::string& long_name) {
     std::string key = long_name;
     // seed's image-size bounds are not upload's per-pass byte limit: they get their own names.
-    if (subcommand == "seed" && (long_name == "min-bytes" || long_name == "max-bytes"))
+    if (subcommand == "seed" && (long_name == "min-bytes" || long_name == "max-bytes")) {
         key = "seed-" + long_name;
-    for (auto& c : key)
+    }
+    for (auto& c : key) {
         c = c == '-' ? '_' : c;
+    }
     return key;
 }
 
 std::string env_for(const std::string& key) {
     std::string env = "IMGSYNC_";
-    for (char c : key)
+    for (char c : key) {
         env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
     return env;
 }
 
@@ -48,14 +51,16 @@ std::string env_for(const std::string& key) {
 void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
     for (CLI::Option* opt : app.get_options()) {
         const auto& names = opt->get_lnames();
-        if (names.empty() || names[0] == "help" || names[0] == "version" || names[0] == "config")
+        if (names.empty() || names[0] == "help" || names[0] == "version" || names[0] == "config") {
             continue;
+        }
         std::string key = key_for(app.get_parent() ? app.get_name() : "", names[0]);
         opt->envname(env_for(key));
         keys.insert(key);
     }
-    for (CLI::App* sub : app.get_subcommands({}))
+    for (CLI::App* sub : app.get_subcommands({})) {
         assign_env_names(*sub, keys);
+    }
 }
 
 // The config file, read by util::parse_ini: `key = value` lines, '#' or ';' comments, optional
@@ -67,29 +72,35 @@ void load_config(const std::string& path, bool required, const std::set<std::str
     std::string error;
     auto text = util::read_text_file(path, &error);
     if (!text) {
-        if (!error.empty() || required)
+        if (!error.empty() || required) {
             throw Error(ExitCode::usage,
                         error.empty() ? fmt::format("config file {} does not exist", path) : error);
+        }
         return;
     }
     bool has_secret = false;
     for (const auto& entry : util::parse_ini(*text, util::imgsync_ini_syntax)) {
         if (entry.kind == util::IniEntry::Kind::section ||
-            entry.kind == util::IniEntry::Kind::bad_section)
+            entry.kind == util::IniEntry::Kind::bad_section) {
             continue;
+        }
         const std::size_t line_no = entry.line;
-        if (entry.kind == util::IniEntry::Kind::bad_line)
+        if (entry.kind == util::IniEntry::Kind::bad_line) {
             throw Error(ExitCode::usage,
                         fmt::format("{}:{}: expected 'key = value'", path, line_no));
+        }
         std::string key = util::ascii_lower(entry.name);
         std::string value = entry.value;
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-            value.back() == value.front())
+            value.back() == value.front()) {
             value = value.substr(1, value.size() - 2);
-        for (auto& c : key)
+        }
+        for (auto& c : key) {
             c = c == '-' ? '_' : c;
-        if (key.rfind("aws_", 0) == 0)
+        }
+        if (key.rfind("aws_", 0) == 0) {
             ctx.config_credentials_file = path; // where check and the log say they came from
+        }
         if (key == "aws_access_key_id") {
             ctx.config_access_key = value;
         } else if (key == "aws_secret_access_key") {
@@ -106,39 +117,47 @@ void load_config(const std::string& path, bool required, const std::set<std::str
         }
     }
     struct stat st {};
-    if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+    if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077)) {
         std::fprintf(stderr,
                      "imgsync: warning: %s holds a secret key and is readable by others "
                      "(mode %03o); run chmod 600 %s\n",
                      util::printable(path).c_str(), static_cast<unsigned>(st.st_mode & 0777),
                      util::printable(path).c_str());
+    }
 }
 
 // --config must be known before CLI11 parses, because the file's values feed the parse.
 std::pair<std::string, bool> find_config_path(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
-        if (arg == "--")
+        if (arg == "--") {
             break;
-        if (arg == "--config" && i + 1 < argc)
+        }
+        if (arg == "--config" && i + 1 < argc) {
             return {argv[i + 1], true};
-        if (arg.rfind("--config=", 0) == 0)
+        }
+        if (arg.rfind("--config=", 0) == 0) {
             return {arg.substr(9), true};
+        }
     }
-    if (const char* env = std::getenv("IMGSYNC_CONFIG"); env && *env)
+    if (const char* env = std::getenv("IMGSYNC_CONFIG"); env && *env) {
         return {env, true};
+    }
     return {default_config_file, false};
 }
 
 void collect_option_names(CLI::App& app, std::set<std::string>& names) {
     for (const CLI::Option* opt : app.get_options()) {
-        for (const std::string& n : opt->get_lnames())
+        for (const std::string& n : opt->get_lnames()) {
             names.insert("--" + n);
-        for (const std::string& n : opt->get_snames())
+        }
+        for (const std::string& n : opt->get_snames()) {
             names.insert("-" + n);
+        }
     }
-    for (CLI::App* sub : app.get_subcommands({}))
+    for (CLI::App* sub : app.get_subcommands({})) {
         collect_option_names(*sub, names);
+    }
 }
 
 // The one place where a failure becomes output and an exit status.
@@ -319,8 +338,9 @@ int run(int argc, char** argv) {
     // Every failure from here on becomes an exit status in fail(), and nowhere else.
     const std::vector<std::string_view> words = option_words(argc, argv);
     std::set<std::string> commands, option_names;
-    for (const CLI::App* sub : app.get_subcommands({}))
+    for (const CLI::App* sub : app.get_subcommands({})) {
         commands.insert(sub->get_name());
+    }
     collect_option_names(app, option_names);
     Reporting how = reporting_for(words, commands);
     try {
@@ -331,8 +351,9 @@ int run(int argc, char** argv) {
     } catch (const CLI::ExtrasError&) {
         return fail(how, ExitCode::usage, unexpected_arguments(app.remaining(true), words));
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0)
+        if (e.get_exit_code() == 0) {
             return app.exit(e);
+        }
         return fail(how, ExitCode::usage, without_unknown_values(e.what(), words, option_names));
     } catch (const Error& e) {
         return fail(how, e.code(), e.what());
@@ -346,25 +367,33 @@ int run(int argc, char** argv) {
     ctx.log = &log;
 
     try {
-        if (seed_cmd->parsed())
+        if (seed_cmd->parsed()) {
             return core::cmd_seed(ctx, seed);
-        if (add_cmd->parsed())
+        }
+        if (add_cmd->parsed()) {
             return core::cmd_add(ctx, add);
-        if (list_cmd->parsed())
+        }
+        if (list_cmd->parsed()) {
             return core::cmd_list(ctx, list);
-        if (status_cmd->parsed())
+        }
+        if (status_cmd->parsed()) {
             return core::cmd_status(ctx, status);
-        if (upload_cmd->parsed())
+        }
+        if (upload_cmd->parsed()) {
             return core::cmd_upload(ctx, upload);
+        }
         if (retry_cmd->parsed()) {
-            if (!retry.all && retry.ids.empty())
+            if (!retry.all && retry.ids.empty()) {
                 throw Error(ExitCode::usage, "retry: give image ids or --all");
-            if (retry.all && !retry.ids.empty())
+            }
+            if (retry.all && !retry.ids.empty()) {
                 throw Error(ExitCode::usage, "retry: give image ids or --all, not both");
+            }
             return core::cmd_retry(ctx, retry);
         }
-        if (presign_cmd->parsed())
+        if (presign_cmd->parsed()) {
             return core::cmd_presign(ctx, presign);
+        }
         return core::cmd_check(ctx);
     } catch (const Error& e) {
         return fail(how, e.code(), e.what());

@@ -63,9 +63,10 @@ CLI::Validator one_of(NameTable names);
 template <typename E> NameTable names_of(std::initializer_list<E> values) {
     static_assert(std::is_enum_v<E>);
     NameTable names;
-    for (E v : values)
+    for (E v : values) {
         names.emplace_back(std::string(to_string(v)),
                            std::to_string(static_cast<std::underlying_type_t<E>>(v)));
+    }
     return names;
 }
 

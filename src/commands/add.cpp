@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string extension_for(const std::string& content_type) {
-    if (content_type == "image/jpeg")
+    if (content_type == "image/jpeg") {
         return ".jpg";
+    }
     auto slash = content_type.find('/');
     return "." + content_type.substr(slash + 1);
 }
@@ -26,13 +27,17 @@ std::string extension_for(const std::string& content_type) {
 // S3 keys are UTF-8. A name that is not valid UTF-8 or holds a control character (a newline
 // would break every line-oriented tool downstream) is refused rather than silently mangled.
 std::optional<std::string> key_problem(const std::string& key) {
-    if (!util::is_valid_utf8(key))
+    if (!util::is_valid_utf8(key)) {
         return std::string("name is not valid UTF-8 (S3 keys are UTF-8; rename the file)");
-    for (unsigned char c : key)
-        if (c < 0x20 || c == 0x7f)
+    }
+    for (unsigned char c : key) {
+        if (c < 0x20 || c == 0x7f) {
             return std::string("name contains a control character such as a newline");
-    if (key.size() > 1024)
+        }
+    }
+    if (key.size() > 1024) {
         return fmt::format("key is {} bytes, S3 allows 1024", key.size());
+    }
     return std::nullopt;
 }
 
@@ -82,16 +87,18 @@ struct AddRun {
             return;
         }
         pending.push_back({abs, relative, std::nullopt});
-        if (pending.size() == ingest_batch)
+        if (pending.size() == ingest_batch) {
             ingest_pending();
+        }
     }
 
     // Whether a file found needs reading: new, or changed since it was added (then replace_id
     // is set). Unchanged files and files under a running pass are counted here.
     bool needs_reading(Candidate& c) {
         auto known = store.find_by_path(c.path);
-        if (!known)
+        if (!known) {
             return true;
+        }
         struct stat st {};
         if (::lstat(c.path.c_str(), &st) == 0 &&
             static_cast<std::uint64_t>(st.st_size) == known->size &&
@@ -116,15 +123,18 @@ struct AddRun {
         std::vector<Candidate> to_read;
         {
             storage::ReadTransaction snapshot(store.db());
-            for (auto& c : pending)
-                if (needs_reading(c))
+            for (auto& c : pending) {
+                if (needs_reading(c)) {
                     to_read.push_back(std::move(c));
+                }
+            }
         }
         pending.clear();
         std::vector<std::string> paths;
         paths.reserve(to_read.size());
-        for (const auto& c : to_read)
+        for (const auto& c : to_read) {
             paths.push_back(c.path);
+        }
         auto results = ingest_files(paths, parts);
         {
             storage::ReadTransaction snapshot(store.db());
@@ -141,10 +151,11 @@ struct AddRun {
                     refuse(c.path, *problem);
                     continue;
                 }
-                if (!registrar.add(*in.image, c.replace_id))
+                if (!registrar.add(*in.image, c.replace_id)) {
                     ++refused;
-                else
+                } else {
                     ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
+                }
             }
         }
         registrar.flush_if_full();
@@ -181,8 +192,9 @@ struct AddRun {
             for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
                 const auto& entry = *it;
                 auto st = entry.symlink_status(ec);
-                if (ec)
+                if (ec) {
                     break;
+                }
                 if (fs::is_symlink(st)) {
                     // Policy: links are not followed inside a tree (no loops, no escaping it).
                     ++skipped;
@@ -199,8 +211,9 @@ struct AddRun {
                                                   {"reason", "not a regular file"}});
                 }
             }
-            if (ec)
+            if (ec) {
                 refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
+            }
             return;
         }
         // A file named on the command line: followed if it is a link, as cp does.
@@ -222,8 +235,9 @@ int cmd_add(const Context& ctx, const AddSettings& s) {
     PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
     auto store = open_store(ctx);
     AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), parts};
-    for (const auto& arg : s.paths)
+    for (const auto& arg : s.paths) {
         run.argument(arg);
+    }
     run.ingest_pending();
     run.registrar.flush();
     run.unchanged += run.registrar.duplicates;

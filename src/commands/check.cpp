@@ -22,11 +22,12 @@ util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
     util::HttpResponse out;
     bool done = false;
     http.start(1, std::move(req));
-    for (int i = 0; i < 1000 && !done; ++i) // bounded: the request has its own timeouts
+    for (int i = 0; i < 1000 && !done; ++i) { // bounded: the request has its own timeouts
         http.poll(100, [&](std::uint64_t, util::HttpResponse&& r) {
             out = std::move(r);
             done = true;
         });
+    }
     return out;
 }
 
@@ -39,10 +40,11 @@ int cmd_check(const Context& ctx) {
     if (::stat(g.db.c_str(), &st) == 0) {
         auto store = open_existing_store(ctx);
         std::string integrity = store->integrity_check();
-        if (integrity != "ok")
+        if (integrity != "ok") {
             throw Error(
                 ExitCode::state_error,
                 fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
+        }
         auto counts = store->counts();
         std::printf("ok: state file %s (%lld pending, %lld failed)\n",
                     util::printable(g.db).c_str(), static_cast<long long>(counts.pending),
@@ -71,22 +73,24 @@ int cmd_check(const Context& ctx) {
     auto req = ops.list_objects(1, s3::AmzDate::from_epoch(util::wall_epoch()));
     req.total_timeout_ms = 30000;
     auto r = send_one(http, std::move(req));
-    if (r.transport != util::Transport::ok)
+    if (r.transport != util::Transport::ok) {
         throw Error(ExitCode::pass_failed,
                     fmt::format("cannot reach {}: {} ({})", target.endpoint.host(),
                                 r.transport_error, util::transport_name(r.transport)));
+    }
     if (r.status < 200 || r.status >= 300) {
         auto err = s3::parse_error(r.body);
         std::string code = err ? err->code : "";
         std::string hint;
-        if (code == "SignatureDoesNotMatch")
+        if (code == "SignatureDoesNotMatch") {
             hint = ": the secret key does not match the access key (or the clock is wrong)";
-        else if (code == "InvalidAccessKeyId")
+        } else if (code == "InvalidAccessKeyId") {
             hint = ": the server does not know this access key";
-        else if (code == "NoSuchBucket")
+        } else if (code == "NoSuchBucket") {
             hint = fmt::format(": bucket {} does not exist", target.endpoint.bucket());
-        else if (code == "AccessDenied")
+        } else if (code == "AccessDenied") {
             hint = ": the credentials may not list the bucket (uploads need s3:PutObject)";
+        }
         throw Error(ExitCode::pass_failed,
                     fmt::format("signed request to bucket {} refused: HTTP {} {}{}{}",
                                 target.endpoint.bucket(), r.status, code,
@@ -100,8 +104,9 @@ int cmd_check(const Context& ctx) {
 
 int cmd_presign(const Context& ctx, const PresignSettings& s) {
     Target target = resolve_target(ctx);
-    if (auto problem = s3::object_key_error(s.key))
+    if (auto problem = s3::object_key_error(s.key)) {
         throw Error(ExitCode::usage, fmt::format("key: {}", *problem));
+    }
     s3::PresignRequest req;
     req.scheme = target.endpoint.scheme();
     req.host = target.endpoint.host();
@@ -109,8 +114,9 @@ int cmd_presign(const Context& ctx, const PresignSettings& s) {
     req.expires = std::chrono::seconds(s.expires);
     auto url = s3::presign_url(req, target.credentials, target.endpoint.region(),
                                s3::AmzDate::from_epoch(util::wall_epoch()));
-    if (!url)
+    if (!url) {
         throw Error(ExitCode::usage, "--expires must be between 1 and 604800 seconds");
+    }
     std::puts(url->url.c_str());
     return 0;
 }

@@ -15,72 +15,82 @@ namespace {
 // The store made a file private that was open to others: say so, as for the config file.
 std::unique_ptr<storage::Store> warn_mode_fixes(const Context& ctx,
                                                 std::unique_ptr<storage::Store> store) {
-    for (const auto& fix : store->mode_fixes())
-        if (ctx.log)
+    for (const auto& fix : store->mode_fixes()) {
+        if (ctx.log) {
             ctx.log->warn("state_file_mode", {{"path", fix.path},
                                               {"was", fmt::format("{:04o}", fix.was)},
                                               {"now", fmt::format("{:04o}", fix.now)},
                                               {"reason", "the state file was open to others"}});
+        }
+    }
     return store;
 }
 
 } // namespace
 
 std::unique_ptr<storage::Store> open_store(const Context& ctx) {
-    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700))
+    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700)) {
         throw Error(ExitCode::state_error, *err);
+    }
     return warn_mode_fixes(
         ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
 }
 
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
     struct stat st {};
-    if (::stat(ctx.global.db.c_str(), &st) != 0)
+    if (::stat(ctx.global.db.c_str(), &st) != 0) {
         throw Error(ExitCode::state_error,
                     fmt::format("state file {} does not exist yet (imgsync add or seed creates "
                                 "it; --db or IMGSYNC_DB names another)",
                                 ctx.global.db));
+    }
     return warn_mode_fixes(
         ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
 }
 
 std::uint64_t require_size(const std::string& option, const std::string& text) {
     auto parsed = util::parse_size(text);
-    if (!parsed)
+    if (!parsed) {
         throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    }
     return *parsed.value;
 }
 
 double require_seconds(const std::string& option, const std::string& text) {
     auto parsed = util::parse_duration(text);
-    if (!parsed)
+    if (!parsed) {
         throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    }
     return static_cast<double>(parsed.value->count()) / 1000.0;
 }
 
 double require_rate(const std::string& option, const std::string& text) {
     auto parsed = util::parse_rate(text);
-    if (!parsed)
+    if (!parsed) {
         throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+    }
     return *parsed.value;
 }
 
 PartPlan require_part_plan(const MultipartSettings& s) {
     PartPlan plan;
     plan.threshold = require_size("--multipart-threshold", s.multipart_threshold);
-    if (plan.threshold < min_part_size)
+    if (plan.threshold < min_part_size) {
         throw Error(ExitCode::usage, "--multipart-threshold must be at least 5M (S3's minimum "
                                      "part size)");
+    }
     plan.wanted_part_size = require_size("--part-size", s.part_size);
-    if (plan.wanted_part_size < min_part_size || plan.wanted_part_size > max_part_size)
+    if (plan.wanted_part_size < min_part_size || plan.wanted_part_size > max_part_size) {
         throw Error(ExitCode::usage, "--part-size must be between 5M and 5G (S3's limits)");
+    }
     return plan;
 }
 
 Registrar::~Registrar() {
     // Best effort on the way out of an exception: what was read is still worth keeping.
-    if (store_failed_)
+    if (store_failed_) {
         return;
+    }
     try {
         flush();
     } catch (...) {
@@ -118,17 +128,19 @@ bool Registrar::add(const storage::NewImage& image, std::optional<std::int64_t> 
 }
 
 void Registrar::flush() {
-    if (batch_.empty())
+    if (batch_.empty()) {
         return;
+    }
     auto now = util::wall_epoch();
     std::vector<bool> held; // replacements refused because a pass claimed the row meanwhile
     try {
         storage::Transaction txn(store_.db());
         for (const auto& p : batch_) {
-            if (p.replace_id)
+            if (p.replace_id) {
                 held.push_back(!store_.replace_content(*p.replace_id, p.image, now));
-            else
+            } else {
                 store_.insert_image(p.image, now);
+            }
         }
         txn.commit();
     } catch (const Error&) {

@@ -38,8 +38,9 @@ class Registrar {
     // storage::ReadTransaction; flush_if_full() after it writes.
     bool add(const storage::NewImage& image, std::optional<std::int64_t> replace_id);
     void flush_if_full() {
-        if (batch_.size() >= 500)
+        if (batch_.size() >= 500) {
             flush();
+        }
     }
     void flush();
     std::int64_t added = 0, updated = 0, duplicates = 0, refused = 0;

@@ -16,10 +16,11 @@ namespace {
 void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
     auto opt_time = [&](const char* key, std::optional<std::int64_t> t) {
         w.key(key);
-        if (t)
+        if (t) {
             w.value(util::iso8601_utc(*t));
-        else
+        } else {
             w.null();
+        }
     };
     w.begin_object();
     w.key("id").value(r.id);
@@ -32,20 +33,22 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
     w.key("state").value(to_string(r.state));
     w.key("attempts").value(r.attempts);
     w.key("last_error");
-    if (r.last_error)
+    if (r.last_error) {
         w.value(*r.last_error);
-    else
+    } else {
         w.null();
+    }
     opt_time("added_at", r.added_at);
     opt_time("uploaded_at", r.uploaded_at);
     opt_time("next_attempt_at", r.state == ImageState::pending && r.next_attempt_at > 0
                                     ? std::optional(r.next_attempt_at)
                                     : std::nullopt);
     w.key("etag");
-    if (r.etag)
+    if (r.etag) {
         w.value(*r.etag);
-    else
+    } else {
         w.null();
+    }
     w.end_object();
 }
 
@@ -71,8 +74,9 @@ int cmd_list(const Context& ctx, const ListSettings& s) {
         std::string line =
             fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, to_string(r.state),
                         util::format_bytes(r.size), r.attempts, util::printable(r.key));
-        if (r.state == ImageState::failed && r.last_error)
+        if (r.state == ImageState::failed && r.last_error) {
             line += "  (" + util::printable(*r.last_error) + ")";
+        }
         std::puts(line.c_str());
     });
     return 0;
@@ -83,10 +87,11 @@ int cmd_retry(const Context& ctx, const RetrySettings& s) {
     int n = store->requeue_failed(s.ids, s.all);
     ctx.log->info("requeued", {{"images", n}});
     std::printf("requeued %d failed image%s\n", n, n == 1 ? "" : "s");
-    if (!s.all && n < static_cast<int>(s.ids.size()))
+    if (!s.all && n < static_cast<int>(s.ids.size())) {
         throw Error(ExitCode::usage,
                     fmt::format("{} of the {} ids given are not failed images",
                                 s.ids.size() - static_cast<std::size_t>(n), s.ids.size()));
+    }
     return 0;
 }
 

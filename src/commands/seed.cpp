@@ -23,9 +23,10 @@ namespace {
 // Writes the whole buffer or removes the file and throws: a full disk leaves no truncated image.
 void write_image(const std::string& path, const std::string& bytes) {
     util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd)
+    if (!fd) {
         throw Error(ExitCode::state_error,
                     fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    }
     if (int err = util::write_all(fd.get(), bytes)) {
         ::unlink(path.c_str());
         throw Error(ExitCode::state_error,
@@ -44,12 +45,14 @@ void write_image(const std::string& path, const std::string& bytes) {
 int cmd_seed(const Context& ctx, const SeedSettings& s) {
     std::uint64_t min_bytes = require_size("--min-bytes", s.min_bytes);
     std::uint64_t max_bytes = require_size("--max-bytes", s.max_bytes);
-    if (min_bytes < synth_min_bytes || max_bytes < min_bytes)
+    if (min_bytes < synth_min_bytes || max_bytes < min_bytes) {
         throw Error(ExitCode::usage,
                     fmt::format("--min-bytes must be at least {} and at most --max-bytes",
                                 synth_min_bytes));
-    if (max_bytes > 256ULL * 1024 * 1024)
+    }
+    if (max_bytes > 256ULL * 1024 * 1024) {
         throw Error(ExitCode::usage, "--max-bytes: seed writes images of at most 256M");
+    }
 
     double started = util::monotonic_seconds();
     std::uint64_t base_seed = s.seed ? *s.seed
@@ -58,10 +61,12 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     // One folder per seed run keeps keys readable and runs apart.
     std::string batch = fmt::format("seed-{:016x}", base_seed);
     std::string dir = ctx.global.spool + "/" + batch;
-    if (auto err = util::make_dirs(ctx.global.spool, 0700))
+    if (auto err = util::make_dirs(ctx.global.spool, 0700)) {
         throw Error(ExitCode::state_error, *err);
-    if (auto err = util::make_dirs(dir, 0700))
+    }
+    if (auto err = util::make_dirs(dir, 0700)) {
         throw Error(ExitCode::state_error, *err);
+    }
 
     auto store = open_store(ctx);
     Registrar registrar(*store, *ctx.log);
@@ -81,8 +86,9 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
                 images[k].md5 = util::to_hex(md5s[k]);
                 registrar.add(images[k], std::nullopt);
                 total_bytes += images[k].size;
-                if (bytes[k].capacity() > 8 << 20)
+                if (bytes[k].capacity() > 8 << 20) {
                     std::string().swap(bytes[k]); // memory stays bounded whatever the sizes
+                }
             }
         }
         images.clear();
@@ -99,12 +105,12 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
                 std::string& data = bytes[images.size()];
                 synth_image(format, seed, size, data);
                 std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
-                std::string path = dir + "/" + name;
+                std::string path = fmt::format("{}/{}", dir, name);
                 write_image(path, data);
 
                 storage::NewImage image;
                 image.path = path;
-                image.key = ctx.global.prefix + batch + "/" + name;
+                image.key = fmt::format("{}{}/{}", ctx.global.prefix, batch, name);
                 image.size = data.size();
                 struct stat info {};
                 ::stat(path.c_str(), &info);

@@ -18,33 +18,39 @@ StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
 
 bool write_metrics(const std::string& path, const StatusReport& report, util::Logger& log) {
     auto err = util::write_file_atomic(path, render_prometheus(report), 0644);
-    if (err)
+    if (err) {
         log.error("metrics_failed", {{"path", path}, {"error", *err}});
+    }
     return !err;
 }
 
 int cmd_status(const Context& ctx, const StatusSettings& s) {
     auto window = static_cast<std::int64_t>(require_seconds("--window", s.window));
-    if (window <= 0)
+    if (window <= 0) {
         throw Error(ExitCode::usage, "--window must be longer than 0s");
+    }
     CheckThresholds thresholds;
     if (s.check) {
         thresholds.warn_pending = s.warn_pending;
         thresholds.crit_pending = s.crit_pending;
         thresholds.crit_failed = s.crit_failed;
-        if (!s.warn_age.empty())
+        if (!s.warn_age.empty()) {
             thresholds.warn_age_seconds =
                 static_cast<std::int64_t>(require_seconds("--warn-age", s.warn_age));
-        if (!s.crit_age.empty())
+        }
+        if (!s.crit_age.empty()) {
             thresholds.crit_age_seconds =
                 static_cast<std::int64_t>(require_seconds("--crit-age", s.crit_age));
+        }
         thresholds.crit_failed_passes = s.crit_failed_passes;
-        if (!s.warn_success_age.empty())
+        if (!s.warn_success_age.empty()) {
             thresholds.warn_success_age_seconds = static_cast<std::int64_t>(
                 require_seconds("--warn-success-age", s.warn_success_age));
-        if (!s.crit_success_age.empty())
+        }
+        if (!s.crit_success_age.empty()) {
             thresholds.crit_success_age_seconds = static_cast<std::int64_t>(
                 require_seconds("--crit-success-age", s.crit_success_age));
+        }
     }
     // Errors (unreadable state file, bad values) reach cli::run, which answers UNKNOWN for
     // --check.
@@ -60,8 +66,9 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         return result.exit_code;
     }
     std::string out = s.json ? render_status_json(report) : render_status_text(report);
-    if (out.empty() || out.back() != '\n')
+    if (out.empty() || out.back() != '\n') {
         out += '\n';
+    }
     std::fputs(out.c_str(), stdout);
     return metrics_ok ? 0 : static_cast<int>(ExitCode::usage);
 }

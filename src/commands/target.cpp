@@ -14,8 +14,9 @@ namespace {
 
 std::optional<std::string> getenv_nonempty(std::string_view name) {
     const char* v = std::getenv(std::string(name).c_str());
-    if (!v || !*v)
+    if (!v || !*v) {
         return std::nullopt;
+    }
     return std::string(v);
 }
 
@@ -23,11 +24,13 @@ std::optional<std::string> getenv_nonempty(std::string_view name) {
 
 Target resolve_target(const Context& ctx) {
     const GlobalSettings& g = ctx.global;
-    if (g.bucket.empty())
+    if (g.bucket.empty()) {
         throw Error(ExitCode::usage, "no bucket: set --bucket, IMGSYNC_BUCKET or bucket = in the "
                                      "config file");
-    if (auto problem = s3::bucket_name_error(g.bucket))
+    }
+    if (auto problem = s3::bucket_name_error(g.bucket)) {
         throw Error(ExitCode::usage, fmt::format("--bucket: {}", *problem));
+    }
 
     // Credentials from the config file rank after the environment and before the ~/.aws files.
     s3::CredentialSources sources;
@@ -36,8 +39,9 @@ Target resolve_target(const Context& ctx) {
     sources.config_file.secret_key = ctx.config_secret_key;
     sources.config_file.session_token = ctx.config_session_token;
     sources.config_file.path = ctx.config_credentials_file;
-    if (!g.profile.empty())
+    if (!g.profile.empty()) {
         sources.explicit_profile = g.profile;
+    }
     std::string read_error;
     if (auto path = s3::credentials_file_path(sources.env)) {
         sources.credentials_text = util::read_text_file(*path, &read_error).value_or("");
@@ -48,8 +52,9 @@ Target resolve_target(const Context& ctx) {
         sources.config_display = *path;
     }
     auto creds = s3::resolve_credentials(sources);
-    if (!creds)
+    if (!creds) {
         throw Error(ExitCode::usage, creds.error);
+    }
 
     s3::EndpointConfig config;
     config.bucket = g.bucket;
@@ -58,8 +63,9 @@ Target resolve_target(const Context& ctx) {
     config.region = g.region.empty() ? s3::resolve_region(sources).value_or("us-east-1") : g.region;
     config.addressing = g.addressing;
     auto endpoint = s3::resolve_endpoint(config);
-    if (!endpoint)
+    if (!endpoint) {
         throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));
+    }
     auto proxy = util::proxy_for(endpoint.endpoint->scheme(), endpoint.endpoint->host(),
                                  [](std::string_view name) { return getenv_nonempty(name); });
     return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials), std::move(proxy)};
@@ -80,11 +86,12 @@ std::string describe_proxy(const Target& target) {
 }
 
 void warn_if_tls_keylog_ignored(util::Logger& log) {
-    if (const auto& keylog = util::HttpClient::ignored_tls_keylog())
+    if (const auto& keylog = util::HttpClient::ignored_tls_keylog()) {
         log.warn("tls_keylog_ignored",
                  {{"file", *keylog},
                   {"reason", "SSLKEYLOGFILE is set, but imgsync does not write TLS session keys: "
                              "it removed the variable before libcurl could open the file"}});
+    }
 }
 
 } // namespace imgsync::core

@@ -28,13 +28,15 @@ struct SignalScope {
         struct sigaction sa {};
         sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
-        for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
             sigaction(sig, &sa, &old_[index(sig)]);
+        }
         stop_signals = 0;
     }
     ~SignalScope() {
-        for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
             sigaction(sig, &old_[index(sig)], nullptr);
+        }
     }
     static int index(int sig) { return sig == SIGTERM ? 0 : sig == SIGINT ? 1 : 2; }
     struct sigaction old_[3]{};
@@ -46,24 +48,29 @@ PassOptions pass_options(const UploadSettings& s) {
     o.max_images = s.max_images;
     if (!s.max_bytes.empty()) {
         o.max_bytes = require_size("--max-bytes", s.max_bytes);
-        if (*o.max_bytes == 0)
+        if (*o.max_bytes == 0) {
             throw Error(ExitCode::usage, "--max-bytes must be more than 0");
+        }
     }
-    if (!s.rate.empty())
+    if (!s.rate.empty()) {
         o.rate = require_rate("--rate", s.rate);
-    if (s.burst < 0)
+    }
+    if (s.burst < 0) {
         throw Error(ExitCode::usage, "--burst must not be negative");
+    }
     o.burst = s.burst;
     if (!s.bandwidth.empty()) {
         auto parsed = BandwidthSchedule::parse(s.bandwidth);
-        if (!parsed)
+        if (!parsed) {
             throw Error(ExitCode::usage, "--bandwidth: " + parsed.error);
+        }
         o.bandwidth = *parsed.value;
     }
     if (!s.max_duration.empty()) {
         o.max_duration = require_seconds("--max-duration", s.max_duration);
-        if (*o.max_duration <= 0)
+        if (*o.max_duration <= 0) {
             throw Error(ExitCode::usage, "--max-duration must be longer than 0s");
+        }
     }
     o.grace = require_seconds("--grace", s.grace);
     o.retry.max_attempts = s.max_attempts;
@@ -89,21 +96,24 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
 
     std::string started_at = util::iso8601_utc(util::wall_epoch());
     storage::PassLock::Holder holder;
-    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700))
+    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700)) {
         throw Error(ExitCode::state_error, *err);
+    }
     auto lock = storage::PassLock::acquire(storage::PassLock::path_for(ctx.global.db), s.wait,
                                            wait_timeout, started_at, &holder);
-    if (!lock)
+    if (!lock) {
         throw Error(ExitCode::locked,
                     fmt::format("another pass holds the lock (pid {}, started {}); use --wait to "
                                 "wait for it",
                                 holder.pid, holder.started_at.empty() ? "?" : holder.started_at));
+    }
 
     auto store = open_store(ctx);
     // The lock is ours, so any image still "uploading" belongs to a pass that died.
-    if (int recovered = store->recover_orphans(util::wall_epoch()))
+    if (int recovered = store->recover_orphans(util::wall_epoch())) {
         log.warn("recovered", {{"images", recovered},
                                {"reason", "left uploading by a pass that did not finish"}});
+    }
 
     SignalScope signals;
     util::HttpClient::Options http_options;
@@ -126,8 +136,9 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                                      {"concurrency", options.concurrency},
                                      {"credentials", credentials},
                                      {"proxy", proxy_shown}};
-    if (proxy.route != util::ProxyRoute::direct)
+    if (proxy.route != util::ProxyRoute::direct) {
         started.emplace_back("proxy_from", proxy.variable);
+    }
     log.log(util::Level::info, "pass_started", started);
     double t0 = util::monotonic_seconds();
     PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
@@ -149,11 +160,13 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
              {"message", result.run.message}});
     // The exit status reports the pass: a metrics file that cannot be written is logged as the
     // error event metrics_failed and changes nothing else.
-    if (!s.metrics_file.empty())
+    if (!s.metrics_file.empty()) {
         write_metrics(s.metrics_file, load_status(*store), log);
-    if (result.exit_code == ExitCode::pass_failed)
+    }
+    if (result.exit_code == ExitCode::pass_failed) {
         std::fprintf(stderr, "imgsync: pass failed: %s\n",
                      util::printable(result.run.message).c_str());
+    }
     return static_cast<int>(result.exit_code);
 }
 

@@ -233,8 +233,8 @@ class JpegEncoder {
     }
 
     int dc_of(int level_minus_128) const {
-        return t_
-            .dc_of_level[static_cast<std::size_t>(std::clamp(level_minus_128, -128, 127) + 128)];
+        const int index = std::clamp(level_minus_128, -128, 127) + 128;
+        return t_.dc_of_level[static_cast<std::size_t>(index)];
     }
 
     void encode_row(Cursor& cursor, std::uint32_t my) const {

@@ -222,13 +222,15 @@ const JpegTables& jpeg_tables() {
             t.category[v] = static_cast<std::uint8_t>(t.category[v / 2] + 1);
         }
         for (int d = -dc_table_reach; d <= dc_table_reach; ++d) {
-            const auto i = static_cast<std::size_t>(d + dc_table_reach);
+            const int index = d + dc_table_reach;
+            const auto i = static_cast<std::size_t>(index);
             t.dc_luma_words[i] = dc_word(t.dc_luma, t.category, d);
             t.dc_chroma_words[i] = dc_word(t.dc_chroma, t.category, d);
         }
         for (int v = -128; v < 128; ++v) {
             const int dc = v * 8;
-            t.dc_of_level[static_cast<std::size_t>(v + 128)] =
+            const int index = v + 128;
+            t.dc_of_level[static_cast<std::size_t>(index)] =
                 (dc >= 0 ? dc + dc_q / 2 : dc - dc_q / 2) / dc_q;
         }
         Rng rng(0, stream_library);

@@ -36,13 +36,15 @@ class PartHasher {
             filled_ += take;
             data += take;
             n -= take;
-            if (filled_ == part_size_)
+            if (filled_ == part_size_) {
                 close_part();
+            }
         }
     }
     std::vector<storage::PartDigest> finish() {
-        if (filled_ > 0)
+        if (filled_ > 0) {
             close_part();
+        }
         return std::move(digests_);
     }
 
@@ -83,8 +85,9 @@ struct FileRead {
     // file costs one pread per buffer and none more.
     long long read(std::uint8_t* buf, std::size_t size) {
         size = static_cast<std::size_t>(std::min<std::uint64_t>(size, st.size + 1 - offset));
-        if (size == 0 || at_end)
+        if (size == 0 || at_end) {
             return 0;
+        }
         long long n = util::read_at(fd.get(), buf, size, offset, st.size);
         if (n < 0) {
             refusal = fmt::format("cannot read: {}", std::strerror(errno));
@@ -149,14 +152,16 @@ std::optional<FileRead> open_image(const std::string& path, const PartPlan& plan
 
 // After the last read: the size still as opened, the image complete, then the record.
 Ingested finish(FileRead& f, const util::Md5Digest& md5, std::vector<storage::PartDigest> parts) {
-    if (f.offset != f.st.size)
+    if (f.offset != f.st.size) {
         return refused(fmt::format("changed while being read ({} bytes expected, {}{} read)",
                                    f.st.size, f.offset > f.st.size ? "more than " : "",
                                    std::min(f.offset, f.st.size)));
+    }
     // The probe has seen exactly the st.size bytes: check_complete() on the head and tail, then
     // the walk of PNG chunks and HEIC/AVIF boxes (a cut 'mdat' has a whole head and tail).
-    if (auto problem = f.probe.problem())
+    if (auto problem = f.probe.problem()) {
         return refused(*problem);
+    }
     storage::NewImage image;
     image.path = f.path;
     image.size = f.st.size;
@@ -180,10 +185,12 @@ Ingested ingest_whole(FileRead& f) {
     static thread_local std::vector<std::uint8_t> buf(whole_chunk);
     for (;;) {
         long long n = f.read(buf.data(), buf.size());
-        if (n < 0)
+        if (n < 0) {
             return refused(f.refusal);
-        if (n == 0)
+        }
+        if (n == 0) {
             break;
+        }
         md5.update(buf.data(), static_cast<std::size_t>(n));
         parts.update(buf.data(), static_cast<std::size_t>(n));
     }
@@ -214,12 +221,14 @@ void ingest_in_lanes(std::vector<FileRead>& files, std::vector<Ingested>& out) {
             Lane& ln = lane[l];
             for (;;) {
                 if (!ln.file) {
-                    if (next == files.size())
+                    if (next == files.size()) {
                         break;
+                    }
                     ln = Lane{&files[next++], 0, 0};
                 }
-                if (ln.have >= block)
+                if (ln.have >= block) {
                     break;
+                }
                 // Less than a block left: move it to the front and read more behind it.
                 std::memmove(buf, buf + ln.pos, ln.have);
                 ln.pos = 0;
@@ -243,14 +252,16 @@ void ingest_in_lanes(std::vector<FileRead>& files, std::vector<Ingested>& out) {
                 blocks = std::min(blocks, ln.have / block);
             }
         }
-        if (blocks == SIZE_MAX)
+        if (blocks == SIZE_MAX) {
             return; // no lane busy and no file left
+        }
         md5.compress(data, blocks);
-        for (auto& ln : lane)
+        for (auto& ln : lane) {
             if (ln.file) {
                 ln.pos += blocks * block;
                 ln.have -= blocks * block;
             }
+        }
     }
 }
 
@@ -261,13 +272,15 @@ std::vector<Ingested> ingest_files(const std::vector<std::string>& paths, const 
     std::vector<FileRead> single_put;
     for (std::size_t i = 0; i < paths.size(); ++i) {
         auto f = open_image(paths[i], plan, out[i].refusal);
-        if (!f)
+        if (!f) {
             continue;
+        }
         f->slot = i;
-        if (f->part_size > 0)
+        if (f->part_size > 0) {
             out[i] = ingest_whole(*f);
-        else
+        } else {
             single_put.push_back(std::move(*f));
+        }
     }
     ingest_in_lanes(single_put, out);
     return out;

@@ -18,8 +18,9 @@ constexpr std::array<ImageEvent, 6> all_events{ImageEvent::claim,
                                                ImageEvent::requeue};
 
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
-    if (b > 0 && a > std::numeric_limits<std::int64_t>::max() - b)
+    if (b > 0 && a > std::numeric_limits<std::int64_t>::max() - b) {
         return std::numeric_limits<std::int64_t>::max();
+    }
     return a + b;
 }
 
@@ -63,16 +64,18 @@ std::string_view to_string(ImageEvent event) {
 
 std::optional<ImageState> parse_image_state(std::string_view text) {
     for (const ImageState s : all_states) {
-        if (to_string(s) == text)
+        if (to_string(s) == text) {
             return s;
+        }
     }
     return std::nullopt;
 }
 
 std::optional<ImageEvent> parse_image_event(std::string_view text) {
     for (const ImageEvent e : all_events) {
-        if (to_string(e) == text)
+        if (to_string(e) == text) {
             return e;
+        }
     }
     return std::nullopt;
 }
@@ -80,25 +83,30 @@ std::optional<ImageEvent> parse_image_event(std::string_view text) {
 std::optional<ImageState> transition(ImageState from, ImageEvent event) {
     switch (event) {
     case ImageEvent::claim:
-        if (from == ImageState::pending)
+        if (from == ImageState::pending) {
             return ImageState::uploading;
+        }
         break;
     case ImageEvent::succeed:
-        if (from == ImageState::uploading)
+        if (from == ImageState::uploading) {
             return ImageState::uploaded;
+        }
         break;
     case ImageEvent::transient_failure:
     case ImageEvent::interrupted:
-        if (from == ImageState::uploading)
+        if (from == ImageState::uploading) {
             return ImageState::pending;
+        }
         break;
     case ImageEvent::permanent_failure:
-        if (from == ImageState::uploading)
+        if (from == ImageState::uploading) {
             return ImageState::failed;
+        }
         break;
     case ImageEvent::requeue:
-        if (from == ImageState::failed)
+        if (from == ImageState::failed) {
             return ImageState::pending;
+        }
         break;
     }
     return std::nullopt;
@@ -107,8 +115,9 @@ std::optional<ImageState> transition(ImageState from, ImageEvent event) {
 std::optional<ImageRecord> apply(const ImageRecord& record, ImageEvent event, std::int64_t now,
                                  const RetryPolicy& policy) {
     const auto target = transition(record.state, event);
-    if (!target)
+    if (!target) {
         return std::nullopt;
+    }
     ImageRecord next = record;
     next.state = *target;
     switch (event) {
@@ -147,13 +156,15 @@ bool is_due(const ImageRecord& record, std::int64_t now) {
 
 std::chrono::seconds next_attempt_delay(int total_attempts, std::chrono::seconds base,
                                         std::chrono::seconds cap) {
-    if (total_attempts <= 0 || base.count() <= 0 || cap.count() <= 0)
+    if (total_attempts <= 0 || base.count() <= 0 || cap.count() <= 0) {
         return std::chrono::seconds(0);
+    }
     // Double step by step and stop at the cap, so nothing overflows whatever the count.
     std::chrono::seconds delay = base;
     for (int i = 1; i < total_attempts && delay < cap; ++i) {
-        if (delay > cap / 2)
+        if (delay > cap / 2) {
             return cap;
+        }
         delay *= 2;
     }
     return std::min(delay, cap);

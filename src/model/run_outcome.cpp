@@ -20,16 +20,20 @@ constexpr std::array<std::pair<RunOutcome, std::string_view>, 8> names{{
 } // namespace
 
 std::string_view to_string(RunOutcome outcome) {
-    for (const auto& [value, name] : names)
-        if (value == outcome)
+    for (const auto& [value, name] : names) {
+        if (value == outcome) {
             return name;
+        }
+    }
     return "unknown";
 }
 
 std::optional<RunOutcome> parse_run_outcome(std::string_view text) {
-    for (const auto& [value, name] : names)
-        if (name == text)
+    for (const auto& [value, name] : names) {
+        if (name == text) {
             return value;
+        }
+    }
     return std::nullopt;
 }
 

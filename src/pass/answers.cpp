@@ -17,13 +17,15 @@ namespace imgsync::core::pass {
 
 void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
     auto it = requests_.find(tag);
-    if (it == requests_.end())
+    if (it == requests_.end()) {
         return;
+    }
     Request req = it->second;
     requests_.erase(it);
     auto job_it = active_.find(req.image_id);
-    if (job_it == active_.end())
+    if (job_it == active_.end()) {
         return;
+    }
     Job& job = *job_it->second;
     if (req.step == Step::part) {
         job.parts[req.part].in_flight = false;
@@ -62,8 +64,8 @@ void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
 // Every answer is checked before it counts: a 200 whose ETag, UploadId or part list does not hold
 // up is a failure (InternalError, so retried), and only an answer that checks out proves the pass.
 void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r) {
-    auto refuse = [&](std::string message) {
-        on_failure(job, step, part, r, "InternalError", std::move(message));
+    auto refuse = [&](const std::string& message) {
+        on_failure(job, step, part, r, "InternalError", message);
     };
     auto accepted = [&] {
         adaptive_.on_success(clock_.monotonic_seconds());
@@ -72,15 +74,17 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     switch (step) {
     case Step::put:
         // Confirmed only if the server's ETag is the MD5 we sent (and it checked as Content-MD5).
-        if (normalize_etag(r.etag) != job.image.md5)
+        if (normalize_etag(r.etag) != job.image.md5) {
             return refuse(fmt::format("ETag {} does not match the MD5 sent", r.etag));
+        }
         accepted();
         succeed(job, r.etag);
         return;
     case Step::create: {
         auto id = s3::parse_upload_id(r.body);
-        if (!id)
+        if (!id) {
             return refuse("no UploadId in the answer");
+        }
         accepted();
         job.upload_id = *id;
         write([&] {
@@ -93,21 +97,25 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::list_parts: {
         auto listed = s3::parse_list_parts(r.body);
-        if (!listed)
+        if (!listed) {
             return refuse("unreadable ListParts answer");
+        }
         accepted();
         // A listed part counts as done only if its size and its ETag (the MD5 of its bytes) are
         // those of the part in the file; any other is sent again.
         for (const auto& lp : listed->parts) {
             auto index = static_cast<std::size_t>(lp.part_number - 1);
-            if (lp.part_number < 1 || index >= job.parts.size())
+            if (lp.part_number < 1 || index >= job.parts.size()) {
                 continue;
+            }
             Part& p = job.parts[index];
-            if (lp.size != p.length)
+            if (lp.size != p.length) {
                 continue;
+            }
             if (p.md5_hex.empty() &&
-                !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex))
+                !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex)) {
                 return fail_image(job, fmt::format("cannot read part {} of the file", p.number));
+            }
             if (normalize_etag(lp.etag) != p.md5_hex) {
                 log_.warn("part_mismatch", {{"key", job.image.key},
                                             {"part", p.number},
@@ -132,14 +140,16 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::part: {
         Part& p = job.parts[part];
-        if (normalize_etag(r.etag) != p.md5_hex)
+        if (normalize_etag(r.etag) != p.md5_hex) {
             return refuse(fmt::format("part ETag {} does not match the MD5 sent", r.etag));
+        }
         accepted();
         p.done = true;
         p.etag = r.etag;
         write([&] { store_.add_part(job.image.id, {p.number, p.etag, p.length}); });
-        if (std::all_of(job.parts.begin(), job.parts.end(), [](auto& x) { return x.done; }))
+        if (std::all_of(job.parts.begin(), job.parts.end(), [](auto& x) { return x.done; })) {
             job.next = Step::complete;
+        }
         return;
     }
     case Step::complete: {
@@ -150,19 +160,21 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
             log_.debug("complete_without_etag", {{"key", job.image.key}});
             return;
         }
-        if (normalize_etag(outcome.result->etag) != expected_etag(job))
+        if (normalize_etag(outcome.result->etag) != expected_etag(job)) {
             return refuse(fmt::format("CompleteMultipartUpload ETag {} is not {}, the one of the "
                                       "parts sent",
                                       outcome.result->etag, expected_etag(job)));
+        }
         accepted();
         succeed(job, outcome.result->etag);
         return;
     }
     case Step::verify:
-        if (normalize_etag(r.etag) != expected_etag(job))
+        if (normalize_etag(r.etag) != expected_etag(job)) {
             return refuse(fmt::format("the completed object's ETag {} is not {}, the one of the "
                                       "parts sent",
                                       r.etag, expected_etag(job)));
+        }
         accepted();
         succeed(job, r.etag);
         return;
@@ -170,7 +182,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
 }
 
 void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
-                      std::string code, std::string message) {
+                      const std::string& code, const std::string& message) {
     double now = clock_.monotonic_seconds();
     std::string reason =
         r.transport != util::Transport::ok
@@ -180,17 +192,20 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
     job.last_error = fmt::format("{}: {}", step_name(step), reason);
     last_failure_ = job.last_error;
 
-    if (restart_multipart(job, step, code, static_cast<int>(r.status), reason))
+    if (restart_multipart(job, step, code, static_cast<int>(r.status), reason)) {
         return;
+    }
     if (code == "RequestTimeTooSkewed" && !r.date.empty()) {
         if (auto server = util::parse_http_date(r.date)) {
             clock_offset_ = *server - clock_.wall_epoch();
             log_.warn("clock_skew", {{"offset_seconds", clock_offset_}, {"key", job.image.key}});
         }
     }
-    if (is_throttling(r.transport, static_cast<int>(r.status), code) && adaptive_.on_throttled(now))
+    if (is_throttling(r.transport, static_cast<int>(r.status), code) &&
+        adaptive_.on_throttled(now)) {
         log_.warn("slowing_down", {{"concurrency", adaptive_.concurrency()},
                                    {"rate_factor", adaptive_.rate_factor()}});
+    }
 
     auto fclass =
         classify(r.transport, static_cast<int>(r.status), code).value_or(FailureClass::transient);
@@ -199,8 +214,9 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
               {"step", step_name(step)},
               {"class", std::string(to_string(fclass))},
               {"error", reason}});
-    if (fclass != FailureClass::transient)
+    if (fclass != FailureClass::transient) {
         return give_up(job, fclass);
+    }
     // Transient: retry in this pass after a jittered backoff, then in a later pass.
     ++job.image.attempts;
     int& tries = step == Step::part ? job.parts[part].tries : job.tries;
@@ -208,18 +224,20 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
     // Out of tries for this pass, or out of attempts altogether (--max-attempts is a bound on the
     // total, so it is not exceeded by the tries left in this pass).
     if (tries >= o_.pass_attempts ||
-        should_dead_letter(static_cast<int>(job.image.attempts), o_.retry.max_attempts))
+        should_dead_letter(static_cast<int>(job.image.attempts), o_.retry.max_attempts)) {
         return give_up(job, FailureClass::transient);
+    }
     ++run_.retried;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto retry_after = parse_retry_after(r.retry_after, clock_.wall_epoch());
     double delay = code == "RequestTimeTooSkewed"
                        ? 0
                        : retry_delay(tries - 1, 0.25, 20, unit(rng_), retry_after, 60);
-    if (step == Step::part)
+    if (step == Step::part) {
         job.parts[part].ready_at = now + delay;
-    else
+    } else {
         job.ready_at = now + delay;
+    }
     log_.debug("retry_scheduled",
                {{"key", job.image.key}, {"in_ms", static_cast<std::int64_t>(delay * 1000)}});
 }
@@ -233,8 +251,9 @@ bool Pass::restart_multipart(Job& job, Step step, const std::string& code, int s
     bool multipart_step = step == Step::list_parts || step == Step::part || step == Step::complete;
     bool lost =
         code == "NoSuchUpload" || code == "NotImplemented" || status == 405 || status == 501;
-    if (!multipart_step || !lost || job.restarts >= 1)
+    if (!multipart_step || !lost || job.restarts >= 1) {
         return false;
+    }
     ++job.restarts;
     cancel_requests(job);
     log_.warn("multipart_restart", {{"key", job.image.key}, {"reason", reason}});
@@ -263,23 +282,27 @@ void Pass::give_up(Job& job, FailureClass failure) {
                           job.image.last_error == job.last_error;
     switch (health_.on_failure(failure, refused_before)) {
     case Blame::pass:
-        if (fatal_.empty())
+        if (fatal_.empty()) {
             fatal_ = job.last_error;
+        }
         cancel_requests(job);
         release(job, job.image.next_attempt_at);
         return;
     case Blame::hold:
         hold(job, failure);
-        if (health_.exhausted() && fatal_.empty())
+        if (health_.exhausted() && fatal_.empty()) {
             fatal_ = job.last_error;
+        }
         return;
     case Blame::image:
         break;
     }
-    if (failure == FailureClass::image)
+    if (failure == FailureClass::image) {
         return fail_image(job, job.last_error);
-    if (failure == FailureClass::refused)
+    }
+    if (failure == FailureClass::refused) {
         ++job.image.attempts; // transient failures count each try as they go
+    }
     defer(job, job.last_error);
 }
 
@@ -297,13 +320,15 @@ void Pass::hold(Job& job, FailureClass failure) {
 
 // The first answer that checked out: the endpoint works, so the held images failed on their own.
 void Pass::proved() {
-    if (!health_.on_success())
+    if (!health_.on_success()) {
         return;
+    }
     auto held = std::move(held_);
     held_.clear();
     for (auto& job : held) {
-        if (job->held_as == FailureClass::refused)
+        if (job->held_as == FailureClass::refused) {
             ++job->image.attempts;
+        }
         defer(*job, job->last_error);
     }
 }

@@ -55,8 +55,9 @@ class Pass {
         return held;
     }
     void maybe_commit(double now) {
-        if (writes_.due(now))
+        if (writes_.due(now)) {
             commit();
+        }
     }
     void commit() {
         if (writes_.open()) {
@@ -90,7 +91,7 @@ class Pass {
     void on_done(std::uint64_t tag, util::HttpResponse&& response);
     void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
     void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
-                    std::string code, std::string message);
+                    const std::string& code, const std::string& message);
     void proved();
     void give_up(Job& job, FailureClass failure);
     bool restart_multipart(Job& job, Step step, const std::string& code, int status,

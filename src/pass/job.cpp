@@ -33,21 +33,25 @@ const char* step_name(Step s) {
 std::string expected_etag(const Job& job) {
     std::vector<std::string> md5s;
     md5s.reserve(job.parts.size());
-    for (const auto& p : job.parts)
+    for (const auto& p : job.parts) {
         md5s.push_back(p.md5_hex);
+    }
     return multipart_etag(md5s);
 }
 
 std::optional<std::string> describe_change(const storage::ImageRecord& image,
                                            const util::FileStat& now) {
     std::vector<std::string> what;
-    if (now.size != image.size)
+    if (now.size != image.size) {
         what.push_back(fmt::format("size {} -> {}", image.size, now.size));
-    if (now.mtime_ns != image.mtime_ns)
+    }
+    if (now.mtime_ns != image.mtime_ns) {
         what.push_back(fmt::format("mtime {} -> {}", util::iso8601_utc_ns(image.mtime_ns),
                                    util::iso8601_utc_ns(now.mtime_ns)));
-    if (what.empty())
+    }
+    if (what.empty()) {
         return std::nullopt;
+    }
     return fmt::format("{}", fmt::join(what, ", "));
 }
 
@@ -60,8 +64,9 @@ bool hash_range(int fd, std::uint64_t offset, std::uint64_t length, std::string&
     while (done < length) {
         auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - done));
         long long n = util::read_at(fd, buf.data(), want, offset + done);
-        if (n <= 0)
+        if (n <= 0) {
             return false;
+        }
         md5.update(buf.data(), static_cast<std::size_t>(n));
         sha.update(buf.data(), static_cast<std::size_t>(n));
         done += static_cast<std::uint64_t>(n);

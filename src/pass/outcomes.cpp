@@ -25,8 +25,9 @@ void Pass::succeed(Job& job, const std::string& etag) {
         return;
     }
     if (!record_outcome(
-            job, [&] { return store_.mark_uploaded(run_.id, id, etag, clock_.wall_epoch()); }))
+            job, [&] { return store_.mark_uploaded(run_.id, id, etag, clock_.wall_epoch()); })) {
         return;
+    }
     ++run_.uploaded;
     run_.bytes += job.image.size;
     log_.log(event_level_, "uploaded",
@@ -38,11 +39,13 @@ void Pass::succeed(Job& job, const std::string& etag) {
 }
 
 void Pass::record_uploaded() {
-    if (confirmed_.empty())
+    if (confirmed_.empty()) {
         return;
+    }
     std::vector<storage::Store::Uploaded> images;
-    for (const auto& [id, c] : confirmed_)
+    for (const auto& [id, c] : confirmed_) {
         images.push_back({id, c.etag});
+    }
     for (auto id : store_.mark_uploaded(run_.id, images, clock_.wall_epoch())) {
         auto it = confirmed_.find(id);
         ++run_.uploaded;
@@ -54,10 +57,11 @@ void Pass::record_uploaded() {
                   {"multipart", false}});
         confirmed_.erase(it);
     }
-    for (const auto& [id, c] : confirmed_)
+    for (const auto& [id, c] : confirmed_) {
         log_.warn("outcome_not_recorded",
                   {{"key", c.key},
                    {"reason", "the state file no longer shows this image claimed by this pass"}});
+    }
     confirmed_.clear();
 }
 
@@ -73,8 +77,9 @@ void Pass::fail_image(Job& job, const std::string& reason) {
         http_.start(next_tag_++, std::move(req));
         write([&] { store_.set_multipart(id, std::nullopt, 0); });
     }
-    if (!record_outcome(job, [&] { return store_.mark_failed(run_.id, id, attempts, reason); }))
+    if (!record_outcome(job, [&] { return store_.mark_failed(run_.id, id, attempts, reason); })) {
         return;
+    }
     ++run_.failed;
     log_.error("upload_failed",
                {{"key", job.image.key}, {"path", job.image.path}, {"reason", reason}});
@@ -88,8 +93,9 @@ void Pass::defer(Job& job, const std::string& reason) {
     std::int64_t id = job.image.id;
     if (next && next->state == ImageState::failed) {
         if (!record_outcome(
-                job, [&] { return store_.mark_failed(run_.id, id, next->attempts, reason); }))
+                job, [&] { return store_.mark_failed(run_.id, id, next->attempts, reason); })) {
             return;
+        }
         ++run_.failed;
         log_.error("upload_failed", {{"key", job.image.key},
                                      {"attempts", next->attempts},
@@ -98,8 +104,9 @@ void Pass::defer(Job& job, const std::string& reason) {
         std::int64_t at = next ? next->next_attempt_at : clock_.wall_epoch();
         if (!record_outcome(job, [&] {
                 return store_.mark_pending(run_.id, id, job.image.attempts, at, reason);
-            }))
+            })) {
             return;
+        }
         ++deferred_;
         log_.warn("upload_deferred", {{"key", job.image.key},
                                       {"attempts", job.image.attempts},
@@ -134,8 +141,9 @@ void Pass::cancel_requests(Job& job) {
     }
     job.parts_in_flight = 0;
     job.step_in_flight = false;
-    for (auto& p : job.parts)
+    for (auto& p : job.parts) {
         p.in_flight = false;
+    }
 }
 
 void Pass::drop(std::int64_t id) {

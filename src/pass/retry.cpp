@@ -61,15 +61,17 @@ constexpr std::array<CodeClass, 36> code_table{{
 
 std::optional<FailureClass> from_code(std::string_view code) {
     for (const CodeClass& entry : code_table) {
-        if (entry.code == code)
+        if (entry.code == code) {
             return entry.failure;
+        }
     }
     return std::nullopt;
 }
 
 std::optional<FailureClass> from_status(int status, bool has_code) {
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
         return has_code ? std::optional(FailureClass::transient) : std::nullopt;
+    }
     switch (status) {
     case 0:
     case 307:
@@ -87,10 +89,12 @@ std::optional<FailureClass> from_status(int status, bool has_code) {
     default:
         break;
     }
-    if (status >= 300 && status < 400)
+    if (status >= 300 && status < 400) {
         return FailureClass::pass;
-    if (status >= 400 && status < 500)
+    }
+    if (status >= 400 && status < 500) {
         return FailureClass::image;
+    }
     // 5xx, and nonsense such as 1xx or 600 from a broken proxy: worth another try.
     return FailureClass::transient;
 }
@@ -113,8 +117,9 @@ std::string_view to_string(FailureClass failure) {
 
 std::optional<FailureClass> classify(util::Transport transport, int http_status,
                                      std::string_view s3_code) {
-    if (const auto known = from_code(s3_code))
+    if (const auto known = from_code(s3_code)) {
         return known;
+    }
     switch (transport) {
     case util::Transport::ok:
         break;
@@ -146,25 +151,29 @@ double backoff_delay(int attempt, double base_seconds, double cap_seconds, doubl
 
 std::optional<double> parse_retry_after(std::string_view header_value, std::int64_t now_epoch) {
     const std::string_view v = util::trim(header_value);
-    if (v.empty())
+    if (v.empty()) {
         return std::nullopt;
+    }
     if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         double seconds = 0;
-        for (const char c : v)
+        for (const char c : v) {
             seconds = seconds * 10 + (c - '0');
+        }
         return std::isfinite(seconds) ? seconds : std::numeric_limits<double>::max();
     }
     const auto at = util::parse_http_date(v);
-    if (!at)
+    if (!at) {
         return std::nullopt;
+    }
     return std::max(0.0, static_cast<double>(*at - now_epoch));
 }
 
 double retry_delay(int attempt, double base_seconds, double cap_seconds, double random01,
                    std::optional<double> retry_after_seconds, double max_delay_seconds) {
     double delay = backoff_delay(attempt, base_seconds, cap_seconds, random01);
-    if (retry_after_seconds && *retry_after_seconds > delay)
+    if (retry_after_seconds && *retry_after_seconds > delay) {
         delay = *retry_after_seconds;
+    }
     return std::min(delay, max_delay_seconds);
 }
 

@@ -19,14 +19,16 @@ namespace {
 constexpr double time_slack = 1e-6;
 
 void check_rate(double rate) {
-    if (std::isnan(rate) || rate < 0)
+    if (std::isnan(rate) || rate < 0) {
         throw std::invalid_argument(fmt::format("token bucket rate must be >= 0, got {}", rate));
+    }
 }
 
 void check_burst(double burst) {
-    if (!std::isfinite(burst) || burst <= 0)
+    if (!std::isfinite(burst) || burst <= 0) {
         throw std::invalid_argument(
             fmt::format("token bucket burst must be a positive number, got {}", burst));
+    }
 }
 
 bool means_unlimited(double rate) {
@@ -50,8 +52,9 @@ constexpr std::array<std::string_view, 7> long_days{"Monday", "Tuesday",  "Wedne
 
 std::optional<int> parse_day(std::string_view name) {
     for (std::size_t i = 0; i < short_days.size(); ++i) {
-        if (util::iequals(name, short_days[i]) || util::iequals(name, long_days[i]))
+        if (util::iequals(name, short_days[i]) || util::iequals(name, long_days[i])) {
             return static_cast<int>(i);
+        }
     }
     return std::nullopt;
 }
@@ -59,21 +62,25 @@ std::optional<int> parse_day(std::string_view name) {
 // "H:MM" or "HH:MM" to the minute of the day.
 std::optional<int> parse_time_of_day(std::string_view s) {
     const std::size_t colon = s.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon > 2 || s.size() != colon + 3)
+    if (colon == std::string_view::npos || colon == 0 || colon > 2 || s.size() != colon + 3) {
         return std::nullopt;
+    }
     int hour = 0;
     for (std::size_t i = 0; i < colon; ++i) {
-        if (s[i] < '0' || s[i] > '9')
+        if (s[i] < '0' || s[i] > '9') {
             return std::nullopt;
+        }
         hour = hour * 10 + (s[i] - '0');
     }
     const char m1 = s[colon + 1];
     const char m2 = s[colon + 2];
-    if (m1 < '0' || m1 > '9' || m2 < '0' || m2 > '9')
+    if (m1 < '0' || m1 > '9' || m2 < '0' || m2 > '9') {
         return std::nullopt;
+    }
     const int minute = (m1 - '0') * 10 + (m2 - '0');
-    if (hour > 23 || minute > 59)
+    if (hour > 23 || minute > 59) {
         return std::nullopt;
+    }
     return hour * 60 + minute;
 }
 
@@ -88,8 +95,9 @@ util::Parsed<std::uint64_t> parse_limit(std::string_view text) {
                                    "rclone's UP:DOWN pairs are not supported)",
                                    shown));
     }
-    if (util::iequals(text, "off"))
+    if (util::iequals(text, "off")) {
         return P::ok(0);
+    }
     return util::parse_size(text);
 }
 
@@ -113,16 +121,19 @@ TokenBucket::TokenBucket(double rate_per_second, double burst)
 }
 
 double TokenBucket::available(double now) const {
-    if (unlimited_)
+    if (unlimited_) {
         return burst_;
-    if (!started_ || !(now > last_))
+    }
+    if (!started_ || !(now > last_)) {
         return tokens_;
+    }
     return std::min(burst_, tokens_ + (now - last_) * rate_);
 }
 
 void TokenBucket::advance(double now) {
-    if (std::isnan(now))
+    if (std::isnan(now)) {
         return;
+    }
     tokens_ = available(now);
     if (!started_ || now > last_) {
         last_ = now;
@@ -131,26 +142,30 @@ void TokenBucket::advance(double now) {
 }
 
 double TokenBucket::wait_seconds(double now, double n) const {
-    if (unlimited_ || !(n > 0))
+    if (unlimited_ || !(n > 0)) {
         return 0;
+    }
     const double need = std::min(n, burst_);
     const double have = available(now);
     return have >= need ? 0 : (need - have) / rate_;
 }
 
 bool TokenBucket::try_take(double now, double n) {
-    if (unlimited_ || !(n > 0))
+    if (unlimited_ || !(n > 0)) {
         return true;
+    }
     advance(now);
-    if (wait_seconds(now, n) > time_slack)
+    if (wait_seconds(now, n) > time_slack) {
         return false;
+    }
     tokens_ -= n;
     return true;
 }
 
 double TokenBucket::take(double now, double n) {
-    if (unlimited_ || !(n > 0))
+    if (unlimited_ || !(n > 0)) {
         return 0;
+    }
     advance(now);
     tokens_ -= n;
     const double wait = tokens_ >= 0 ? 0 : -tokens_ / rate_;
@@ -163,8 +178,9 @@ void TokenBucket::set_rate(double now, double rate_per_second) {
     const bool was_unlimited = unlimited_;
     rate_ = rate_per_second;
     unlimited_ = means_unlimited(rate_per_second);
-    if (was_unlimited)
+    if (was_unlimited) {
         tokens_ = burst_;
+    }
 }
 
 void TokenBucket::set_burst(double now, double burst) {
@@ -197,18 +213,21 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
             continue;
         }
         std::size_t end = i;
-        while (end < text.size() && !is_space(text[end]))
+        while (end < text.size() && !is_space(text[end])) {
             ++end;
+        }
         tokens.push_back(text.substr(i, end - i));
         i = end;
     }
-    if (tokens.empty())
+    if (tokens.empty()) {
         return P::fail(fmt::format("empty bandwidth limit; {}", schedule_help));
+    }
 
     if (tokens.size() == 1 && tokens[0].find(',') == std::string_view::npos) {
         const auto limit = parse_limit(tokens[0]);
-        if (!limit)
+        if (!limit) {
             return P::fail(fmt::format("invalid bandwidth limit: {}", limit.error));
+        }
         return P::ok(BandwidthSchedule(*limit.value));
     }
 
@@ -229,29 +248,34 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
                                        why, schedule_help));
         };
         const std::size_t comma = token.find(',');
-        if (comma == std::string_view::npos)
+        if (comma == std::string_view::npos) {
             return fail("expected [DAY-]HH:MM,LIMIT");
+        }
         std::string_view when = token.substr(0, comma);
         std::optional<int> day;
         if (const std::size_t dash = when.find('-'); dash != std::string_view::npos) {
             day = parse_day(when.substr(0, dash));
-            if (!day)
+            if (!day) {
                 return fail(fmt::format("unknown day \"{}\" (use Mon to Sun)",
                                         when.substr(0, std::min<std::size_t>(dash, 16))));
+            }
             when.remove_prefix(dash + 1);
         }
         const auto minute = parse_time_of_day(when);
-        if (!minute)
+        if (!minute) {
             return fail("the time must be HH:MM between 00:00 and 23:59");
+        }
         const auto limit = parse_limit(token.substr(comma + 1));
-        if (!limit)
+        if (!limit) {
             return fail(limit.error);
+        }
         if (day) {
             raw.push_back(Raw{ScheduleEntry{*day * minutes_per_day + *minute, *limit.value}, t});
             schedule.has_weekdays_ = true;
         } else {
-            for (int d = 0; d < 7; ++d)
+            for (int d = 0; d < 7; ++d) {
                 raw.push_back(Raw{ScheduleEntry{d * minutes_per_day + *minute, *limit.value}, t});
+            }
         }
     }
     std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
@@ -277,8 +301,9 @@ std::size_t BandwidthSchedule::index_at(int minute) const {
         std::upper_bound(entries_.begin(), entries_.end(), m,
                          [](int value, const ScheduleEntry& e) { return value < e.week_minute; });
     // Before the week's first entry the last one of the previous week is still in effect.
-    if (after == entries_.begin())
+    if (after == entries_.begin()) {
         return entries_.size() - 1;
+    }
     return static_cast<std::size_t>(after - entries_.begin()) - 1;
 }
 
@@ -292,9 +317,10 @@ std::optional<ScheduleChange> BandwidthSchedule::next_change_after(int minute) c
     const std::uint64_t limit = entries_[current].bytes_per_second;
     for (std::size_t k = 1; k < entries_.size(); ++k) {
         const ScheduleEntry& e = entries_[(current + k) % entries_.size()];
-        if (e.bytes_per_second != limit)
+        if (e.bytes_per_second != limit) {
             return ScheduleChange{positive_mod(e.week_minute - m, minutes_per_week),
                                   e.bytes_per_second};
+        }
     }
     return std::nullopt;
 }
@@ -305,17 +331,22 @@ std::optional<ScheduleChange> BandwidthSchedule::next_change_after(int minute) c
 AdaptiveLimiter::AdaptiveLimiter(AdaptiveConfig config)
     : config_(config), concurrency_(config.max_concurrency) {
     const auto& c = config_;
-    if (c.min_concurrency < 1 || c.max_concurrency < c.min_concurrency)
+    if (c.min_concurrency < 1 || c.max_concurrency < c.min_concurrency) {
         throw std::invalid_argument(
             "adaptive limiter: need 1 <= min_concurrency <= max_concurrency");
-    if (!(c.decrease_factor > 0 && c.decrease_factor < 1))
+    }
+    if (!(c.decrease_factor > 0 && c.decrease_factor < 1)) {
         throw std::invalid_argument("adaptive limiter: decrease_factor must be in (0, 1)");
-    if (!(c.min_rate_factor > 0 && c.min_rate_factor <= 1))
+    }
+    if (!(c.min_rate_factor > 0 && c.min_rate_factor <= 1)) {
         throw std::invalid_argument("adaptive limiter: min_rate_factor must be in (0, 1]");
-    if (c.concurrency_step < 1 || !(c.rate_step > 0))
+    }
+    if (c.concurrency_step < 1 || !(c.rate_step > 0)) {
         throw std::invalid_argument("adaptive limiter: increase steps must be positive");
-    if (!(c.increase_window_seconds >= 0) || !(c.decrease_cooldown_seconds >= 0))
+    }
+    if (!(c.increase_window_seconds >= 0) || !(c.decrease_cooldown_seconds >= 0)) {
         throw std::invalid_argument("adaptive limiter: windows must be >= 0 seconds");
+    }
 }
 
 bool AdaptiveLimiter::at_full_speed() const {
@@ -324,8 +355,9 @@ bool AdaptiveLimiter::at_full_speed() const {
 
 bool AdaptiveLimiter::on_throttled(double now) {
     window_start_ = now;
-    if (last_decrease_ && now - *last_decrease_ < config_.decrease_cooldown_seconds)
+    if (last_decrease_ && now - *last_decrease_ < config_.decrease_cooldown_seconds) {
         return false;
+    }
     last_decrease_ = now;
     const int old_concurrency = concurrency_;
     const double old_rate = rate_factor_;
@@ -336,8 +368,9 @@ bool AdaptiveLimiter::on_throttled(double now) {
 }
 
 bool AdaptiveLimiter::on_success(double now) {
-    if (at_full_speed() || now - window_start_ < config_.increase_window_seconds)
+    if (at_full_speed() || now - window_start_ < config_.increase_window_seconds) {
         return false;
+    }
     window_start_ = now;
     concurrency_ = config_.max_concurrency - concurrency_ <= config_.concurrency_step
                        ? config_.max_concurrency

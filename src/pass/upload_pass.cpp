@@ -20,21 +20,26 @@ volatile std::sig_atomic_t stop_signals = 0;
 namespace pass {
 
 void Pass::refill(double now) {
-    if (source_done_ || limit_reached_ || queue_.size() >= static_cast<std::size_t>(o_.concurrency))
+    if (source_done_ || limit_reached_ ||
+        queue_.size() >= static_cast<std::size_t>(o_.concurrency)) {
         return;
+    }
     int want = std::max(16, o_.concurrency * 2);
-    if (o_.max_images)
+    if (o_.max_images) {
         want = static_cast<int>(std::min<std::int64_t>(
             want, *o_.max_images - images_started_ - static_cast<std::int64_t>(queue_.size())));
+    }
     if (want <= 0) {
-        if (queue_.empty())
+        if (queue_.empty()) {
             limit_reached_ = true; // --max-images images claimed: nothing more this pass
+        }
         return;
     }
     commit(); // claim() runs its own transaction
     auto batch = store_.claim(run_.id, clock_.wall_epoch(), want);
-    if (batch.size() < static_cast<std::size_t>(want))
+    if (batch.size() < static_cast<std::size_t>(want)) {
         source_done_ = true;
+    }
     for (auto& image : batch) {
         auto job = std::make_unique<Job>();
         job->image = std::move(image);
@@ -44,8 +49,9 @@ void Pass::refill(double now) {
 }
 
 void Pass::update_limits(double now) {
-    if (o_.rate > 0)
+    if (o_.rate > 0) {
         rate_.set_rate(now, o_.rate * adaptive_.rate_factor());
+    }
     if (o_.bandwidth && now - last_schedule_check_ >= 1.0) {
         last_schedule_check_ = now;
         auto local = util::local_time_of_week(clock_.wall_epoch());
@@ -63,8 +69,9 @@ void Pass::update_limits(double now) {
 bool Pass::start_one(double now) {
     // Finish what has begun first: steps and parts of images already in flight or retrying.
     for (auto& [id, job] : active_) {
-        if (job->step_in_flight || job->ready_at > now)
+        if (job->step_in_flight || job->ready_at > now) {
             continue;
+        }
         if (!job->parts_phase()) {
             if (job->in_flight() == 0) {
                 start_step(*job, job->next, no_part, now);
@@ -84,8 +91,9 @@ bool Pass::start_one(double now) {
 }
 
 bool Pass::start_new_job(double now) {
-    if (queue_.empty())
+    if (queue_.empty()) {
         return false;
+    }
     const auto& next = queue_.front()->image;
     if (o_.max_images && images_started_ >= *o_.max_images) {
         limit_reached_ = true;
@@ -99,10 +107,12 @@ bool Pass::start_new_job(double now) {
     }
     // Until a request succeeds, a failure makes the pass cautious: the images already started
     // finish their tries before another starts, so a broken endpoint costs a few requests.
-    if (!health_.proven() && !last_failure_.empty() && !active_.empty())
+    if (!health_.proven() && !last_failure_.empty() && !active_.empty()) {
         return false;
-    if (!rate_.try_take(now, 1))
+    }
+    if (!rate_.try_take(now, 1)) {
         return false;
+    }
     auto job = std::move(queue_.front());
     queue_.pop_front();
     ++images_started_;
@@ -149,8 +159,9 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
         // Digests add computed for this part size spare reading every part twice; without them
         // (another part size, or seeded images) each part is hashed just before it is sent.
         auto digests = store_.part_digests(job.image.id, job.part_size);
-        if (digests.size() != count)
+        if (digests.size() != count) {
             digests.clear();
+        }
         for (std::uint64_t i = 0; i < count; ++i) {
             Part p;
             p.number = static_cast<std::int64_t>(i + 1);
@@ -189,8 +200,9 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         break;
     case Step::complete: {
         std::vector<std::pair<int, std::string>> parts;
-        for (const auto& p : job.parts)
+        for (const auto& p : job.parts) {
             parts.emplace_back(static_cast<int>(p.number), p.etag);
+        }
         req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
         break;
     }
@@ -211,14 +223,16 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         break;
     }
     }
-    if (step != Step::part)
+    if (step != Step::part) {
         job.step_in_flight = true;
+    }
     req.connect_timeout_ms = o_.connect_timeout_ms;
     req.stall_seconds = o_.stall_seconds;
     // Overall limit: generous for the body at the slowest pace the throttles allow.
     double pace = 1.0 * MiB;
-    if (!bandwidth_.unlimited() && bandwidth_.rate() > 0)
+    if (!bandwidth_.unlimited() && bandwidth_.rate() > 0) {
         pace = std::min(pace, bandwidth_.rate() / o_.concurrency);
+    }
     req.total_timeout_ms =
         static_cast<long>(1000 * (60 + 3 * static_cast<double>(req.length) / pace));
     std::uint64_t tag = next_tag_++;
@@ -234,23 +248,27 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
 double Pass::next_wakeup(double now) const {
     double wake = now + 0.1;
     for (const auto& [id, job] : active_) {
-        if (job->in_flight() == 0 && job->ready_at > now)
+        if (job->in_flight() == 0 && job->ready_at > now) {
             wake = std::min(wake, job->ready_at);
+        }
     }
-    if (!queue_.empty() && o_.rate > 0)
+    if (!queue_.empty() && o_.rate > 0) {
         wake = std::min(wake, now + rate_.wait_seconds(now, 1));
+    }
     return std::max(wake, now + 0.001);
 }
 
 void Pass::progress(double now, bool final) {
-    if (!o_.progress)
+    if (!o_.progress) {
         return;
+    }
     if (final) {
         std::fputs("\r\033[K", stderr);
         return;
     }
-    if (now - last_progress_ < 0.5)
+    if (now - last_progress_ < 0.5) {
         return;
+    }
     last_progress_ = now;
     double elapsed = std::max(0.001, now - started_);
     double per_s = static_cast<double>(run_.uploaded) / elapsed;
@@ -271,15 +289,18 @@ PassResult Pass::run() {
     started_ = clock_.monotonic_seconds();
     auto counts = store_.counts();
     planned_ = o_.max_images ? std::min(*o_.max_images, counts.pending) : counts.pending;
-    if (o_.bandwidth)
+    if (o_.bandwidth) {
         update_limits(started_);
+    }
     http_.set_send_gate([this](std::size_t wanted) -> std::size_t {
-        if (bandwidth_.unlimited() || bandwidth_.rate() <= 0)
+        if (bandwidth_.unlimited() || bandwidth_.rate() <= 0) {
             return wanted;
+        }
         double now = clock_.monotonic_seconds();
         double avail = bandwidth_.available(now);
-        if (avail < 1)
+        if (avail < 1) {
             return 0;
+        }
         auto give = std::min(wanted, static_cast<std::size_t>(avail));
         bandwidth_.take(now, static_cast<double>(give));
         return give;
@@ -291,12 +312,13 @@ PassResult Pass::run() {
     for (;;) {
         double now = clock_.monotonic_seconds();
         if (stop == StopReason::none) {
-            if (stop_signals > 0)
+            if (stop_signals > 0) {
                 stop = StopReason::interrupted;
-            else if (!fatal_.empty())
+            } else if (!fatal_.empty()) {
                 stop = StopReason::failed;
-            else if (o_.max_duration && now - started_ >= *o_.max_duration)
+            } else if (o_.max_duration && now - started_ >= *o_.max_duration) {
                 stop = StopReason::deadline;
+            }
             if (stop != StopReason::none) {
                 drain_until = now + (stop == StopReason::failed ? 0 : o_.grace);
                 log_.info("pass_stopping", {{"reason", std::string(to_string(stop))},
@@ -305,8 +327,9 @@ PassResult Pass::run() {
             }
         }
         if (stop != StopReason::none) {
-            if (requests_.empty())
+            if (requests_.empty()) {
                 break;
+            }
             if (now >= drain_until || stop_signals > 1) {
                 aborted = true;
                 break;
@@ -318,10 +341,12 @@ PassResult Pass::run() {
             while (static_cast<int>(requests_.size()) < allowed && start_one(now)) {
             }
             if (requests_.empty() && queue_.empty() && active_.empty() &&
-                (source_done_ || limit_reached_))
+                (source_done_ || limit_reached_)) {
                 break;
-            if (requests_.empty() && limit_reached_ && active_.empty())
+            }
+            if (requests_.empty() && limit_reached_ && active_.empty()) {
                 break;
+            }
         }
         double wake = next_wakeup(now);
         http_.poll(
@@ -335,23 +360,29 @@ PassResult Pass::run() {
     progress(0, true);
 
     // Whatever is still claimed goes back to pending: queued, waiting to retry, or in flight.
-    if (aborted)
+    if (aborted) {
         log_.warn("pass_aborted", {{"in_flight", requests_.size()}});
-    for (auto& [tag, req] : requests_)
+    }
+    for (auto& [tag, req] : requests_) {
         http_.cancel(tag);
+    }
     requests_.clear();
     // What is left are AbortMultipartUpload requests: let them reach the server (bounded).
-    for (int i = 0; i < 100 && http_.in_flight() > 0; ++i)
+    for (int i = 0; i < 100 && http_.in_flight() > 0; ++i) {
         http_.poll(100, [](std::uint64_t, util::HttpResponse&&) {});
+    }
     std::vector<std::int64_t> ids;
-    for (auto& [id, job] : active_)
+    for (auto& [id, job] : active_) {
         ids.push_back(id);
-    for (auto id : ids)
+    }
+    for (auto id : ids) {
         release(*active_[id], active_[id]->image.next_attempt_at);
+    }
     // Held images failed before anything succeeded: uncharged, and a little later, so that other
     // images lead the next pass (a policy that refuses the oldest keys cannot stall the rest).
-    for (auto& job : held_)
+    for (auto& job : held_) {
         release(*job, clock_.wall_epoch() + o_.retry.base_delay.count());
+    }
     for (auto& job : queue_) {
         auto id = job->image.id;
         write([&] {

@@ -31,8 +31,9 @@ std::string_view to_string(StopReason reason) {
 }
 
 bool PassHealth::on_success() {
-    if (proven_)
+    if (proven_) {
         return false;
+    }
     proven_ = true;
     held_ = 0;
     return true;
@@ -45,14 +46,16 @@ Blame PassHealth::on_failure(FailureClass failure, bool refused_before) {
     case FailureClass::pass:
         return Blame::pass;
     case FailureClass::refused:
-        if (refused_before)
+        if (refused_before) {
             return Blame::image;
+        }
         break;
     case FailureClass::transient:
         break;
     }
-    if (proven_)
+    if (proven_) {
         return Blame::image;
+    }
     ++held_;
     return Blame::hold;
 }
@@ -62,29 +65,36 @@ PassVerdict decide_verdict(const PassTally& t) {
         return t.last_failure.empty() ? text
                                       : fmt::format("{}; last error: {}", text, t.last_failure);
     };
-    if (t.stop == StopReason::interrupted)
+    if (t.stop == StopReason::interrupted) {
         return {RunOutcome::interrupted, "stopped by a signal", ExitCode::interrupted};
-    if (t.stop == StopReason::failed)
+    }
+    if (t.stop == StopReason::failed) {
         return {RunOutcome::failed,
                 t.proven || t.held == 0
                     ? t.last_failure
                     : with_last(fmt::format("{} image(s) failed and none succeeded", t.held)),
                 ExitCode::pass_failed};
-    if (!t.proven && t.held > 0)
+    }
+    if (!t.proven && t.held > 0) {
         return {RunOutcome::failed,
                 with_last(fmt::format("{} image(s) failed and none succeeded", t.held)),
                 ExitCode::pass_failed};
-    if (!t.proven && t.stop == StopReason::deadline && t.requests > 0)
+    }
+    if (!t.proven && t.stop == StopReason::deadline && t.requests > 0) {
         return {RunOutcome::failed, with_last("no request succeeded before --max-duration"),
                 ExitCode::pass_failed};
-    if (t.failed > 0 || t.deferred > 0)
+    }
+    if (t.failed > 0 || t.deferred > 0) {
         return {RunOutcome::partial,
                 fmt::format("{} failed, {} deferred to a later pass", t.failed, t.deferred),
                 ExitCode::images_failed};
-    if (t.stop == StopReason::deadline)
+    }
+    if (t.stop == StopReason::deadline) {
         return {RunOutcome::deadline, "stopped at --max-duration", ExitCode::ok};
-    if (t.limit_reached)
+    }
+    if (t.limit_reached) {
         return {RunOutcome::limit, "stopped at --max-images or --max-bytes", ExitCode::ok};
+    }
     return {RunOutcome::ok, "", ExitCode::ok};
 }
 

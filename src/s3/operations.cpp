@@ -11,8 +11,9 @@ namespace {
 
 std::string md5_base64(const std::string& md5_hex) {
     util::Md5Digest raw{};
-    if (!util::from_hex(md5_hex, raw.data(), raw.size()))
+    if (!util::from_hex(md5_hex, raw.data(), raw.size())) {
         return {};
+    }
     return util::base64(raw);
 }
 
@@ -24,7 +25,8 @@ Operations::Operations(Endpoint endpoint, Credentials credentials)
 }
 
 util::HttpRequest Operations::build(const std::string& method, const std::string& canonical_uri,
-                                    std::vector<QueryParam> query, std::vector<Header> headers,
+                                    const std::vector<QueryParam>& query,
+                                    const std::vector<Header>& headers,
                                     const std::string& payload_hash, const AmzDate& date) {
     HttpRequest to_sign;
     to_sign.method = method;
@@ -39,10 +41,12 @@ util::HttpRequest Operations::build(const std::string& method, const std::string
     util::HttpRequest out;
     out.method = method;
     out.url = endpoint_.url(canonical_uri, query);
-    for (const auto& h : headers)
+    for (const auto& h : headers) {
         out.headers.push_back(h.name + ": " + h.value);
-    for (const auto& h : signed_request.headers)
+    }
+    for (const auto& h : signed_request.headers) {
         out.headers.push_back(h.name + ": " + h.value);
+    }
     return out;
 }
 
@@ -96,10 +100,11 @@ util::HttpRequest Operations::abort_multipart(const std::string& key, const std:
 util::HttpRequest Operations::list_parts(const std::string& key, const std::string& upload_id,
                                          std::int64_t part_number_marker, const AmzDate& date) {
     std::vector<QueryParam> query{{"uploadId", upload_id}};
-    if (part_number_marker > 0)
+    if (part_number_marker > 0) {
         query.push_back({"part-number-marker", std::to_string(part_number_marker)});
-    return build("GET", endpoint_.object_uri(key), std::move(query), {},
-                 std::string(kEmptyPayloadSha256), date);
+    }
+    return build("GET", endpoint_.object_uri(key), query, {}, std::string(kEmptyPayloadSha256),
+                 date);
 }
 
 util::HttpRequest Operations::head_bucket(const AmzDate& date) {

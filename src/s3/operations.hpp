@@ -55,8 +55,9 @@ class Operations {
 
   private:
     util::HttpRequest build(const std::string& method, const std::string& canonical_uri,
-                            std::vector<QueryParam> query, std::vector<Header> headers,
-                            const std::string& payload_hash, const AmzDate& date);
+                            const std::vector<QueryParam>& query,
+                            const std::vector<Header>& headers, const std::string& payload_hash,
+                            const AmzDate& date);
 
     Endpoint endpoint_;
     Credentials credentials_;

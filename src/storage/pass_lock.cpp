@@ -20,18 +20,21 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
     // The holder's line is written into this file, so it must be our own regular file: a link
     // planted at <db>.lock would otherwise have its target truncated (or, dangling, created).
     util::UniqueFd fd;
-    if (auto err = util::open_regular_file(lock_path, "lock file", "remove it", 0600, &fd))
+    if (auto err = util::open_regular_file(lock_path, "lock file", "remove it", 0600, &fd)) {
         throw Error(ExitCode::state_error, *err);
-    if (auto st = util::stat_fd(fd.get()); st && st->links > 1)
+    }
+    if (auto st = util::stat_fd(fd.get()); st && st->links > 1) {
         throw Error(ExitCode::state_error,
                     fmt::format("lock file {} has {} hard links, so it is shared with another "
                                 "file; imgsync does not write to it (remove it)",
                                 lock_path, st->links));
+    }
     double deadline = util::monotonic_seconds() + wait_seconds;
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR)
+        if (errno != EWOULDBLOCK && errno != EINTR) {
             throw Error(ExitCode::state_error,
                         fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
+        }
         bool waiting = wait && (wait_seconds <= 0 || util::monotonic_seconds() < deadline);
         if (!waiting) {
             if (holder) {
@@ -49,8 +52,9 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     std::string info = fmt::format("{} {}\n", ::getpid(), started_at);
-    if (::ftruncate(fd.get(), 0) == 0)
+    if (::ftruncate(fd.get(), 0) == 0) {
         (void)::pwrite(fd.get(), info.data(), info.size(), 0);
+    }
     return PassLock(std::move(fd));
 }
 

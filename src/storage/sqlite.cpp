@@ -16,10 +16,11 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
     // An I/O error says little by itself; the errno behind it names the problem.
     int os_error = db ? sqlite3_system_errno(db) : 0;
     int primary = rc & 0xff;
-    if (primary == SQLITE_IOERR && os_error == ENOSPC)
+    if (primary == SQLITE_IOERR && os_error == ENOSPC) {
         primary = SQLITE_FULL;
-    else if (primary == SQLITE_IOERR && os_error == EROFS)
+    } else if (primary == SQLITE_IOERR && os_error == EROFS) {
         primary = SQLITE_READONLY;
+    }
     switch (primary) {
     case SQLITE_NOTADB:
         detail = "not an SQLite database, so not an imgsync state file (is --db the right file?)";
@@ -43,9 +44,11 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
     default:
         break;
     }
-    for (auto& c : detail) // one line, whatever SQLite said
-        if (c == '\n' || c == '\r')
+    for (auto& c : detail) { // one line, whatever SQLite said
+        if (c == '\n' || c == '\r') {
             c = ' ';
+        }
+    }
     throw Error(ExitCode::state_error, fmt::format("{}: {}", subject, detail));
 }
 
@@ -58,8 +61,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
     int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     stmt_.reset(raw);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         throw_sqlite(db, rc, "state file");
+    }
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -88,10 +92,12 @@ Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) 
 
 bool Statement::step() {
     int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         return true;
-    if (rc == SQLITE_DONE)
+    }
+    if (rc == SQLITE_DONE) {
         return false;
+    }
     int code = sqlite3_extended_errcode(db_);
     sqlite3_reset(stmt_.get());
     throw_sqlite(db_, code, "state file");
@@ -125,14 +131,16 @@ bool Statement::is_null(int column) const {
 }
 
 std::optional<std::string> Statement::optional_text(int column) const {
-    if (is_null(column))
+    if (is_null(column)) {
         return std::nullopt;
+    }
     return text(column);
 }
 
 std::optional<std::int64_t> Statement::optional_int64(int column) const {
-    if (is_null(column))
+    if (is_null(column)) {
         return std::nullopt;
+    }
     return int64(column);
 }
 
@@ -165,10 +173,11 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                              nullptr);
     handle_.reset(raw);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         throw Error(ExitCode::state_error,
                     fmt::format("cannot open state file {}: {}", path,
                                 raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    }
     sqlite3_extended_result_codes(raw, 1);
     // Another imgsync (status during a pass) may hold the write lock for a moment.
     sqlite3_busy_timeout(raw, 5000);
@@ -179,8 +188,9 @@ void Database::exec(std::string_view sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(handle_.get(), text.c_str(), nullptr, nullptr, &err);
     sqlite3_free(err);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         throw_sqlite(handle_.get(), sqlite3_extended_errcode(handle_.get()), "state file");
+    }
 }
 
 std::int64_t Database::last_insert_rowid() const {
@@ -192,8 +202,9 @@ Transaction::Transaction(Database& db) : db_(db) {
 }
 
 Transaction::~Transaction() {
-    if (open_)
+    if (open_) {
         sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 void Transaction::commit() {

@@ -49,16 +49,18 @@ void require_writable(const std::string& path) {
 void take_permissions(const std::string& path, unsigned mask, std::vector<ModeFix>& fixes) {
     util::UniqueFd fd(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     auto st = fd ? util::stat_fd(fd.get()) : std::nullopt;
-    if (!st || !S_ISREG(st->mode) || (st->mode & mask) == 0)
+    if (!st || !S_ISREG(st->mode) || (st->mode & mask) == 0) {
         return;
+    }
     unsigned was = st->mode & 07777;
     unsigned now = was & ~mask;
     std::string self = fmt::format("/proc/self/fd/{}", fd.get());
-    if (::chmod(self.c_str(), static_cast<mode_t>(now)) != 0)
+    if (::chmod(self.c_str(), static_cast<mode_t>(now)) != 0) {
         throw Error(ExitCode::state_error,
                     fmt::format("state file {} is open to others (mode {:04o}) and imgsync "
                                 "cannot change that: {} (chmod {:o} it as its owner)",
                                 path, was, std::strerror(errno), now));
+    }
     fixes.push_back({path, was, now});
 }
 
@@ -67,17 +69,19 @@ void take_permissions(const std::string& path, unsigned mask, std::vector<ModeFi
 bool check_state_file(const std::string& path) {
     util::UniqueFd fd; // read-only: only to look at it; SQLite opens it itself
     if (auto err = util::open_regular_file(path, "state file", "point --db at the file itself",
-                                           0600, &fd, false))
+                                           0600, &fd, false)) {
         throw Error(ExitCode::state_error, *err);
+    }
     require_writable(path);
     for (const char* suffix : {"-wal", "-shm", "-journal"}) {
         std::string side = path + suffix;
         struct stat st {};
-        if (::lstat(side.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        if (::lstat(side.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
             throw Error(ExitCode::state_error,
                         fmt::format("{} beside the state file is {}, not a regular file: "
                                     "imgsync does not follow or use it (remove it)",
                                     side, util::file_kind(st.st_mode)));
+        }
     }
     auto st = util::stat_fd(fd.get());
     return st && st->size == 0;
@@ -85,8 +89,9 @@ bool check_state_file(const std::string& path) {
 
 void make_state_private(const std::string& path, bool fresh, std::vector<ModeFix>& fixes) {
     unsigned mask = fresh ? 077 : 007;
-    for (const char* suffix : {"", "-wal", "-shm"})
+    for (const char* suffix : {"", "-wal", "-shm"}) {
         take_permissions(path + suffix, mask, fixes);
+    }
 }
 
 } // namespace imgsync::storage

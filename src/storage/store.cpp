@@ -115,9 +115,10 @@ constexpr const char* image_columns =
 
 core::ImageState read_state(const Statement& s, int column) {
     auto state = core::parse_image_state(s.text(column));
-    if (!state)
+    if (!state) {
         throw Error(ExitCode::state_error,
                     fmt::format("unknown image state '{}' in the state file", s.text(column)));
+    }
     return *state;
 }
 
@@ -146,8 +147,9 @@ ImageRecord read_image(const Statement& s) {
 // SQLite creates a database with the process umask and follows a symbolic link: the state file
 // is checked (and created 0600) first, see state_file.hpp.
 Database open_database(const std::string& path, Store::Access access, bool& fresh) {
-    if (access == Store::Access::read_only)
+    if (access == Store::Access::read_only) {
         return Database(path, Database::Mode::read_only);
+    }
     fresh = check_state_file(path);
     return Database(path, Database::Mode::read_write_create);
 }
@@ -170,17 +172,19 @@ Store::Store(const std::string& path, Access access) : db_(open_database(path, a
     } else {
         auto s = db_.prepare("PRAGMA user_version");
         s.step();
-        if (s.int64(0) != schema_version)
+        if (s.int64(0) != schema_version) {
             throw Error(ExitCode::state_error,
                         fmt::format("state file {} has schema version {}, expected {}", path,
                                     s.int64(0), schema_version));
+        }
     }
 }
 
 Statement& Store::stmt(std::string_view sql) {
     auto it = statements_.find(sql);
-    if (it == statements_.end())
+    if (it == statements_.end()) {
         it = statements_.emplace(sql, db_.prepare(sql)).first;
+    }
     it->second.reset();
     return it->second;
 }
@@ -190,26 +194,30 @@ void Store::migrate() {
     version_stmt.step();
     std::int64_t version = version_stmt.int64(0);
     version_stmt.reset();
-    if (version == schema_version)
+    if (version == schema_version) {
         return;
-    if (version > schema_version)
+    }
+    if (version > schema_version) {
         throw Error(ExitCode::state_error,
                     fmt::format("state file {} has schema version {}, newer than this imgsync "
                                 "understands ({}); upgrade imgsync",
                                 db_.path(), version, schema_version));
+    }
     Transaction txn(db_);
     if (version < 1) {
         // A file that is not empty but has no schema is somebody else's database.
         auto tables = db_.prepare("SELECT count(*) FROM sqlite_master");
         tables.step();
-        if (tables.int64(0) != 0)
+        if (tables.int64(0) != 0) {
             throw Error(
                 ExitCode::state_error,
                 fmt::format("{} is an SQLite database but not an imgsync state file", db_.path()));
+        }
         db_.exec(schema_v1);
     }
-    if (version < 2)
+    if (version < 2) {
         db_.exec(schema_v2);
+    }
     // Future migrations go here: if (version < 3) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
@@ -218,8 +226,9 @@ void Store::migrate() {
 std::optional<Store::Known> Store::find_by_path(const std::string& path) {
     auto& s = stmt("SELECT id, size, mtime_ns, state FROM images WHERE path = ?1");
     s.bind(1, path);
-    if (!s.step())
+    if (!s.step()) {
         return std::nullopt;
+    }
     Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), read_state(s, 3)};
     s.reset(); // an unfinished SELECT would hold its read snapshot open
     return known;
@@ -228,8 +237,9 @@ std::optional<Store::Known> Store::find_by_path(const std::string& path) {
 std::optional<std::string> Store::path_for_key(const std::string& key) {
     auto& s = stmt("SELECT path FROM images WHERE key = ?1");
     s.bind(1, key);
-    if (!s.step())
+    if (!s.step()) {
         return std::nullopt;
+    }
     std::string path = s.text(0);
     s.reset();
     return path;
@@ -251,7 +261,7 @@ void Store::insert_image(const NewImage& image, std::int64_t now) {
 }
 
 void Store::insert_part_digests(std::int64_t id, const NewImage& image) {
-    for (const auto& d : image.part_digests)
+    for (const auto& d : image.part_digests) {
         stmt("INSERT INTO part_digests (image_id, part_size, part_number, md5, sha256) "
              "VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(1, id)
@@ -260,6 +270,7 @@ void Store::insert_part_digests(std::int64_t id, const NewImage& image) {
             .bind(4, d.md5)
             .bind(5, d.sha256)
             .run();
+    }
 }
 
 // Multipart progress and part digests belong to one content of one image: gone when it is
@@ -274,8 +285,9 @@ std::vector<PartDigest> Store::part_digests(std::int64_t id, std::uint64_t part_
                    "WHERE image_id = ?1 AND part_size = ?2 ORDER BY part_number");
     s.bind(1, id).bind(2, static_cast<std::int64_t>(part_size));
     std::vector<PartDigest> out;
-    while (s.step())
+    while (s.step()) {
         out.push_back({s.int64(0), s.text(1), s.text(2)});
+    }
     return out;
 }
 
@@ -294,8 +306,9 @@ bool Store::replace_content(std::int64_t id, const NewImage& image, std::int64_t
         .bind(5, image.md5)
         .bind(6, image.content_type)
         .bind(7, now);
-    if (s.run() == 0)
+    if (s.run() == 0) {
         return false;
+    }
     forget_parts(id);
     insert_part_digests(id, image);
     return true;
@@ -336,8 +349,9 @@ void Store::finish_run(const RunRecord& totals, std::int64_t now) {
 
 std::vector<ImageRecord> Store::claim(std::int64_t run_id, std::int64_t now, int limit) {
     std::vector<ImageRecord> claimed;
-    if (limit <= 0)
+    if (limit <= 0) {
         return claimed;
+    }
     // Built once and prepared once: preparing it on every claim cost a pass measurably
     // (doc/benchmarks.md).
     static const std::string sql =
@@ -375,8 +389,9 @@ bool Store::mark_uploaded(std::int64_t run_id, std::int64_t id, const std::strin
                 .bind(3, etag)
                 .bind(4, run_id)
                 .run();
-    if (n == 0)
+    if (n == 0) {
         return false;
+    }
     forget_parts(id);
     return true;
 }
@@ -384,14 +399,16 @@ bool Store::mark_uploaded(std::int64_t run_id, std::int64_t id, const std::strin
 std::vector<std::int64_t>
 Store::mark_uploaded(std::int64_t run_id, const std::vector<Uploaded>& images, std::int64_t now) {
     std::vector<std::int64_t> held;
-    if (images.empty())
+    if (images.empty()) {
         return held;
+    }
     // The batch as one JSON object, id -> ETag: json_each() gives the ids, json_extract() each
     // row's ETag.
     std::string etags = "{";
     for (const auto& image : images) {
-        if (etags.size() > 1)
+        if (etags.size() > 1) {
             etags += ',';
+        }
         etags += fmt::format("\"{}\":", image.id);
         util::append_json_string(etags, image.etag);
     }
@@ -402,8 +419,9 @@ Store::mark_uploaded(std::int64_t run_id, const std::vector<Uploaded>& images, s
                    "WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(?1)) "
                    "AND state = 'uploading' AND run_id = ?3 RETURNING id");
     s.bind(1, etags).bind(2, now).bind(3, run_id);
-    while (s.step())
+    while (s.step()) {
         held.push_back(s.int64(0));
+    }
     s.reset();
     return held;
 }
@@ -440,8 +458,9 @@ void Store::set_multipart(std::int64_t id, const std::optional<std::string>& upl
         .bind(2, upload_id)
         .bind(3, part_size)
         .run();
-    if (!upload_id)
+    if (!upload_id) {
         stmt("DELETE FROM parts WHERE image_id = ?1").bind(1, id).run();
+    }
 }
 
 void Store::add_part(std::int64_t id, const PartRecord& part) {
@@ -463,8 +482,9 @@ int Store::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
         n = stmt(requeue).run();
     } else {
         auto s = db_.prepare(std::string(requeue) + " AND id = ?1");
-        for (auto id : ids)
+        for (auto id : ids) {
             n += s.bind(1, id).run();
+        }
     }
     txn.commit();
     return n;
@@ -473,8 +493,9 @@ int Store::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
 std::optional<ImageRecord> Store::image(std::int64_t id) {
     auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
     s.bind(1, id);
-    if (!s.step())
+    if (!s.step()) {
         return std::nullopt;
+    }
     return read_image(s);
 }
 
@@ -486,8 +507,9 @@ void Store::for_each_image(std::optional<core::ImageState> state, std::int64_t l
     s.bind(1,
            state ? std::optional<std::string>(std::string(core::to_string(*state))) : std::nullopt)
         .bind(2, limit < 0 ? std::int64_t{-1} : limit);
-    while (s.step())
+    while (s.step()) {
         visit(read_image(s));
+    }
 }
 
 BacklogCounts Store::counts() {
@@ -521,15 +543,17 @@ BacklogCounts Store::counts() {
 std::optional<std::int64_t> Store::last_success_at() {
     std::string names;
     for (auto o : core::all_run_outcomes) {
-        if (core::is_success(o))
+        if (core::is_success(o)) {
             names += fmt::format("{}'{}'", names.empty() ? "" : ", ", core::to_string(o));
+        }
     }
     // Newest first by id, so the scan stops at the first success.
     auto s = db_.prepare(fmt::format("SELECT finished_at FROM runs WHERE outcome IN ({}) AND "
                                      "finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
                                      names));
-    if (!s.step())
+    if (!s.step()) {
         return std::nullopt;
+    }
     return s.int64(0);
 }
 
@@ -548,10 +572,11 @@ std::vector<RunRecord> Store::recent_runs(int limit) {
         r.retried = s.int64(5);
         r.bytes = static_cast<std::uint64_t>(s.int64(6));
         auto outcome = core::parse_run_outcome(s.text(7));
-        if (!outcome)
+        if (!outcome) {
             throw Error(ExitCode::state_error,
                         fmt::format("unknown pass outcome '{}' in the runs table of the state file",
                                     s.text(7)));
+        }
         r.outcome = *outcome;
         r.message = s.text(8);
         runs.push_back(std::move(r));
@@ -582,18 +607,22 @@ std::string Store::integrity_check() {
     while (s.step()) {
         std::string line = s.text(0);
         std::replace(line.begin(), line.end(), '\n', ' ');
-        if (line.rfind("*** in database", 0) == 0) // a heading, not a problem
+        if (line.rfind("*** in database", 0) == 0) { // a heading, not a problem
             continue;
+        }
         problems.push_back(line);
     }
-    if (problems.size() == 1 && problems[0] == "ok")
+    if (problems.size() == 1 && problems[0] == "ok") {
         return "ok";
+    }
     std::string out;
-    for (std::size_t i = 0; i < problems.size() && i < 3; ++i)
+    for (std::size_t i = 0; i < problems.size() && i < 3; ++i) {
         out += (i ? "; " : "") + problems[i];
-    if (problems.size() > 3)
+    }
+    if (problems.size() > 3) {
         out += fmt::format("; and {}{} more", problems.size() - 3,
                            problems.size() >= 100 ? " or" : "");
+    }
     return out.empty() ? "no answer from the integrity check" : out;
 }
 

@@ -11,33 +11,39 @@
 namespace imgsync::util {
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-    if (this != &other)
+    if (this != &other) {
         reset(other.release());
+    }
     return *this;
 }
 
 void UniqueFd::reset(int fd) {
-    if (fd_ >= 0)
+    if (fd_ >= 0) {
         ::close(fd_);
+    }
     fd_ = fd;
 }
 
 std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
-    if (path.empty())
+    if (path.empty()) {
         return std::nullopt;
+    }
     std::string partial;
     std::size_t pos = 0;
     while (pos != std::string::npos) {
         pos = path.find('/', pos + 1);
         partial = path.substr(0, pos);
-        if (partial.empty())
+        if (partial.empty()) {
             continue;
-        if (::mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
+        }
+        if (::mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
             return fmt::format("cannot create directory {}: {}", partial, std::strerror(errno));
+        }
     }
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         return fmt::format("{} is not a directory", path);
+    }
     return std::nullopt;
 }
 
@@ -48,8 +54,9 @@ struct TempFile {
     std::string path;
     bool keep = false;
     ~TempFile() {
-        if (!path.empty() && !keep)
+        if (!path.empty() && !keep) {
             ::unlink(path.c_str());
+        }
     }
 };
 
@@ -84,12 +91,15 @@ int write_all(int fd, std::string_view data) {
     std::size_t done = 0;
     while (done < data.size()) {
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
-        if (n < 0)
+        }
+        if (n < 0) {
             return errno;
-        if (n == 0)
+        }
+        if (n == 0) {
             return ENOSPC;
+        }
         done += static_cast<std::size_t>(n);
     }
     return 0;
@@ -100,30 +110,36 @@ std::optional<std::string> write_file_atomic(const std::string& path, std::strin
     TempFile tmp;
     std::string name = path + ".tmp.XXXXXX";
     UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
-    if (!fd)
+    if (!fd) {
         return fmt::format("cannot create a temporary file for {}: {}", path, errno_text(errno));
+    }
     tmp.path = name;
     auto failed = [&](const char* step) {
         return fmt::format("cannot write {} ({} {}): {}", path, step, tmp.path, errno_text(errno));
     };
-    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0)
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
         return failed("chmod");
+    }
     if (int err = write_all(fd.get(), content)) {
         errno = err;
         return failed("write");
     }
-    if (::fsync(fd.get()) != 0)
+    if (::fsync(fd.get()) != 0) {
         return failed("fsync");
-    if (::close(fd.release()) != 0)
+    }
+    if (::close(fd.release()) != 0) {
         return failed("close");
-    if (::rename(tmp.path.c_str(), path.c_str()) != 0)
+    }
+    if (::rename(tmp.path.c_str(), path.c_str()) != 0) {
         return fmt::format("cannot rename {} to {}: {}", tmp.path, path, errno_text(errno));
+    }
     tmp.keep = true;
     // The rename itself survives a power loss only once the directory is on disk. Best effort:
     // the file is complete either way.
     UniqueFd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir)
+    if (dir) {
         (void)::fsync(dir.get());
+    }
     return std::nullopt;
 }
 
@@ -137,21 +153,25 @@ std::optional<std::string> open_regular_file(const std::string& path, const std:
     if (!fd) {
         int err = errno;
         struct stat st {};
-        if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
             return fmt::format("{} {} is {}, not a regular file: imgsync does not follow or use "
                                "it ({})",
                                what, path, file_kind(st.st_mode), hint);
+        }
         return fmt::format("cannot open {} {}: {}", what, path, errno_text(err));
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
+    if (::fstat(fd.get(), &st) != 0) {
         return fmt::format("cannot open {} {}: {}", what, path, errno_text(errno));
-    if (!S_ISREG(st.st_mode))
+    }
+    if (!S_ISREG(st.st_mode)) {
         return fmt::format("{} {} is {}, not a regular file: imgsync does not use it ({})", what,
                            path, file_kind(st.st_mode), hint);
+    }
     int flags = ::fcntl(fd.get(), F_GETFL);
-    if (flags >= 0)
+    if (flags >= 0) {
         (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    }
     *out = std::move(fd);
     return std::nullopt;
 }
@@ -159,23 +179,27 @@ std::optional<std::string> open_regular_file(const std::string& path, const std:
 std::optional<std::string> read_text_file(const std::string& path, std::string* error) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        if (error && errno != ENOENT)
+        if (error && errno != ENOENT) {
             *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+        }
         return std::nullopt;
     }
     std::string out;
     char buf[8192];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
+        }
         if (n < 0) {
-            if (error)
+            if (error) {
                 *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+            }
             return std::nullopt;
         }
-        if (n == 0)
+        if (n == 0) {
             break;
+        }
         out.append(buf, static_cast<std::size_t>(n));
     }
     return out;
@@ -183,10 +207,12 @@ std::optional<std::string> read_text_file(const std::string& path, std::string* 
 
 std::string parent_dir(const std::string& path) {
     auto slash = path.find_last_of('/');
-    if (slash == std::string::npos)
+    if (slash == std::string::npos) {
         return ".";
-    if (slash == 0)
+    }
+    if (slash == 0) {
         return "/";
+    }
     return path.substr(0, slash);
 }
 
@@ -197,8 +223,9 @@ std::string base_name(const std::string& path) {
 
 std::optional<FileStat> stat_fd(int fd) {
     struct stat st {};
-    if (::fstat(fd, &st) != 0)
+    if (::fstat(fd, &st) != 0) {
         return std::nullopt;
+    }
     FileStat out;
     out.size = static_cast<std::uint64_t>(st.st_size);
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -213,15 +240,19 @@ long long read_at(int fd, void* buf, std::size_t size, std::uint64_t offset,
     auto* p = static_cast<char*>(buf);
     while (done < size) {
         ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
-        if (n < 0)
+        }
+        if (n < 0) {
             return -1;
-        if (n == 0)
+        }
+        if (n == 0) {
             break;
+        }
         done += static_cast<std::size_t>(n);
-        if (offset + done == expected_end)
+        if (offset + done == expected_end) {
             break;
+        }
     }
     return static_cast<long long>(done);
 }

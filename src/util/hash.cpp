@@ -22,18 +22,21 @@ const EVP_MD* fetched(Digest::Kind kind) {
     static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
     static const EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
     const EVP_MD* md = kind == Digest::Kind::sha256 ? sha256 : md5;
-    if (!md)
+    if (!md) {
         throw std::runtime_error("OpenSSL has no SHA-256 or MD5 (EVP_MD_fetch failed)");
+    }
     return md;
 }
 } // namespace
 
 Digest::Digest(Kind kind) : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_)
+    if (!ctx_) {
         throw std::bad_alloc();
+    }
     const EVP_MD* md = fetched(kind);
-    if (EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1)
+    if (EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) {
         throw std::runtime_error("EVP_DigestInit_ex failed");
+    }
 }
 
 Digest::Digest(Digest&&) noexcept = default;
@@ -41,14 +44,16 @@ Digest& Digest::operator=(Digest&&) noexcept = default;
 Digest::~Digest() = default;
 
 void Digest::update(const void* data, std::size_t size) {
-    if (size > 0 && EVP_DigestUpdate(ctx_.get(), data, size) != 1)
+    if (size > 0 && EVP_DigestUpdate(ctx_.get(), data, size) != 1) {
         throw std::runtime_error("EVP_DigestUpdate failed");
+    }
 }
 
 std::size_t Digest::finish(std::uint8_t* out) {
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), out, &len) != 1)
+    if (EVP_DigestFinal_ex(ctx_.get(), out, &len) != 1) {
         throw std::runtime_error("EVP_DigestFinal_ex failed");
+    }
     return len;
 }
 
@@ -62,8 +67,9 @@ Md5Digest Md5::finish() {
     std::array<std::uint8_t, 32> buf{};
     digest_.finish(buf.data());
     Md5Digest out{};
-    for (std::size_t i = 0; i < out.size(); ++i)
+    for (std::size_t i = 0; i < out.size(); ++i) {
         out[i] = buf[i];
+    }
     return out;
 }
 
@@ -91,14 +97,16 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
         std::memcpy(k, key.data(), key.size());
     }
     std::uint8_t pad[block];
-    for (std::size_t i = 0; i < block; ++i)
+    for (std::size_t i = 0; i < block; ++i) {
         pad[i] = k[i] ^ 0x36;
+    }
     Sha256 inner;
     inner.update(pad, block);
     inner.update(data);
     auto inner_digest = inner.finish();
-    for (std::size_t i = 0; i < block; ++i)
+    for (std::size_t i = 0; i < block; ++i) {
         pad[i] = k[i] ^ 0x5c;
+    }
     Sha256 outer;
     outer.update(pad, block);
     outer.update(inner_digest.data(), inner_digest.size());
@@ -118,13 +126,15 @@ std::string to_hex(const std::uint8_t* data, std::size_t size) {
 }
 
 bool from_hex(std::string_view hex, std::uint8_t* out, std::size_t size) {
-    if (hex.size() != size * 2)
+    if (hex.size() != size * 2) {
         return false;
+    }
     for (std::size_t i = 0; i < size; ++i) {
         int hi = hex_value(hex[2 * i]);
         int lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
+        if (hi < 0 || lo < 0) {
             return false;
+        }
         out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
     }
     return true;

@@ -115,13 +115,15 @@ std::optional<std::uint64_t> body_seek_target(std::uint64_t length, std::uint64_
     }
     if (offset < 0) {
         auto back = static_cast<std::uint64_t>(-(offset + 1)) + 1; // no overflow at INT64_MIN
-        if (back > base)
+        if (back > base) {
             return std::nullopt;
+        }
         return base - back;
     }
     auto forward = static_cast<std::uint64_t>(offset);
-    if (forward > length - base)
+    if (forward > length - base) {
         return std::nullopt;
+    }
     return base + forward;
 }
 
@@ -155,8 +157,9 @@ HttpClient::HttpClient(const Options& options)
     : options_(options), multi_(std::make_unique<Multi>()) {
     ensure_global();
     multi_->handle.reset(curl_multi_init());
-    if (!multi_->handle)
+    if (!multi_->handle) {
         throw std::runtime_error("curl_multi_init failed");
+    }
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
                       options_.max_host_connections);
     curl_multi_setopt(multi_->handle.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -167,8 +170,9 @@ const std::optional<std::string>& HttpClient::ignored_tls_keylog() {
 }
 
 HttpClient::~HttpClient() {
-    for (auto& [tag, t] : transfers_)
+    for (auto& [tag, t] : transfers_) {
         curl_multi_remove_handle(multi_->handle.get(), t->easy.get());
+    }
 }
 
 std::size_t HttpClient::read_body(char* buffer, std::size_t size, std::size_t n, void* user) {
@@ -176,8 +180,9 @@ std::size_t HttpClient::read_body(char* buffer, std::size_t size, std::size_t n,
     std::size_t room = size * n;
     std::uint64_t left = t->request.length - t->sent;
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room, left));
-    if (want == 0)
+    if (want == 0) {
         return 0;
+    }
     if (t->client->gate_) {
         std::size_t allowed = t->client->gate_(want);
         if (allowed == 0) {
@@ -190,8 +195,9 @@ std::size_t HttpClient::read_body(char* buffer, std::size_t size, std::size_t n,
         long long got = read_at(t->request.body_fd, buffer, want, t->request.offset + t->sent);
         // A file that shrank or failed under us: abort rather than send a short body (the
         // server would refuse it anyway, because Content-Length and the hashes are fixed).
-        if (got <= 0)
+        if (got <= 0) {
             return CURL_READFUNC_ABORT;
+        }
         want = static_cast<std::size_t>(got);
     } else {
         std::memcpy(buffer, t->request.memory.data() + t->sent, want);
@@ -208,8 +214,9 @@ std::size_t HttpClient::read_body(char* buffer, std::size_t size, std::size_t n,
 int HttpClient::seek_body(void* user, std::int64_t offset, int origin) {
     auto* t = static_cast<Transfer*>(user);
     auto target = body_seek_target(t->request.length, t->sent, offset, origin);
-    if (!target)
+    if (!target) {
         return CURL_SEEKFUNC_FAIL;
+    }
     t->sent = *target;
     ++t->response.body_rewinds;
     return CURL_SEEKFUNC_OK;
@@ -218,8 +225,9 @@ int HttpClient::seek_body(void* user, std::int64_t offset, int origin) {
 std::size_t HttpClient::write_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::size_t bytes = size * n;
-    if (t->response.body.size() < max_body)
+    if (t->response.body.size() < max_body) {
         t->response.body.append(data, std::min(bytes, max_body - t->response.body.size()));
+    }
     return bytes;
 }
 
@@ -235,20 +243,22 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         return size * n;
     }
     auto colon = line.find(':');
-    if (colon == std::string_view::npos)
+    if (colon == std::string_view::npos) {
         return size * n;
+    }
     std::string_view name = line.substr(0, colon);
     std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "etag"))
+    if (iequals(name, "etag")) {
         t->response.etag.assign(value);
-    else if (iequals(name, "date"))
+    } else if (iequals(name, "date")) {
         t->response.date.assign(value);
-    else if (iequals(name, "retry-after"))
+    } else if (iequals(name, "retry-after")) {
         t->response.retry_after.assign(value);
-    else if (iequals(name, "x-amz-request-id"))
+    } else if (iequals(name, "x-amz-request-id")) {
         t->response.request_id.assign(value);
-    else if (iequals(name, "content-type"))
+    } else if (iequals(name, "content-type")) {
         t->response.content_type.assign(value);
+    }
     return size * n;
 }
 
@@ -265,8 +275,9 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
         t->error[0] = '\0';
     } else {
         t = std::make_unique<Transfer>();
-        if (!t->easy)
+        if (!t->easy) {
             throw std::runtime_error("curl_easy_init failed");
+        }
     }
     t->client = this;
     t->tag = tag;
@@ -276,8 +287,9 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
     const HttpRequest& r = t->request;
 
     curl_slist* list = nullptr;
-    for (const auto& h : r.headers)
+    for (const auto& h : r.headers) {
         list = curl_slist_append(list, h.c_str());
+    }
     // No "Expect: 100-continue" round trip: the signature was checked on earlier requests.
     list = curl_slist_append(list, "Expect:");
     t->headers.reset(list);
@@ -294,24 +306,29 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, r.stall_seconds);
-    if (r.total_timeout_ms > 0)
+    if (r.total_timeout_ms > 0) {
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.total_timeout_ms);
+    }
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     // The path is sent exactly as it was signed: no "/../" or "/./" squashing.
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
-    if (!options_.ca_bundle.empty())
+    if (!options_.ca_bundle.empty()) {
         curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-    if (!options_.unix_socket.empty())
+    }
+    if (!options_.unix_socket.empty()) {
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
-    if (options_.verbose)
+    }
+    if (options_.verbose) {
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
 
     bool has_body = r.method == "PUT" || r.method == "POST";
-    if (r.body_fd < 0)
+    if (r.body_fd < 0) {
         t->request.length = t->request.memory.size();
+    }
     if (r.method == "HEAD") {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (r.method == "PUT") {
@@ -330,8 +347,9 @@ void HttpClient::start(std::uint64_t tag, HttpRequest request) {
         curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
     }
     CURLMcode mc = curl_multi_add_handle(multi_->handle.get(), e);
-    if (mc != CURLM_OK)
+    if (mc != CURLM_OK) {
         throw std::runtime_error(std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
+    }
     transfers_[tag] = std::move(t);
 }
 
@@ -339,14 +357,16 @@ void HttpClient::release(std::unique_ptr<Transfer> transfer) {
     curl_multi_remove_handle(multi_->handle.get(), transfer->easy.get());
     transfer->headers.reset();
     transfer->request = HttpRequest{};
-    if (idle_.size() < 64)
+    if (idle_.size() < 64) {
         idle_.push_back(std::move(transfer));
+    }
 }
 
 void HttpClient::cancel(std::uint64_t tag) {
     auto it = transfers_.find(tag);
-    if (it == transfers_.end())
+    if (it == transfers_.end()) {
         return;
+    }
     auto t = std::move(it->second);
     transfers_.erase(it);
     release(std::move(t));
@@ -358,8 +378,9 @@ void HttpClient::poll(int timeout_ms, const Done& on_done) {
     // gate is asked again soon.
     bool any_paused = false;
     for (auto& [tag, t] : transfers_) {
-        if (!t->paused)
+        if (!t->paused) {
             continue;
+        }
         if (!gate_ || gate_(1) > 0) {
             t->paused = false;
             curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
@@ -375,22 +396,25 @@ void HttpClient::poll(int timeout_ms, const Done& on_done) {
 
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
-        if (msg->msg != CURLMSG_DONE)
+        if (msg->msg != CURLMSG_DONE) {
             continue;
+        }
         Transfer* raw = nullptr;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
         CURLcode code = msg->data.result;
         auto it = transfers_.find(raw->tag);
-        if (it == transfers_.end())
+        if (it == transfers_.end()) {
             continue;
+        }
         auto t = std::move(it->second);
         transfers_.erase(it);
         HttpResponse response = std::move(t->response);
         response.transport = classify(code);
-        if (code != CURLE_OK)
+        if (code != CURLE_OK) {
             response.transport_error = t->error[0] ? t->error : curl_easy_strerror(code);
-        else
+        } else {
             curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
+        }
         response.seconds = monotonic_seconds() - t->started;
         response.bytes_sent = t->sent;
         std::uint64_t tag = t->tag;

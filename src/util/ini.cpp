@@ -25,8 +25,9 @@ std::vector<IniEntry> parse_ini(std::string_view text, const IniSyntax& syntax) 
             nested = false;
             continue;
         }
-        if (line.front() == '#' || line.front() == ';')
+        if (line.front() == '#' || line.front() == ';') {
             continue;
+        }
 
         IniEntry e;
         e.line = line_no;

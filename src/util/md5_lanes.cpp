@@ -37,8 +37,9 @@ std::uint32_t load_le32(const std::uint8_t* p) {
 // without AVX2, where speed matters less than being obviously right.
 void compress_one(std::uint32_t st[4], const std::uint8_t* block) {
     std::uint32_t m[16];
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < 16; ++i) {
         m[i] = load_le32(block + 4 * i);
+    }
     std::uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
     for (int i = 0; i < 64; ++i) {
         std::uint32_t f;
@@ -99,19 +100,22 @@ IMGSYNC_AVX2 inline void transpose8(__m256i r[8]) {
 // a = b + rotl(a + f(b, c, d) + K[i] + m[g], S[i]) in each group of eight lanes; the shift
 // counts are immediates. The groups' chains are independent, so their steps overlap in the CPU:
 // one group alone waits on the latency of each step.
+// fn names a function-like macro (MD5_F, ...), so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MD5_STEP(fn, a, b, c, d, i, g)                                                             \
     _Pragma("GCC unroll 2") for (int k = 0; k < groups; ++k) {                                     \
         __m256i sum_ = _mm256_add_epi32(                                                           \
-            _mm256_add_epi32(a[k], fn(b[k], c[k], d[k])),                                          \
-            _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(K[i])), m[k][g]));                 \
-        a[k] = _mm256_add_epi32(b[k], _mm256_or_si256(_mm256_slli_epi32(sum_, S[i]),               \
-                                                      _mm256_srli_epi32(sum_, 32 - S[i])));        \
+            _mm256_add_epi32((a)[k], fn((b)[k], (c)[k], (d)[k])),                                  \
+            _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(K[(i)])), m[k][(g)]));             \
+        (a)[k] = _mm256_add_epi32((b)[k], _mm256_or_si256(_mm256_slli_epi32(sum_, S[(i)]),         \
+                                                          _mm256_srli_epi32(sum_, 32 - S[(i)])));  \
     }
 #define MD5_FOUR(fn, i, g0, g1, g2, g3)                                                            \
     MD5_STEP(fn, a, b, c, d, i, g0)                                                                \
     MD5_STEP(fn, d, a, b, c, i + 1, g1)                                                            \
     MD5_STEP(fn, c, d, a, b, i + 2, g2)                                                            \
     MD5_STEP(fn, b, c, d, a, i + 3, g3)
+// NOLINTEND(bugprone-macro-parentheses)
 
 IMGSYNC_AVX2 void compress_avx2(std::uint32_t state[4][Md5Lanes::lanes],
                                 const std::array<const std::uint8_t*, Md5Lanes::lanes>& data,
@@ -129,9 +133,10 @@ IMGSYNC_AVX2 void compress_avx2(std::uint32_t state[4][Md5Lanes::lanes],
         __m256i m[groups][16], a0[groups], b0[groups], c0[groups], d0[groups];
         for (int k = 0; k < groups; ++k) {
             for (int half = 0; half < 2; ++half) {
-                for (int l = 0; l < 8; ++l)
+                for (int l = 0; l < 8; ++l) {
                     m[k][8 * half + l] = _mm256_loadu_si256(
                         reinterpret_cast<const __m256i*>(data[8 * k + l] + 64 * n + 32 * half));
+                }
                 transpose8(m[k] + 8 * half);
             }
             a0[k] = a[k];
@@ -189,73 +194,93 @@ bool cpu_has_avx2() {
 } // namespace
 
 Md5Lanes::Md5Lanes(bool simd) : simd_(simd && cpu_has_avx2()) {
-    for (std::size_t l = 0; l < lanes; ++l)
+    for (std::size_t l = 0; l < lanes; ++l) {
         reset(l);
+    }
 }
 
 void Md5Lanes::reset(std::size_t lane) {
-    for (int w = 0; w < 4; ++w)
+    for (int w = 0; w < 4; ++w) {
         state_[w][lane] = initial[w];
+    }
 }
 
 void Md5Lanes::compress(const std::array<const std::uint8_t*, lanes>& data, std::size_t blocks) {
-    if (blocks == 0)
+    if (blocks == 0) {
         return;
+    }
 #ifdef IMGSYNC_MD5_AVX2
     if (simd_) {
         // An idle lane reads some other lane's bytes and gets its old state back afterwards,
         // which is cheaper than a branch per step.
         const std::uint8_t* any = nullptr;
-        for (auto* p : data)
-            if (p)
+        for (auto* p : data) {
+            if (p) {
                 any = p;
-        if (!any)
+            }
+        }
+        if (!any) {
             return;
+        }
         std::array<const std::uint8_t*, lanes> inputs = data;
         std::uint32_t saved[4][lanes];
         std::memcpy(saved, state_, sizeof saved);
-        for (auto& p : inputs)
-            if (!p)
+        for (auto& p : inputs) {
+            if (!p) {
                 p = any;
+            }
+        }
         compress_avx2(state_, inputs, blocks);
-        for (std::size_t l = 0; l < lanes; ++l)
-            if (!data[l])
-                for (int w = 0; w < 4; ++w)
+        for (std::size_t l = 0; l < lanes; ++l) {
+            if (!data[l]) {
+                for (int w = 0; w < 4; ++w) {
                     state_[w][l] = saved[w][l];
+                }
+            }
+        }
         return;
     }
 #endif
     for (std::size_t l = 0; l < lanes; ++l) {
-        if (!data[l])
+        if (!data[l]) {
             continue;
+        }
         std::uint32_t st[4] = {state_[0][l], state_[1][l], state_[2][l], state_[3][l]};
-        for (std::size_t n = 0; n < blocks; ++n)
+        for (std::size_t n = 0; n < blocks; ++n) {
             compress_one(st, data[l] + block_size * n);
-        for (int w = 0; w < 4; ++w)
+        }
+        for (int w = 0; w < 4; ++w) {
             state_[w][l] = st[w];
+        }
     }
 }
 
 Md5Digest Md5Lanes::finish(std::size_t lane, const std::uint8_t* rest, std::size_t rest_size,
                            std::uint64_t total_size) {
     std::uint32_t st[4] = {state_[0][lane], state_[1][lane], state_[2][lane], state_[3][lane]};
-    for (; rest_size >= block_size; rest += block_size, rest_size -= block_size)
+    for (; rest_size >= block_size; rest += block_size, rest_size -= block_size) {
         compress_one(st, rest);
+    }
     // RFC 1321 padding: 0x80, zeros to 56 mod 64, then the bit length, little-endian.
     std::uint8_t pad[2 * block_size] = {};
-    if (rest_size > 0)
+    if (rest_size > 0) {
         std::memcpy(pad, rest, rest_size);
+    }
     pad[rest_size] = 0x80;
     std::size_t padded = rest_size < 56 ? block_size : 2 * block_size;
     std::uint64_t bits = total_size * 8;
-    for (int i = 0; i < 8; ++i)
+    for (int i = 0; i < 8; ++i) {
         pad[padded - 8 + i] = static_cast<std::uint8_t>(bits >> (8 * i));
-    for (std::size_t off = 0; off < padded; off += block_size)
+    }
+    for (std::size_t off = 0; off < padded; off += block_size) {
         compress_one(st, pad + off);
+    }
     Md5Digest out{};
-    for (int w = 0; w < 4; ++w)
-        for (int i = 0; i < 4; ++i)
+    for (int w = 0; w < 4; ++w) {
+        for (int i = 0; i < 4; ++i) {
             out[4 * w + i] = static_cast<std::uint8_t>(st[w] >> (8 * i));
+        }
+    }
     reset(lane);
     return out;
 }
@@ -276,15 +301,17 @@ std::vector<Md5Digest> Md5Lanes::hash_all(const std::vector<std::string_view>& i
             // Less than a block left: the lane finishes its input and takes the next one.
             for (;;) {
                 if (!busy[l]) {
-                    if (next == inputs.size())
+                    if (next == inputs.size()) {
                         break;
+                    }
                     input[l] = next++;
                     done[l] = 0;
                     busy[l] = true;
                 }
                 std::size_t size = inputs[input[l]].size();
-                if (size - done[l] >= block_size)
+                if (size - done[l] >= block_size) {
                     break;
+                }
                 out[input[l]] = finish(l, bytes(l) + done[l], size - done[l], size);
                 busy[l] = false;
             }
@@ -293,12 +320,15 @@ std::vector<Md5Digest> Md5Lanes::hash_all(const std::vector<std::string_view>& i
                 blocks = std::min(blocks, (inputs[input[l]].size() - done[l]) / block_size);
             }
         }
-        if (blocks == SIZE_MAX)
+        if (blocks == SIZE_MAX) {
             return out;
+        }
         compress(data, blocks);
-        for (std::size_t l = 0; l < lanes; ++l)
-            if (busy[l])
+        for (std::size_t l = 0; l < lanes; ++l) {
+            if (busy[l]) {
                 done[l] += blocks * block_size;
+            }
+        }
     }
 }
 

@@ -12,19 +12,23 @@ namespace imgsync::util {
 namespace {
 
 std::optional<std::string> get(const EnvGet& env, std::string_view name) {
-    if (!env)
+    if (!env) {
         return std::nullopt;
+    }
     auto v = env(name);
-    if (v && v->empty())
+    if (v && v->empty()) {
         return std::nullopt; // as curl_getenv: empty is unset
+    }
     return v;
 }
 
 std::string uppered(std::string_view s) {
     std::string out(s);
-    for (char& c : out)
-        if (c >= 'a' && c <= 'z')
+    for (char& c : out) {
+        if (c >= 'a' && c <= 'z') {
             c = static_cast<char>(c - 'a' + 'A');
+        }
+    }
     return out;
 }
 
@@ -39,8 +43,9 @@ std::string_view host_name(std::string_view host) {
         return close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
     }
     auto colon = host.rfind(':');
-    if (colon != std::string_view::npos && host.find(':') == colon)
+    if (colon != std::string_view::npos && host.find(':') == colon) {
         return host.substr(0, colon);
+    }
     return host;
 }
 
@@ -54,20 +59,26 @@ bool cidr_match(int family, const std::string& address, std::string_view network
         net.resize(slash);
     }
     const unsigned width = family == AF_INET ? 32 : 128;
-    if (bits == 0)
+    if (bits == 0) {
         bits = width;
-    if (bits > width)
+    }
+    if (bits > width) {
         return false;
+    }
     if (inet_pton(family, address.c_str(), a.data()) != 1 ||
-        inet_pton(family, net.c_str(), n.data()) != 1)
+        inet_pton(family, net.c_str(), n.data()) != 1) {
         return false;
-    for (unsigned i = 0; i < bits / 8; ++i)
-        if (a[i] != n[i])
+    }
+    for (unsigned i = 0; i < bits / 8; ++i) {
+        if (a[i] != n[i]) {
             return false;
+        }
+    }
     if (unsigned rest = bits % 8) {
         auto mask = static_cast<unsigned char>(0xff << (8 - rest));
-        if ((a[bits / 8] ^ n[bits / 8]) & mask)
+        if ((a[bits / 8] ^ n[bits / 8]) & mask) {
             return false;
+        }
     }
     return true;
 }
@@ -87,48 +98,58 @@ const char* proxy_route_name(ProxyRoute route) {
 }
 
 bool no_proxy_matches(std::string_view name, std::string_view no_proxy) {
-    if (name.empty() || no_proxy.empty())
+    if (name.empty() || no_proxy.empty()) {
         return false;
-    if (no_proxy == "*")
+    }
+    if (no_proxy == "*") {
         return true;
+    }
     enum class Type { host, ipv4, ipv6 } type = Type::host;
     std::string address(name);
     std::array<unsigned char, 16> scratch{};
-    if (name.find(':') != std::string_view::npos)
+    if (name.find(':') != std::string_view::npos) {
         type = Type::ipv6;
-    else if (inet_pton(AF_INET, address.c_str(), scratch.data()) == 1)
+    } else if (inet_pton(AF_INET, address.c_str(), scratch.data()) == 1) {
         type = Type::ipv4;
-    else if (name.back() == '.')
+    } else if (name.back() == '.') {
         name.remove_suffix(1); // a trailing dot in the host name is ignored
+    }
 
     std::size_t p = 0;
     while (p < no_proxy.size()) {
-        while (p < no_proxy.size() && blank(no_proxy[p]))
+        while (p < no_proxy.size() && blank(no_proxy[p])) {
             ++p;
+        }
         std::size_t start = p;
-        while (p < no_proxy.size() && !blank(no_proxy[p]) && no_proxy[p] != ',')
+        while (p < no_proxy.size() && !blank(no_proxy[p]) && no_proxy[p] != ',') {
             ++p;
+        }
         std::string_view token = no_proxy.substr(start, p - start);
         if (!token.empty()) {
             bool match = false;
             if (type == Type::host) {
-                if (token.back() == '.')
+                if (token.back() == '.') {
                     token.remove_suffix(1);
-                if (!token.empty() && token.front() == '.')
+                }
+                if (!token.empty() && token.front() == '.') {
                     token.remove_prefix(1);
-                if (token.size() == name.size())
+                }
+                if (token.size() == name.size()) {
                     match = iequals(token, name);
-                else if (token.size() < name.size())
+                } else if (token.size() < name.size()) {
                     match = name[name.size() - token.size() - 1] == '.' &&
                             iequals(token, name.substr(name.size() - token.size()));
+                }
             } else {
                 match = cidr_match(type == Type::ipv4 ? AF_INET : AF_INET6, address, token);
             }
-            if (match)
+            if (match) {
                 return true;
+            }
         }
-        while (p < no_proxy.size() && (blank(no_proxy[p]) || no_proxy[p] == ','))
+        while (p < no_proxy.size() && (blank(no_proxy[p]) || no_proxy[p] == ',')) {
             ++p;
+        }
     }
     return false;
 }
@@ -141,17 +162,20 @@ std::string redact_proxy_url(std::string_view url, bool* had_credentials) {
     }
     url = url.substr(0, url.find_first_of("/?#"));
     auto at = url.rfind('@');
-    if (had_credentials)
+    if (had_credentials) {
         *had_credentials = at != std::string_view::npos;
-    if (at != std::string_view::npos)
+    }
+    if (at != std::string_view::npos) {
         url.remove_prefix(at + 1);
+    }
     std::string_view host = url, port;
     if (!url.empty() && url.front() == '[') {
         auto close = url.find(']');
         if (close != std::string_view::npos) {
             host = url.substr(0, close + 1);
-            if (close + 1 < url.size() && url[close + 1] == ':')
+            if (close + 1 < url.size() && url[close + 1] == ':') {
                 port = url.substr(close + 2);
+            }
         }
     } else if (auto colon = url.rfind(':'); colon != std::string_view::npos) {
         host = url.substr(0, colon);
@@ -172,13 +196,15 @@ ProxyChoice proxy_for(std::string_view scheme, std::string_view host, const EnvG
         value = get(env, variable);
     }
     for (const char* fallback : {"all_proxy", "ALL_PROXY"}) {
-        if (value)
+        if (value) {
             break;
+        }
         variable = fallback;
         value = get(env, variable);
     }
-    if (!value)
+    if (!value) {
         return choice;
+    }
     std::string no_proxy_var = "no_proxy";
     auto no_proxy = get(env, no_proxy_var);
     if (!no_proxy) {

@@ -14,17 +14,21 @@ inline char ascii_lower(char c) {
 // A copy with A-Z folded to a-z; every other byte as it was.
 inline std::string ascii_lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out)
+    for (char& c : out) {
         c = ascii_lower(c);
+    }
     return out;
 }
 
 inline bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
+    if (a.size() != b.size()) {
         return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
             return false;
+        }
+    }
     return true;
 }
 
@@ -41,10 +45,12 @@ inline bool ascii_isspace(char c) {
 
 // Without the leading and trailing characters for which is_space is true.
 template <class IsSpace> std::string_view trim_if(std::string_view s, IsSpace is_space) {
-    while (!s.empty() && is_space(s.front()))
+    while (!s.empty() && is_space(s.front())) {
         s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
+    }
+    while (!s.empty() && is_space(s.back())) {
         s.remove_suffix(1);
+    }
     return s;
 }
 
@@ -55,12 +61,15 @@ inline std::string_view trim(std::string_view s) {
 
 // 0-15 for a hex digit of either case, -1 for anything else.
 inline int hex_value(char c) {
-    if (c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9') {
         return c - '0';
-    if (c >= 'a' && c <= 'f')
+    }
+    if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
+    }
+    if (c >= 'A' && c <= 'F') {
         return c - 'A' + 10;
+    }
     return -1;
 }
 

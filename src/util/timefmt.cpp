@@ -43,15 +43,17 @@ class Scanner {
     bool at_end() const { return s_.empty(); }
 
     bool eat(char c) {
-        if (s_.empty() || s_.front() != c)
+        if (s_.empty() || s_.front() != c) {
             return false;
+        }
         s_.remove_prefix(1);
         return true;
     }
 
     bool eat_ci(char c) {
-        if (s_.empty() || ascii_lower(s_.front()) != ascii_lower(c))
+        if (s_.empty() || ascii_lower(s_.front()) != ascii_lower(c)) {
             return false;
+        }
         s_.remove_prefix(1);
         return true;
     }
@@ -64,18 +66,22 @@ class Scanner {
             value = value * 10 + static_cast<unsigned>(s_[n] - '0');
             ++n;
         }
-        if (n < min)
+        if (n < min) {
             return std::nullopt;
+        }
         s_.remove_prefix(n);
-        if (count)
+        if (count) {
             *count = n;
+        }
         return value;
     }
 
     std::string_view letters() {
         std::size_t n = 0;
-        while (n < s_.size() && ((s_[n] >= 'a' && s_[n] <= 'z') || (s_[n] >= 'A' && s_[n] <= 'Z')))
+        while (n < s_.size() &&
+               ((s_[n] >= 'a' && s_[n] <= 'z') || (s_[n] >= 'A' && s_[n] <= 'Z'))) {
             ++n;
+        }
         const std::string_view out = s_.substr(0, n);
         s_.remove_prefix(n);
         return out;
@@ -83,8 +89,9 @@ class Scanner {
 
     bool spaces() {
         std::size_t n = 0;
-        while (n < s_.size() && s_[n] == ' ')
+        while (n < s_.size() && s_[n] == ' ') {
             ++n;
+        }
         s_.remove_prefix(n);
         return n > 0;
     }
@@ -100,38 +107,44 @@ struct Clock {
 // "HH:MM:SS"
 std::optional<Clock> scan_clock(Scanner& p) {
     const auto h = p.digits(2, 2);
-    if (!h || !p.eat(':'))
+    if (!h || !p.eat(':')) {
         return std::nullopt;
+    }
     const auto m = p.digits(2, 2);
-    if (!m || !p.eat(':'))
+    if (!m || !p.eat(':')) {
         return std::nullopt;
+    }
     const auto s = p.digits(2, 2);
-    if (!s)
+    if (!s) {
         return std::nullopt;
+    }
     return Clock{*h, *m, *s};
 }
 
 std::optional<std::int64_t> compose(std::int64_t year, unsigned month, unsigned day,
                                     const Clock& c) {
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || c.hour > 23 ||
-        c.minute > 59 || c.second > 60)
+        c.minute > 59 || c.second > 60) {
         return std::nullopt;
+    }
     return days_from_civil(year, month, day) * seconds_per_day + c.hour * 3600 + c.minute * 60 +
            c.second;
 }
 
 std::optional<unsigned> month_from_name(std::string_view name) {
     for (std::size_t i = 0; i < month_names.size(); ++i) {
-        if (iequals(name, month_names[i]))
+        if (iequals(name, month_names[i])) {
             return static_cast<unsigned>(i + 1);
+        }
     }
     return std::nullopt;
 }
 
 bool is_weekday_name(std::string_view name) {
     for (std::size_t i = 0; i < day_names.size(); ++i) {
-        if (iequals(name, day_names[i]) || iequals(name, full_day_names[i]))
+        if (iequals(name, day_names[i]) || iequals(name, full_day_names[i])) {
             return true;
+        }
     }
     return false;
 }
@@ -162,8 +175,9 @@ CivilDate civil_from_days(std::int64_t days) {
 
 unsigned days_in_month(std::int64_t year, unsigned month) {
     constexpr std::array<unsigned, 12> lengths{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (month < 1 || month > 12)
+    if (month < 1 || month > 12) {
         return 0;
+    }
     const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return month == 2 && leap ? 29 : lengths[month - 1];
 }
@@ -198,8 +212,9 @@ std::string iso8601_utc_ns(std::int64_t epoch_ns) {
         frac += ns_per_s;
     }
     std::string text = iso8601_utc(secs);
-    if (frac != 0)
+    if (frac != 0) {
         text.insert(text.size() - 1, fmt::format(".{:09}", frac));
+    }
     return text;
 }
 
@@ -212,57 +227,70 @@ std::string http_date(std::int64_t epoch) {
 std::optional<std::int64_t> parse_iso8601_utc(std::string_view text) {
     Scanner p(trim(text));
     const auto year = p.digits(4, 4);
-    if (!year)
+    if (!year) {
         return std::nullopt;
+    }
     const bool extended = p.eat('-');
     const auto month = p.digits(2, 2);
-    if (!month || (extended && !p.eat('-')))
+    if (!month || (extended && !p.eat('-'))) {
         return std::nullopt;
+    }
     const auto day = p.digits(2, 2);
-    if (!day || !(p.eat_ci('T') || (extended && p.eat(' '))))
+    if (!day || !(p.eat_ci('T') || (extended && p.eat(' ')))) {
         return std::nullopt;
+    }
     const auto hour = p.digits(2, 2);
-    if (!hour || (extended && !p.eat(':')))
+    if (!hour || (extended && !p.eat(':'))) {
         return std::nullopt;
+    }
     const auto minute = p.digits(2, 2);
-    if (!minute || (extended && !p.eat(':')))
+    if (!minute || (extended && !p.eat(':'))) {
         return std::nullopt;
+    }
     const auto second = p.digits(2, 2);
-    if (!second)
+    if (!second) {
         return std::nullopt;
+    }
     const Clock c{*hour, *minute, *second};
     if (p.eat('.') || p.eat(',')) {
         // Sub-second precision does not matter to anything that compares these timestamps. The
         // value may wrap for long fractions; only the digit count is used.
-        if (!p.digits(1, std::string_view::npos))
+        if (!p.digits(1, std::string_view::npos)) {
             return std::nullopt;
+        }
     }
     std::int64_t offset = 0;
     if (!p.eat_ci('Z')) {
         const bool plus = p.eat('+');
-        if (!plus && !p.eat('-'))
+        if (!plus && !p.eat('-')) {
             return std::nullopt;
+        }
         const auto oh = p.digits(2, 2);
-        if (!oh)
+        if (!oh) {
             return std::nullopt;
+        }
         p.eat(':');
         const auto om = p.digits(2, 2);
-        if (!om || *oh > 23 || *om > 59)
+        if (!om || *oh > 23 || *om > 59) {
             return std::nullopt;
+        }
         offset = (plus ? 1 : -1) * static_cast<std::int64_t>(*oh * 3600 + *om * 60);
     }
-    if (!p.at_end())
+    if (!p.at_end()) {
         return std::nullopt;
+    }
     const auto local = compose(*year, *month, *day, c);
-    if (!local)
+    if (!local) {
         return std::nullopt;
+    }
     return *local - offset;
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
     Scanner p(trim(text));
-    if (!is_weekday_name(p.letters()))
+    if (!is_weekday_name(p.letters())) {
         return std::nullopt;
+    }
     std::int64_t year = 0;
     std::optional<unsigned> month;
     std::optional<unsigned> day;
@@ -270,53 +298,66 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
     if (p.eat(',')) {
         p.spaces();
         day = p.digits(1, 2);
-        if (!day)
+        if (!day) {
             return std::nullopt;
+        }
         if (p.eat('-')) {
             // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; some senders write four-digit years.
             month = month_from_name(p.letters());
             std::size_t n = 0;
             const auto y = p.eat('-') ? p.digits(2, 4, &n) : std::nullopt;
-            if (!month || !y || n == 3)
+            if (!month || !y || n == 3) {
                 return std::nullopt;
+            }
             year = n == 4 ? *y : (*y < 70 ? 2000 + *y : 1900 + *y);
         } else {
-            if (!p.spaces())
+            if (!p.spaces()) {
                 return std::nullopt;
+            }
             month = month_from_name(p.letters());
             const auto y = p.spaces() ? p.digits(4, 4) : std::nullopt;
-            if (!month || !y)
+            if (!month || !y) {
                 return std::nullopt;
+            }
             year = *y;
         }
-        if (!p.spaces())
+        if (!p.spaces()) {
             return std::nullopt;
+        }
         clock = scan_clock(p);
-        if (!clock || !p.spaces())
+        if (!clock || !p.spaces()) {
             return std::nullopt;
+        }
         const std::string_view zone = p.letters();
-        if (!iequals(zone, "GMT") && !iequals(zone, "UTC"))
+        if (!iequals(zone, "GMT") && !iequals(zone, "UTC")) {
             return std::nullopt;
+        }
     } else {
         // asctime: "Sun Nov  6 08:49:37 1994"
-        if (!p.spaces())
+        if (!p.spaces()) {
             return std::nullopt;
+        }
         month = month_from_name(p.letters());
-        if (!month || !p.spaces())
+        if (!month || !p.spaces()) {
             return std::nullopt;
+        }
         day = p.digits(1, 2);
-        if (!day || !p.spaces())
+        if (!day || !p.spaces()) {
             return std::nullopt;
+        }
         clock = scan_clock(p);
-        if (!clock || !p.spaces())
+        if (!clock || !p.spaces()) {
             return std::nullopt;
+        }
         const auto y = p.digits(4, 4);
-        if (!y)
+        if (!y) {
             return std::nullopt;
+        }
         year = *y;
     }
-    if (!p.at_end())
+    if (!p.at_end()) {
         return std::nullopt;
+    }
     return compose(year, *month, *day, *clock);
 }
 

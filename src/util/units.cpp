@@ -33,8 +33,9 @@ bool is_alpha(char c) {
 }
 
 void skip_spaces(std::string_view& s) {
-    while (!s.empty() && ascii_space(s.front()))
+    while (!s.empty() && ascii_space(s.front())) {
         s.remove_prefix(1);
+    }
 }
 
 // Error messages must stay on one line and readable whatever the operator (or a broken config
@@ -53,8 +54,9 @@ std::string quote(std::string_view s) {
             out += static_cast<char>(c);
         }
     }
-    if (s.size() > max_shown)
+    if (s.size() > max_shown) {
         out += "...";
+    }
     out += '"';
     return out;
 }
@@ -71,23 +73,28 @@ struct Number {
 // than through double so that "1.1G" and friends give the exact byte count.
 NumberStatus scan_number(std::string_view& s, Number& out) {
     std::size_t len = 0;
-    while (len < s.size() && (is_digit(s[len]) || s[len] == '.'))
+    while (len < s.size() && (is_digit(s[len]) || s[len] == '.')) {
         ++len;
-    if (len == 0)
+    }
+    if (len == 0) {
         return NumberStatus::absent;
+    }
     const std::string_view run = s.substr(0, len);
     s.remove_prefix(len);
     out.text = run;
     const std::size_t dot = run.find('.');
     const std::string_view whole = run.substr(0, dot);
     out.fraction = dot == std::string_view::npos ? std::string_view() : run.substr(dot + 1);
-    if (out.fraction.find('.') != std::string_view::npos || (whole.empty() && out.fraction.empty()))
+    if (out.fraction.find('.') != std::string_view::npos ||
+        (whole.empty() && out.fraction.empty())) {
         return NumberStatus::malformed;
+    }
     std::uint64_t w = 0;
     for (const char c : whole) {
         const auto digit = static_cast<std::uint64_t>(c - '0');
-        if (w > (u64_max - digit) / 10)
+        if (w > (u64_max - digit) / 10) {
             return NumberStatus::overflow;
+        }
         w = w * 10 + digit;
     }
     out.whole = w;
@@ -96,17 +103,20 @@ NumberStatus scan_number(std::string_view& s, Number& out) {
 
 // floor((whole + 0.fraction) * unit), or nullopt when it does not fit in 64 bits.
 std::optional<std::uint64_t> scale(const Number& n, std::uint64_t unit) {
-    if (n.whole != 0 && n.whole > u64_max / unit)
+    if (n.whole != 0 && n.whole > u64_max / unit) {
         return std::nullopt;
+    }
     const std::uint64_t whole = n.whole * unit;
     // Horner's rule from the last digit: floor((d * unit + floor(x)) / 10) == floor((d * unit +
     // x) / 10) for integer d * unit, so truncating at every step is exact and the accumulator
     // stays below unit.
     std::uint64_t frac = 0;
-    for (auto it = n.fraction.rbegin(); it != n.fraction.rend(); ++it)
+    for (auto it = n.fraction.rbegin(); it != n.fraction.rend(); ++it) {
         frac = (static_cast<std::uint64_t>(*it - '0') * unit + frac) / 10;
-    if (whole > u64_max - frac)
+    }
+    if (whole > u64_max - frac) {
         return std::nullopt;
+    }
     return whole + frac;
 }
 
@@ -151,12 +161,14 @@ std::optional<double> decimal_to_double(std::string_view s) {
     Number n;
     const NumberStatus status = scan_number(rest, n);
     // A whole part beyond 2^64 is still a fine double.
-    if ((status != NumberStatus::ok && status != NumberStatus::overflow) || !rest.empty())
+    if ((status != NumberStatus::ok && status != NumberStatus::overflow) || !rest.empty()) {
         return std::nullopt;
+    }
     double value = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value))
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
         return std::nullopt;
+    }
     return value;
 }
 
@@ -168,10 +180,12 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
     const auto fail = [&](std::string_view why) {
         return P::fail(fmt::format("invalid size {}: {}; {}", quote(text), why, size_help));
     };
-    if (t.empty())
+    if (t.empty()) {
         return P::fail(fmt::format("empty size; {}", size_help));
-    if (t.front() == '-')
+    }
+    if (t.front() == '-') {
         return fail("negative sizes are not allowed");
+    }
     std::string_view rest = t;
     Number n;
     switch (scan_number(rest, n)) {
@@ -186,10 +200,12 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
     skip_spaces(rest);
     const std::string unit = ascii_lower(rest);
     for (const Unit& u : size_units) {
-        if (u.name != unit)
+        if (u.name != unit) {
             continue;
-        if (const auto bytes = scale(n, u.factor))
+        }
+        if (const auto bytes = scale(n, u.factor)) {
             return P::ok(*bytes);
+        }
         return fail("too large (the limit is 16 EiB)");
     }
     return fail(fmt::format("unknown unit {}", quote(rest)));
@@ -201,10 +217,12 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
     const auto fail = [&](std::string_view why) {
         return P::fail(fmt::format("invalid duration {}: {}; {}", quote(text), why, duration_help));
     };
-    if (t.empty())
+    if (t.empty()) {
         return P::fail(fmt::format("empty duration; {}", duration_help));
-    if (t.front() == '-')
+    }
+    if (t.front() == '-') {
         return fail("negative durations are not allowed");
+    }
 
     constexpr std::string_view too_large = "too large";
     std::string_view rest = t;
@@ -226,37 +244,44 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
         }
         skip_spaces(rest);
         std::size_t len = 0;
-        while (len < rest.size() && is_alpha(rest[len]))
+        while (len < rest.size() && is_alpha(rest[len])) {
             ++len;
+        }
         const std::string_view unit = rest.substr(0, len);
         rest.remove_prefix(len);
         skip_spaces(rest);
 
         std::uint64_t factor = 0;
         if (unit.empty()) {
-            if (!first || !rest.empty())
+            if (!first || !rest.empty()) {
                 return fail(fmt::format("missing unit after {}", quote(n.text)));
+            }
             factor = 1000; // the whole input is one plain number: seconds
         } else {
             std::size_t index = 0;
-            while (index < duration_units.size() && duration_units[index].name != unit)
+            while (index < duration_units.size() && duration_units[index].name != unit) {
                 ++index;
-            if (index == duration_units.size())
+            }
+            if (index == duration_units.size()) {
                 return fail(fmt::format("unknown unit {}", quote(unit)));
-            if (index < next_unit)
+            }
+            if (index < next_unit) {
                 return fail(fmt::format("unit {} repeated or out of order", quote(unit)));
+            }
             next_unit = index + 1;
             factor = duration_units[index].factor;
         }
         const auto ms = scale(n, factor);
-        if (!ms || total > u64_max - *ms)
+        if (!ms || total > u64_max - *ms) {
             return fail(too_large);
+        }
         total += *ms;
         first = false;
     }
     if (total >
-        static_cast<std::uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max()))
+        static_cast<std::uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max())) {
         return fail(too_large);
+    }
     return P::ok(std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(total)));
 }
 
@@ -266,44 +291,53 @@ Parsed<double> parse_rate(std::string_view text) {
     const auto fail = [&](std::string_view why) {
         return P::fail(fmt::format("invalid rate {}: {}; {}", quote(text), why, rate_help));
     };
-    if (t.empty())
+    if (t.empty()) {
         return P::fail(fmt::format("empty rate; {}", rate_help));
+    }
     const std::size_t slash = t.find('/');
     const std::string_view count_text = trim(t.substr(0, slash));
-    if (!count_text.empty() && count_text.front() == '-')
+    if (!count_text.empty() && count_text.front() == '-') {
         return fail("must be greater than 0");
+    }
     const auto count = decimal_to_double(count_text);
-    if (!count)
+    if (!count) {
         return fail(fmt::format("{} is not a number", quote(count_text)));
-    if (!(*count > 0))
+    }
+    if (!(*count > 0)) {
         return fail("must be greater than 0");
+    }
 
     double period_seconds = 1;
     if (slash != std::string_view::npos) {
         const std::string_view period_text = trim(t.substr(slash + 1));
-        if (period_text.empty())
+        if (period_text.empty()) {
             return fail("missing period after \"/\"");
+        }
         // "10/s" reads as "10/1s"; the explicit form goes through parse_duration unchanged.
         const std::string with_count = is_alpha(period_text.front())
                                            ? "1" + std::string(period_text)
                                            : std::string(period_text);
         const auto period = parse_duration(with_count);
-        if (!period)
+        if (!period) {
             return fail(fmt::format("bad period {}", quote(period_text)));
-        if (period.value->count() == 0)
+        }
+        if (period.value->count() == 0) {
             return fail("the period must be longer than 0");
+        }
         period_seconds = static_cast<double>(period.value->count()) / 1000.0;
     }
     const double rate = *count / period_seconds;
-    if (!(rate > 0) || !std::isfinite(rate))
+    if (!(rate > 0) || !std::isfinite(rate)) {
         return fail("out of range");
+    }
     return P::ok(rate);
 }
 
 std::string format_bytes(std::uint64_t bytes) {
     constexpr std::array<std::string_view, 6> names{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (bytes < kib)
+    if (bytes < kib) {
         return fmt::format("{} B", bytes);
+    }
     std::size_t index = 0;
     std::uint64_t unit = kib;
     while (index + 1 < names.size() && bytes / unit >= kib) {
@@ -313,8 +347,9 @@ std::string format_bytes(std::uint64_t bytes) {
     const std::uint64_t whole = bytes / unit;
     // bytes % unit < 2^60, so the product stays below 2^64.
     const std::uint64_t tenths = bytes % unit * 10 / unit;
-    if (tenths == 0)
+    if (tenths == 0) {
         return fmt::format("{} {}", whole, names[index]);
+    }
     return fmt::format("{}.{} {}", whole, tenths, names[index]);
 }
 
@@ -324,12 +359,15 @@ std::string format_duration(std::int64_t seconds) {
     const std::uint64_t s = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(seconds)
                                      : static_cast<std::uint64_t>(seconds);
     const char* sign = negative ? "-" : "";
-    if (s < 60)
+    if (s < 60) {
         return fmt::format("{}{}s", sign, s);
-    if (s < 3600)
+    }
+    if (s < 3600) {
         return fmt::format("{}{}m {:02}s", sign, s / 60, s % 60);
-    if (s < 86400)
+    }
+    if (s < 86400) {
         return fmt::format("{}{}h {:02}m", sign, s / 3600, s % 3600 / 60);
+    }
     return fmt::format("{}{}d {:02}h", sign, s / 86400, s % 86400 / 3600);
 }
 
