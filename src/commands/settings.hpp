@@ -1,7 +1,7 @@
 // Every knob of imgsync in one place, as the command line, the environment and the config file
-// settled it (cli/ fills it; core/ reads it). Defaults here are the documented defaults. A setting
-// that is one of a closed set of names is the enum of the module that owns it: cli/ maps the
-// names, the commands compare values.
+// settled it (cli/ fills it; the commands read it). Defaults here are the documented defaults. A
+// setting that is one of a closed set of names is the enum of the module that owns it: cli/ maps
+// the names, the commands compare values.
 #pragma once
 
 #include "images/image_synth.hpp"

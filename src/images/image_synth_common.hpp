@@ -1,6 +1,6 @@
 // What the PNG and JPEG writers of image_synth share: seeded random streams, the picture's aspect
 // ratio, the seed comment and its padding, big-endian stores and a triangle wave for gradients.
-// Internal to image_synth (namespace synth); the public API is core/image_synth.hpp.
+// Internal to image_synth (namespace synth); the public API is images/image_synth.hpp.
 #pragma once
 
 #include <cstddef>

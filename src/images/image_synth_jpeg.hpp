@@ -2,7 +2,7 @@
 // tables and the standard Huffman tables, no restart markers. The DCT coefficients are chosen
 // directly (smooth DC gradients, AC texture from the pre-coded library of
 // image_synth_jpeg_tables), so no DCT is run. COM segments name the seed and pad the file to the
-// exact size. Internal; the public API is synth_jpeg() in core/image_synth.hpp.
+// exact size. Internal; the public API is synth_jpeg() in images/image_synth.hpp.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 // The PNG writer of image_synth: 8-bit RGB, no interlace, filter 0, a zlib stream of stored
 // (uncompressed) deflate blocks in one IDAT chunk, a tEXt "Comment" that names the seed and pads
-// the file to the exact size. Internal; the public API is synth_png() in core/image_synth.hpp.
+// the file to the exact size. Internal; the public API is synth_png() in images/image_synth.hpp.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Plain records as the state file stores them. No behaviour: core/ computes with them.
+// Plain records as the state file stores them. No behaviour: the domain code computes with them.
 #pragma once
 
 #include "model/image_state.hpp"

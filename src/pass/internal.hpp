@@ -1,5 +1,5 @@
 // The pass's state and steps, shared by the files that implement it: upload_pass.cpp (the loop
-// and the scheduling), pass_answers.cpp (what each answer means) and pass_outcomes.cpp (what
+// and the scheduling), answers.cpp (what each answer means) and outcomes.cpp (what
 // goes into the state file). Nothing outside those three includes this.
 #pragma once
 

@@ -1,6 +1,6 @@
 // One image's part of a pass: the requests it takes (a PUT, or a multipart upload's create or
 // ListParts, parts and completion), what is known of each part, and the helpers that describe
-// its file. Plain data and small functions; the pass (core/upload_pass.cpp) drives them.
+// its file. Plain data and small functions; the pass (pass/upload_pass.cpp) drives them.
 #pragma once
 
 #include "model/records.hpp"

@@ -17,7 +17,7 @@ enum class FailureClass {
     refused,   // the server refused this request for a reason that may hold for some keys only (a
                // bucket policy's AccessDenied, SignatureDoesNotMatch for one key's spelling,
                // NotImplemented for one kind of request): the pass's until a request of the pass
-               // succeeds, the image's after that (see core/pass_verdict.hpp)
+               // succeeds, the image's after that (see pass/verdict.hpp)
     pass,      // nothing will succeed (credentials, bucket, endpoint): stop the pass, keep images
 };
 

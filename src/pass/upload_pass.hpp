@@ -45,7 +45,7 @@ struct PassOptions {
     long connect_timeout_ms = 10000;
     bool progress = false;
     // Images that may fail before anything succeeded in the pass; that many make the pass a
-    // failed one (see core/pass_verdict.hpp).
+    // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
 };
 
