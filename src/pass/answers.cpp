@@ -71,10 +71,20 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         adaptive_.on_success(clock_.monotonic_seconds());
         proved();
     };
+    // A multipart object is complete; its tags are set again before it counts (see Step::tag).
+    auto completed = [&](const std::string& etag) {
+        if (o_.object.tags.empty()) {
+            return succeed(job, etag);
+        }
+        job.completed_etag = etag;
+        job.next = Step::tag;
+    };
     switch (step) {
     case Step::put:
         // Confirmed only if the server's ETag is the MD5 we sent (and it checked as Content-MD5).
-        if (normalize_etag(r.etag) != job.image.md5) {
+        // Under SSE-KMS the ETag is opaque: the server's check of Content-MD5 and of the signed
+        // SHA-256 is what confirms the bytes.
+        if (o_.object.etag_is_md5() && normalize_etag(r.etag) != job.image.md5) {
             return refuse(fmt::format("ETag {} does not match the MD5 sent", r.etag));
         }
         accepted();
@@ -109,8 +119,8 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
                 continue;
             }
             Part& p = job.parts[index];
-            if (lp.size != p.length) {
-                continue;
+            if (lp.size != p.length || !o_.object.etag_is_md5()) {
+                continue; // under SSE-KMS a listed part cannot be checked: it is sent again
             }
             if (p.md5_hex.empty() &&
                 !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex)) {
@@ -140,7 +150,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::part: {
         Part& p = job.parts[part];
-        if (normalize_etag(r.etag) != p.md5_hex) {
+        if (o_.object.etag_is_md5() && normalize_etag(r.etag) != p.md5_hex) {
             return refuse(fmt::format("part ETag {} does not match the MD5 sent", r.etag));
         }
         accepted();
@@ -154,7 +164,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::complete: {
         auto outcome = s3::parse_complete_multipart_upload(r.body);
-        if (outcome.result->etag.empty()) {
+        if (outcome.result->etag.empty() || !o_.object.etag_is_md5()) {
             accepted();
             job.next = Step::verify;
             log_.debug("complete_without_etag", {{"key", job.image.key}});
@@ -166,17 +176,36 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
                                       outcome.result->etag, expected_etag(job)));
         }
         accepted();
-        succeed(job, outcome.result->etag);
+        completed(outcome.result->etag);
         return;
     }
     case Step::verify:
+        if (!o_.object.etag_is_md5()) {
+            // An opaque ETag: the object is the image if its size and the SHA-256 stored with it
+            // are the image's.
+            if (r.content_length != std::to_string(job.image.size) ||
+                r.meta_sha256 != job.image.sha256) {
+                return refuse(fmt::format("the completed object ({} bytes, sha256 {}) is not the "
+                                          "image ({} bytes, sha256 {})",
+                                          r.content_length.empty() ? "?" : r.content_length,
+                                          r.meta_sha256.empty() ? "?" : r.meta_sha256,
+                                          job.image.size, job.image.sha256));
+            }
+            accepted();
+            completed(r.etag);
+            return;
+        }
         if (normalize_etag(r.etag) != expected_etag(job)) {
             return refuse(fmt::format("the completed object's ETag {} is not {}, the one of the "
                                       "parts sent",
                                       r.etag, expected_etag(job)));
         }
         accepted();
-        succeed(job, r.etag);
+        completed(r.etag);
+        return;
+    case Step::tag:
+        accepted();
+        succeed(job, job.completed_etag);
         return;
     }
 }

@@ -190,10 +190,11 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     switch (step) {
     case Step::put:
         req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
-                             img.content_type, date);
+                             img.content_type, s3::object_headers(o_.object, img.sha256), date);
         break;
     case Step::create:
-        req = s3_.create_multipart(img.key, img.content_type, date);
+        req = s3_.create_multipart(img.key, img.content_type,
+                                   s3::object_headers(o_.object, img.sha256), date);
         break;
     case Step::list_parts:
         req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
@@ -208,6 +209,9 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     }
     case Step::verify:
         req = s3_.head_object(img.key, date);
+        break;
+    case Step::tag:
+        req = s3_.put_object_tagging(img.key, s3::tagging_body(o_.object.tags), date);
         break;
     case Step::part: {
         Part& p = job.parts[part];
