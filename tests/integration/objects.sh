@@ -93,6 +93,16 @@ if t_begin "SSE-KMS: objects are encrypted with the key named, and still verifie
     }
 fi
 
+if t_begin "a storage class the store does not know fails the pass, exit 3, no image charged"; then
+    seeded unknown-class 3
+    # radosgw knows only the classes of its placement targets (STANDARD here): InvalidArgument.
+    assert_exit 3 imgsync_run upload --storage-class STANDARD_IA &&
+        assert_contains "$(<"$T_ERR")" "InvalidArgument" &&
+        assert_eq 3 "$(counts 'd["counts"]["pending"]')" "pending" &&
+        assert_eq 0 "$(imgsync_run list --json | json /dev/stdin 'sum(r["attempts"] for r in d)')" "attempts charged" &&
+        assert_eq 0 "$(counts 'd["counts"]["failed"]')" "failed" && t_ok
+fi
+
 if t_begin "bad object settings are refused before any request, exit 2, nothing changes"; then
     seeded refused 2
     ok=1
