@@ -92,6 +92,7 @@ struct UploadSettings {
     std::string metrics_file;
     ProgressMode progress = ProgressMode::automatic;
     s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
+    bool if_none_match = false;
 };
 
 struct RetrySettings {

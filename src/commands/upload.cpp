@@ -45,6 +45,7 @@ struct SignalScope {
 PassOptions pass_options(const UploadSettings& s) {
     PassOptions o;
     o.object = s3::make_object_settings(s.object).or_throw(ExitCode::usage);
+    o.if_none_match = s.if_none_match;
     o.concurrency = s.concurrency;
     o.max_images = s.max_images;
     if (!s.max_bytes.empty()) {

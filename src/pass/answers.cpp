@@ -52,6 +52,18 @@ void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
         on_success(job, req.step, req.part, r);
         return;
     }
+    if (o_.if_none_match && r.transport == util::Transport::ok) {
+        if (r.status == 412 && (req.step == Step::put || req.step == Step::complete)) {
+            // The key exists: whether it already holds this image decides (Step::existing).
+            log_.info("key_exists", {{"key", job.image.key}, {"step", step_name(req.step)}});
+            job.next = Step::existing;
+            return;
+        }
+        if (r.status == 404 && req.step == Step::existing) {
+            job.next = job.multipart ? Step::create : Step::put;
+            return;
+        }
+    }
     if (r.transport == util::Transport::ok && code.empty()) {
         if (auto err = s3::parse_error(r.body)) {
             code = err->code;
@@ -207,7 +219,29 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         accepted();
         succeed(job, job.completed_etag);
         return;
+    case Step::existing:
+        accepted();
+        return on_existing(job, r);
     }
+}
+
+// The key exists (upload --if-none-match). It is this image if the SHA-256 imgsync stored with it
+// is the image's, or, for an object without one, if its size and its ETag (the MD5, for an object
+// of one PUT) are; otherwise it is another file's, and it is left as it is.
+void Pass::on_existing(Job& job, const util::HttpResponse& r) {
+    const auto& img = job.image;
+    const bool same_size = r.content_length == std::to_string(img.size);
+    const bool same = !r.meta_sha256.empty()
+                          ? r.meta_sha256 == img.sha256 && same_size
+                          : same_size && !job.multipart && normalize_etag(r.etag) == img.md5;
+    if (same) {
+        log_.info("already_uploaded", {{"key", img.key}, {"etag", r.etag}});
+        return succeed(job, r.etag);
+    }
+    fail_image(job, fmt::format("the key exists with other content ({} bytes, sha256 {}); "
+                                "--if-none-match leaves it as it is",
+                                r.content_length.empty() ? "?" : r.content_length,
+                                r.meta_sha256.empty() ? "not recorded" : r.meta_sha256));
 }
 
 void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,

@@ -28,6 +28,8 @@ const char* step_name(Step s) {
         return "verify";
     case Step::tag:
         return "put_tagging";
+    case Step::existing:
+        return "head_existing";
     }
     return "?";
 }

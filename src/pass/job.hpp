@@ -22,7 +22,9 @@ constexpr std::size_t no_part = static_cast<std::size_t>(-1);
 // before Quincy does on the first answer), so that the ETag is still checked.
 // tag: PutObjectTagging of a completed multipart object, when tags are set: some stores ignore
 // them on CreateMultipartUpload.
-enum class Step { put, create, list_parts, part, complete, verify, tag };
+// existing: with --if-none-match, a HEAD of the key: before a multipart upload starts, or after a
+// conditional write was refused (412) because the key exists.
+enum class Step { put, create, list_parts, part, complete, verify, tag, existing };
 
 const char* step_name(Step s);
 

@@ -49,6 +49,9 @@ struct PassOptions {
     // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
     s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
+    // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
+    // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
+    bool if_none_match = false;
 };
 
 struct PassResult {

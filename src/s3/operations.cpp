@@ -88,10 +88,14 @@ util::HttpRequest Operations::upload_part(const std::string& key, const std::str
 util::HttpRequest
 Operations::complete_multipart(const std::string& key, const std::string& upload_id,
                                const std::vector<std::pair<int, std::string>>& parts,
-                               const AmzDate& date) {
+                               bool if_none_match, const AmzDate& date) {
     std::string body = complete_multipart_body(parts);
-    auto req = build("POST", endpoint_.object_uri(key), {{"uploadId", upload_id}},
-                     {{"content-type", "application/xml"}}, util::sha256_hex(body), date);
+    std::vector<Header> headers{{"content-type", "application/xml"}};
+    if (if_none_match) {
+        headers.push_back({"if-none-match", "*"});
+    }
+    auto req = build("POST", endpoint_.object_uri(key), {{"uploadId", upload_id}}, headers,
+                     util::sha256_hex(body), date);
     req.memory = std::move(body);
     return req;
 }

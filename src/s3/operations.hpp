@@ -40,9 +40,10 @@ class Operations {
     util::HttpRequest upload_part(const std::string& key, const std::string& upload_id,
                                   std::int64_t part_number, const FileBody& body,
                                   const AmzDate& date);
+    // if_none_match: If-None-Match: * (AWS refuses the completion with 412 if the key exists).
     util::HttpRequest complete_multipart(const std::string& key, const std::string& upload_id,
                                          const std::vector<std::pair<int, std::string>>& parts,
-                                         const AmzDate& date);
+                                         bool if_none_match, const AmzDate& date);
     util::HttpRequest abort_multipart(const std::string& key, const std::string& upload_id,
                                       const AmzDate& date);
     util::HttpRequest list_parts(const std::string& key, const std::string& upload_id,

@@ -103,6 +103,31 @@ if t_begin "a storage class the store does not know fails the pass, exit 3, no i
         assert_eq 0 "$(counts 'd["counts"]["failed"]')" "failed" && t_ok
 fi
 
+if t_begin "--if-none-match: an existing key is never overwritten; it counts only if it is this image"; then
+    seeded inm 2
+    imgsync_run seed --count 1 --seed 14 --min-bytes 7M --max-bytes 7M >/dev/null 2>&1 ||
+        t_die "seed big"
+    mapfile -t rows < <(imgsync_run list --json | "$T_PY" -c '
+import json, sys
+for r in json.load(sys.stdin): print(r["key"] + "\t" + r["sha256"] + "\t" + r["path"] + "\t" + str(r["size"]))')
+    IFS=$'\t' read -r same_key same_sha same_path _ <<<"${rows[0]}"
+    IFS=$'\t' read -r other_key _ _ _ <<<"${rows[1]}"
+    IFS=$'\t' read -r big_key _ _ big_size <<<"${rows[2]}"
+    [ "$big_size" -gt 6000000 ] || t_die "the third image is not the big one"
+    printf 'someone else\n' >"$TD/other"
+    # Put there beforehand by someone else: the same bytes with their SHA-256, and other bytes.
+    s3_put "$B/$same_key" "$same_path" -H "x-amz-meta-sha256: $same_sha" -H 'x-amz-meta-by: curl' &&
+        s3_put "$B/$other_key" "$TD/other" && s3_put "$B/$big_key" "$TD/other" ||
+        t_die "cannot put the existing objects"
+    assert_exit 1 imgsync_run upload --if-none-match --multipart-threshold 5M --part-size 5M &&
+        assert_contains "$(<"$T_ERR")" "exists with other content" &&
+        assert_eq "curl" "$(s3_header "$B/$same_key" x-amz-meta-by)" "the same image's object was not rewritten" &&
+        s3_get "$B/$other_key" "$TD/got" && assert_files_eq "$TD/other" "$TD/got" &&
+        s3_get "$B/$big_key" "$TD/got" && assert_files_eq "$TD/other" "$TD/got" &&
+        assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" "uploaded" &&
+        assert_eq 2 "$(counts 'd["counts"]["failed"]')" "failed" && t_ok
+fi
+
 if t_begin "bad object settings are refused before any request, exit 2, nothing changes"; then
     seeded refused 2
     ok=1

@@ -118,3 +118,60 @@ TEST_SUITE("upload_pass") {
         }
     }
 }
+
+TEST_SUITE("upload_pass") {
+
+    TEST_CASE("--if-none-match: a key that holds this image is uploaded, another's is left alone") {
+        for (bool same : {true, false}) {
+            Fixture f;
+            f.options.if_none_match = true;
+            auto id = f.add("a.png", 1000);
+            const auto image = f.image(id);
+            auto r = f.run([&](const Seen& s, int) {
+                if (s.method == "PUT") {
+                    return status(412, "PreconditionFailed");
+                }
+                Reply reply = s3_answer(s); // the HEAD
+                reply.response.content_length = "1000";
+                reply.response.meta_sha256 = same ? image.sha256 : std::string(64, 'f');
+                reply.response.etag = "\"" + std::string(32, 'e') + "\"";
+                return reply;
+            });
+            INFO("the existing object is this image: ", same);
+            CHECK(f.count([](const Seen& s) { return s.method == "PUT"; }) == 1);
+            REQUIRE(f.transport->seen.size() == 2);
+            CHECK(f.transport->seen[0].header("if-none-match") == "*");
+            CHECK(f.transport->seen[1].method == "HEAD");
+            const auto after = f.image(id);
+            CHECK(after.state == (same ? core::ImageState::uploaded : core::ImageState::failed));
+            if (!same) {
+                REQUIRE(after.last_error);
+                CHECK(after.last_error->find("exists with other content") != std::string::npos);
+            }
+            CHECK(r.exit_code == (same ? ExitCode::ok : ExitCode::images_failed));
+        }
+    }
+
+    TEST_CASE("--if-none-match: a multipart upload looks for the key first, and completes "
+              "conditionally") {
+        Fixture f;
+        f.options.if_none_match = true;
+        f.options.parts.threshold = 8 * MiB;
+        f.options.parts.wanted_part_size = 5 * MiB;
+        auto id = f.add("big.png", 11 * MiB);
+        auto r = f.run([](const Seen& s, int) {
+            if (s.method == "HEAD") {
+                return status(404);
+            }
+            return s3_answer(s);
+        });
+        CHECK(r.exit_code == ExitCode::ok);
+        CHECK(f.image(id).state == core::ImageState::uploaded);
+        const auto& seen = f.transport->seen;
+        REQUIRE(seen.size() >= 5);
+        CHECK(seen[0].method == "HEAD");
+        CHECK(seen[1].method == "POST");
+        CHECK(seen.back().has_query("uploadId="));
+        CHECK(seen.back().header("if-none-match") == "*");
+    }
+}
