@@ -179,6 +179,12 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// add and seed hash on this many threads.
+void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
+    cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
+        ->check(CLI::Range(0, 256));
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -241,6 +247,7 @@ int run(int argc, char** argv) {
                     {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
                     "png, jpeg or mixed");
     seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
+    add_jobs_option(seed_cmd, seed.jobs);
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
@@ -250,6 +257,7 @@ int run(int argc, char** argv) {
                     "content hash; date: prefix + YYYY/MM/DD/name");
 
     add_multipart_options(add_cmd, add.multipart);
+    add_jobs_option(add_cmd, add.jobs);
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
     add_enum_option(*list_cmd, "--state", list.state,
