@@ -2,6 +2,7 @@
 #include "commands/common.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/pipeline.hpp"
+#include "util/dir_walk.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 #include "util/work_pool.hpp"
@@ -91,12 +92,16 @@ struct AddRun {
     }
 
     void file(const fs::path& path, const std::string& relative) {
-        std::string abs = fs::absolute(path).lexically_normal().string();
+        found(fs::absolute(path).lexically_normal().string(), relative);
+    }
+
+    // A file by its absolute, normalized path.
+    void found(std::string abs, const std::string& relative) {
         if (auto problem = key_problem(relative)) {
             refuse(abs, *problem);
             return;
         }
-        pending.push_back({abs, relative, std::nullopt});
+        pending.push_back({std::move(abs), relative, std::nullopt});
         if (pending.size() == ingest_batch) {
             ingest_pending();
         }
@@ -230,32 +235,30 @@ struct AddRun {
             status = fs::symlink_status(root, ec);
         }
         if (fs::is_directory(status)) {
-            auto it = fs::recursive_directory_iterator(
-                root, fs::directory_options::skip_permission_denied, ec);
-            for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                const auto& entry = *it;
-                auto st = entry.symlink_status(ec);
-                if (ec) {
-                    break;
-                }
-                if (fs::is_symlink(st)) {
-                    // Policy: links are not followed inside a tree (no loops, no escaping it).
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "symbolic link (not followed)"}});
-                    continue;
-                }
-                if (fs::is_regular_file(st)) {
-                    file(entry.path(), entry.path().lexically_relative(root).string());
-                } else if (!fs::is_directory(st)) {
-                    // FIFOs, sockets, devices: never images, and opening a FIFO could block.
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "not a regular file"}});
-                }
-            }
-            if (ec) {
-                refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
+            // Normalized once: the names below it hold no "." or ".." and no "/", so each
+            // file's path is normal as the walk builds it.
+            auto walked =
+                util::walk_tree(root.lexically_normal().string(), [&](const util::WalkEntry& e) {
+                    switch (e.kind) {
+                    case util::EntryKind::regular:
+                        found(e.path, std::string(e.relative));
+                        return;
+                    case util::EntryKind::symlink:
+                        // Policy: links are not followed inside a tree (no loops, no escaping it).
+                        ++skipped;
+                        ctx.log->info("add_skipped", {{"path", e.path},
+                                                      {"reason", "symbolic link (not followed)"}});
+                        return;
+                    case util::EntryKind::other:
+                        // FIFOs, sockets, devices: never images, and opening a FIFO could block.
+                        ++skipped;
+                        ctx.log->info("add_skipped",
+                                      {{"path", e.path}, {"reason", "not a regular file"}});
+                        return;
+                    }
+                });
+            if (!walked) {
+                refuse(arg, fmt::format("cannot walk directory: {}", walked.error()));
             }
             return;
         }

@@ -35,15 +35,17 @@ BufferPool::Block BufferPool::take() {
     return block;
 }
 
-BufferPool::Lease BufferPool::acquire() {
+BufferPool::Lease BufferPool::acquire(std::size_t limit) {
+    limit = std::min(limit, count_);
     std::unique_lock<std::mutex> lock(mu_);
-    freed_.wait(lock, [this] { return in_use_ < count_; });
+    freed_.wait(lock, [&] { return in_use_ < limit; });
     return Lease(this, take());
 }
 
-std::optional<BufferPool::Lease> BufferPool::try_acquire() {
+std::optional<BufferPool::Lease> BufferPool::try_acquire(std::size_t limit) {
+    limit = std::min(limit, count_);
     std::lock_guard<std::mutex> lock(mu_);
-    if (in_use_ == count_) {
+    if (in_use_ >= limit) {
         return std::nullopt;
     }
     return Lease(this, take());
@@ -55,7 +57,7 @@ void BufferPool::give_back(Block block) {
         free_.push_back(std::move(block));
         --in_use_;
     }
-    freed_.notify_one();
+    freed_.notify_all(); // waiters may wait for different limits
 }
 
 std::size_t BufferPool::in_use() const {

@@ -44,8 +44,10 @@ class BufferPool {
         Block block_;
     };
 
-    Lease acquire(); // waits until a buffer is free
-    std::optional<Lease> try_acquire();
+    // Waits until a buffer is free and fewer than `limit` are lent (a caller that may use only
+    // part of the pool passes its share).
+    Lease acquire(std::size_t limit = SIZE_MAX);
+    std::optional<Lease> try_acquire(std::size_t limit = SIZE_MAX);
 
     std::size_t capacity() const { return count_; }
     std::size_t buffer_size() const { return size_; }

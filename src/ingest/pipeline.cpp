@@ -28,6 +28,9 @@ namespace {
 // A big file's pages are dropped from the page cache every so many bytes read (and at its end),
 // so that an archive of huge files does not evict everything else.
 constexpr std::uint64_t dontneed_every = 64ULL << 20;
+// Small files hashed in one task: the sixteen MD5 lanes take the next file as soon as one ends,
+// so only the group's last files leave lanes idle; more files per group, fewer idle lanes.
+constexpr std::size_t group_files = 2 * util::Md5Lanes::lanes;
 
 struct Batch {
     std::vector<std::string> paths;
@@ -103,13 +106,18 @@ struct IngestPipeline::Impl {
     bool stopping = false;
     BufferPool buffers;
     util::WorkPool workers;
+    // A file read in chunks uses at most half the buffers at once (16 per worker and 16 more by
+    // default: a 16 MiB part hashed on each worker while the next one is read), so that a big
+    // file costs half the memory that small files may.
+    std::size_t stream_limit;
     // Small files read whole, waiting to be hashed sixteen at a time (the reader's).
     std::vector<std::pair<std::shared_ptr<FileJob>, ChunkPtr>> group;
     std::thread reader;
 
     Impl(const PartPlan& p, IngestOptions o)
         : plan(p), options(o),
-          buffers(o.buffers ? o.buffers : default_buffers(o.jobs), o.buffer_size), workers(o.jobs) {
+          buffers(o.buffers ? o.buffers : default_buffers(o.jobs), o.buffer_size), workers(o.jobs),
+          stream_limit(std::max<std::size_t>(1, buffers.capacity() / 2)) {
         reader = std::thread([this] { read_loop(); });
     }
 
@@ -163,14 +171,18 @@ struct IngestPipeline::Impl {
         return stopping;
     }
 
-    // A buffer; the small files waiting in a group are hashed first if none is free (they hold
-    // buffers themselves, so waiting with them held could wait forever).
-    BufferPool::Lease lease() {
-        if (auto l = buffers.try_acquire()) {
+    // A buffer. When none is free, the tasks in flight give theirs back sooner or later; but if
+    // the small files waiting in the group hold every buffer lent, they are hashed first (waiting
+    // with them held would wait forever). A group flushed early hashes fewer than sixteen MD5s
+    // for the cost of sixteen, so this is the exception.
+    BufferPool::Lease lease(std::size_t limit = SIZE_MAX) {
+        if (auto l = buffers.try_acquire(limit)) {
             return std::move(*l);
         }
-        flush_group();
-        return buffers.acquire();
+        if (buffers.in_use() <= group.size()) {
+            flush_group();
+        }
+        return buffers.acquire(limit);
     }
 
     void read_file(const std::shared_ptr<Batch>& batch, std::size_t slot) {
@@ -251,7 +263,7 @@ struct IngestPipeline::Impl {
         auto chunk = std::make_shared<Chunk>(Chunk{std::move(buf), got});
         ++job->pending;
         group.emplace_back(job, std::move(chunk));
-        if (group.size() == util::Md5Lanes::lanes) {
+        if (group.size() == group_files) {
             flush_group();
         }
     }
@@ -342,7 +354,7 @@ struct IngestPipeline::Impl {
                     part = job->parts.size() - 1;
                 }
             }
-            auto buf = lease();
+            auto buf = lease(stream_limit);
             auto want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), limit - job->offset));
             std::size_t got = 0;
@@ -444,7 +456,7 @@ Ingested FileJob::answer() {
 }
 
 std::size_t default_buffers(unsigned jobs) {
-    return std::max<std::size_t>(32, 16 * static_cast<std::size_t>(jobs));
+    return group_files * (std::max(jobs, 1U) + 1); // a group on every worker, one being read
 }
 
 IngestPipeline::IngestPipeline(const PartPlan& plan, IngestOptions options)

@@ -32,8 +32,9 @@ struct IngestOptions {
     std::size_t buffer_size = 1ULL << 20; // bytes per read (rounded up to 4 KiB)
 };
 
-// Enough buffers for every worker to hash a different 16 MiB part of one big file while the
-// reader fills the next ones, and for a lane task of sixteen small files per worker.
+// Sixteen buffers per worker and sixteen more: a lane task of sixteen small files on every
+// worker while the reader fills the next group; for a big file, a 16 MiB part per worker and
+// one being read.
 std::size_t default_buffers(unsigned jobs);
 
 class IngestPipeline {
