@@ -1,5 +1,6 @@
 #include "util/work_pool.hpp"
 
+#include <exception>
 #include <sched.h>
 
 namespace imgsync::util {
@@ -40,6 +41,35 @@ void WorkPool::post(std::function<void()> task) {
         queue_.push_back(std::move(task));
     }
     cv_.notify_one();
+}
+
+void WorkPool::run_all(std::vector<std::function<void()>> tasks) {
+    std::mutex mu;
+    std::condition_variable done;
+    std::size_t left = tasks.size();
+    std::exception_ptr first;
+    for (auto& task : tasks) {
+        post([&, t = std::move(task)] {
+            std::exception_ptr e;
+            try {
+                t();
+            } catch (...) {
+                e = std::current_exception();
+            }
+            std::lock_guard<std::mutex> lock(mu);
+            if (e && !first) {
+                first = e;
+            }
+            if (--left == 0) {
+                done.notify_one();
+            }
+        });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    done.wait(lock, [&] { return left == 0; });
+    if (first) {
+        std::rethrow_exception(first);
+    }
 }
 
 void WorkPool::run() {

@@ -1,8 +1,9 @@
 // A fixed set of worker threads running posted tasks, and strands: queues whose tasks run on the
 // pool one at a time, in the order they were posted. Generic: nothing here knows about files.
 //
-// A task must not throw (the caller wraps what may throw); a task that throws ends the process
-// through std::terminate, as an exception leaving a thread does.
+// A task given to post() must not throw (the caller wraps what may throw); one that throws ends
+// the process through std::terminate, as an exception leaving a thread does. run_all() carries
+// its tasks' exceptions back to the caller.
 #pragma once
 
 #include <condition_variable>
@@ -27,6 +28,9 @@ class WorkPool {
     ~WorkPool();
 
     void post(std::function<void()> task);
+    // Runs every task on the pool and waits for all of them; the first exception a task threw
+    // is rethrown here (after every task has ended). Not from inside a task of this pool.
+    void run_all(std::vector<std::function<void()>> tasks);
     unsigned size() const { return static_cast<unsigned>(threads_.size()); }
 
   private:
