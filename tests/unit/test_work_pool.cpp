@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 using namespace imgsync;
@@ -55,4 +57,27 @@ TEST_CASE("Strand: tasks run in posting order, never two at once; strands run si
 
 TEST_CASE("available_cores: at least one") {
     CHECK(util::available_cores() >= 1);
+}
+
+TEST_CASE("WorkPool::run_all: waits for every task, and carries the first exception back") {
+    util::WorkPool pool(2);
+    std::atomic<int> ran{0};
+    std::vector<std::function<void()>> tasks;
+    for (int i = 0; i < 100; ++i) {
+        tasks.emplace_back([&] { ++ran; });
+    }
+    pool.run_all(std::move(tasks));
+    CHECK(ran == 100); // all done when run_all returns
+    std::vector<std::function<void()>> failing;
+    for (int i = 0; i < 10; ++i) {
+        failing.emplace_back([&, i] {
+            ++ran;
+            if (i == 3) {
+                throw std::runtime_error("task 3 failed");
+            }
+        });
+    }
+    CHECK_THROWS_WITH(pool.run_all(std::move(failing)), "task 3 failed");
+    CHECK(ran == 110); // the others ran all the same
+    pool.run_all({});  // nothing to wait for
 }
