@@ -116,9 +116,13 @@ struct IngestPipeline::Impl {
 
     Impl(const PartPlan& p, IngestOptions o)
         : plan(p), options(o),
-          buffers(o.buffers ? o.buffers : default_buffers(o.jobs), o.buffer_size), workers(o.jobs),
+          buffers(o.buffers ? o.buffers : default_buffers(o.jobs), o.buffer_size),
+          workers(o.jobs, "imgsync-hash"),
           stream_limit(std::max<std::size_t>(1, buffers.capacity() / 2)) {
-        reader = std::thread([this] { read_loop(); });
+        reader = std::thread([this] {
+            util::name_this_thread("imgsync-read");
+            read_loop();
+        });
     }
 
     ~Impl() {

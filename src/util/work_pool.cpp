@@ -1,16 +1,27 @@
 #include "util/work_pool.hpp"
 
+#include <cstring>
 #include <exception>
+#include <pthread.h>
 #include <sched.h>
 
 namespace imgsync::util {
 
-WorkPool::WorkPool(unsigned threads) {
+void name_this_thread(const char* name) {
+    char buf[16] = {};
+    std::strncpy(buf, name, sizeof buf - 1);
+    ::pthread_setname_np(::pthread_self(), buf);
+}
+
+WorkPool::WorkPool(unsigned threads, const char* name) {
     threads = threads == 0 ? 1 : threads;
     threads_.reserve(threads);
     try {
         for (unsigned i = 0; i < threads; ++i) {
-            threads_.emplace_back([this] { run(); });
+            threads_.emplace_back([this, name] {
+                name_this_thread(name);
+                run();
+            });
         }
     } catch (...) {
         stop();

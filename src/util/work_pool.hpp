@@ -21,7 +21,8 @@ class WorkPool {
   public:
     // At least one thread. Throws std::system_error if a thread cannot be started (the ones
     // already started are stopped first).
-    explicit WorkPool(unsigned threads);
+    // `name` names the threads (at most 15 characters: top -H, perf, /proc/PID/task/*/comm).
+    explicit WorkPool(unsigned threads, const char* name = "imgsync-work");
     WorkPool(const WorkPool&) = delete;
     WorkPool& operator=(const WorkPool&) = delete;
     // Runs every task posted so far, then joins the threads.
@@ -58,6 +59,9 @@ class Strand : public std::enable_shared_from_this<Strand> {
     std::deque<std::function<void()>> queue_;
     bool running_ = false;
 };
+
+// Names the calling thread (truncated to 15 characters); best effort.
+void name_this_thread(const char* name);
 
 // The number of cores this process may run on (at least 1).
 unsigned available_cores();
