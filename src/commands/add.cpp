@@ -1,14 +1,19 @@
 // imgsync add: register existing image files.
 #include "commands/common.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/pipeline.hpp"
+#include "util/dir_walk.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
+#include "util/work_pool.hpp"
 
 #include <fmt/format.h>
 
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <sys/stat.h>
+#include <unordered_set>
 
 namespace imgsync::core {
 
@@ -65,15 +70,21 @@ struct AddRun {
     const AddSettings& settings;
     storage::Store& store;
     Registrar registrar;
-    PartPlan parts;
+    IngestPipeline& pipeline;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
-    // Files found but not read yet: read in batches, so that ingest_files() hashes sixteen at once.
+    // Files found but not read yet: looked up in the state file a batch at a time, then read
+    // by the pipeline while the walk goes on.
     struct Candidate {
         std::string path, relative;
         std::optional<std::int64_t> replace_id;
     };
     static constexpr std::size_t ingest_batch = 64;
+    // Batches in the pipeline before the oldest is registered: enough to keep every worker busy
+    // while this thread walks and writes the state file.
+    static constexpr std::size_t batches_in_flight = 8;
     std::vector<Candidate> pending{};
+    std::deque<std::vector<Candidate>> reading{}; // submitted, in order
+    std::unordered_set<std::string> reading_paths{};
 
     void refuse(const std::string& path, const std::string& reason) {
         ++refused;
@@ -81,12 +92,16 @@ struct AddRun {
     }
 
     void file(const fs::path& path, const std::string& relative) {
-        std::string abs = fs::absolute(path).lexically_normal().string();
+        found(fs::absolute(path).lexically_normal().string(), relative);
+    }
+
+    // A file by its absolute, normalized path.
+    void found(std::string abs, const std::string& relative) {
         if (auto problem = key_problem(relative)) {
             refuse(abs, *problem);
             return;
         }
-        pending.push_back({abs, relative, std::nullopt});
+        pending.push_back({std::move(abs), relative, std::nullopt});
         if (pending.size() == ingest_batch) {
             ingest_pending();
         }
@@ -117,9 +132,18 @@ struct AddRun {
         return true;
     }
 
-    // Reads and registers the files queued by file(), in the order they were found. The state
-    // file is read in one snapshot before and one after the files are read.
+    // Looks up the files queued by file() in one snapshot of the state file and hands those to
+    // read to the pipeline; registers the oldest batches once enough are in flight.
     void ingest_pending() {
+        // A path found again while its first sighting is still being read (a file named on the
+        // command line and found in a tree too): what is in flight is registered first, so the
+        // lookup below sees it, as it would without the pipeline.
+        for (const auto& c : pending) {
+            if (reading_paths.count(c.path) != 0) {
+                drain();
+                break;
+            }
+        }
         std::vector<Candidate> to_read;
         {
             storage::ReadTransaction snapshot(store.db());
@@ -130,17 +154,41 @@ struct AddRun {
             }
         }
         pending.clear();
+        if (to_read.empty()) {
+            return;
+        }
         std::vector<std::string> paths;
         paths.reserve(to_read.size());
         for (const auto& c : to_read) {
             paths.push_back(c.path);
+            reading_paths.insert(c.path);
         }
-        auto results = ingest_files(paths, parts);
+        pipeline.submit(std::move(paths));
+        reading.push_back(std::move(to_read));
+        while (reading.size() >= batches_in_flight) {
+            register_oldest();
+        }
+    }
+
+    // Registers every batch in flight, in order.
+    void drain() {
+        while (!reading.empty()) {
+            register_oldest();
+        }
+    }
+
+    // The oldest batch's answers, registered in the order the files were found. The state
+    // file is read in one snapshot for the batch.
+    void register_oldest() {
+        auto results = pipeline.next();
+        std::vector<Candidate> batch = std::move(reading.front());
+        reading.pop_front();
         {
             storage::ReadTransaction snapshot(store.db());
-            for (std::size_t i = 0; i < to_read.size(); ++i) {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
                 Ingested& in = results[i];
-                const Candidate& c = to_read[i];
+                const Candidate& c = batch[i];
+                reading_paths.erase(c.path);
                 if (!in.image) {
                     refuse(c.path, in.refusal);
                     continue;
@@ -187,32 +235,30 @@ struct AddRun {
             status = fs::symlink_status(root, ec);
         }
         if (fs::is_directory(status)) {
-            auto it = fs::recursive_directory_iterator(
-                root, fs::directory_options::skip_permission_denied, ec);
-            for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                const auto& entry = *it;
-                auto st = entry.symlink_status(ec);
-                if (ec) {
-                    break;
-                }
-                if (fs::is_symlink(st)) {
-                    // Policy: links are not followed inside a tree (no loops, no escaping it).
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "symbolic link (not followed)"}});
-                    continue;
-                }
-                if (fs::is_regular_file(st)) {
-                    file(entry.path(), entry.path().lexically_relative(root).string());
-                } else if (!fs::is_directory(st)) {
-                    // FIFOs, sockets, devices: never images, and opening a FIFO could block.
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "not a regular file"}});
-                }
-            }
-            if (ec) {
-                refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
+            // Normalized once: the names below it hold no "." or ".." and no "/", so each
+            // file's path is normal as the walk builds it.
+            auto walked =
+                util::walk_tree(root.lexically_normal().string(), [&](const util::WalkEntry& e) {
+                    switch (e.kind) {
+                    case util::EntryKind::regular:
+                        found(e.path, std::string(e.relative));
+                        return;
+                    case util::EntryKind::symlink:
+                        // Policy: links are not followed inside a tree (no loops, no escaping it).
+                        ++skipped;
+                        ctx.log->info("add_skipped", {{"path", e.path},
+                                                      {"reason", "symbolic link (not followed)"}});
+                        return;
+                    case util::EntryKind::other:
+                        // FIFOs, sockets, devices: never images, and opening a FIFO could block.
+                        ++skipped;
+                        ctx.log->info("add_skipped",
+                                      {{"path", e.path}, {"reason", "not a regular file"}});
+                        return;
+                    }
+                });
+            if (!walked) {
+                refuse(arg, fmt::format("cannot walk directory: {}", walked.error()));
             }
             return;
         }
@@ -234,11 +280,15 @@ struct AddRun {
 int cmd_add(const Context& ctx, const AddSettings& s) {
     PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
     auto store = open_store(ctx);
-    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), parts};
+    IngestOptions options;
+    options.jobs = s.jobs > 0 ? s.jobs : util::available_cores();
+    IngestPipeline pipeline(parts, options);
+    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), pipeline};
     for (const auto& arg : s.paths) {
         run.argument(arg);
     }
     run.ingest_pending();
+    run.drain();
     run.registrar.flush();
     run.unchanged += run.registrar.duplicates;
     run.refused += run.registrar.refused;
