@@ -274,9 +274,15 @@ int run(int argc, char** argv) {
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
     add_enum_option(*add_cmd, "--key-layout", add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date},
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
                     "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name");
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    add_cmd->add_option("--key-template", add.key_template,
+                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                        "minute second date)");
 
     add_multipart_options(add_cmd, add.multipart);
     add_jobs_option(add_cmd, add.jobs);

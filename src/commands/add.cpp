@@ -1,9 +1,12 @@
 // imgsync add: register existing image files.
 #include "commands/common.hpp"
+#include "images/exif.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/pipeline.hpp"
+#include "model/key_template.hpp"
 #include "util/dir_walk.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/json.hpp"
 #include "util/work_pool.hpp"
 
@@ -11,6 +14,7 @@
 
 #include <ctime>
 #include <deque>
+#include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unordered_set>
@@ -20,14 +24,6 @@ namespace imgsync::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string extension_for(const std::string& content_type) {
-    if (content_type == "image/jpeg") {
-        return ".jpg";
-    }
-    auto slash = content_type.find('/');
-    return "." + content_type.substr(slash + 1);
-}
 
 // S3 keys are UTF-8. A name that is not valid UTF-8 or holds a control character (a newline
 // would break every line-oriented tool downstream) is refused rather than silently mangled.
@@ -46,28 +42,68 @@ std::optional<std::string> key_problem(const std::string& key) {
     return std::nullopt;
 }
 
-std::string make_key(KeyLayout layout, const std::string& prefix, const std::string& relative,
-                     const storage::NewImage& image) {
-    switch (layout) {
-    case KeyLayout::sha256:
-        return fmt::format("{}{}/{}{}", prefix, image.sha256.substr(0, 2), image.sha256,
-                           extension_for(image.content_type));
-    case KeyLayout::date: {
-        std::time_t t = static_cast<std::time_t>(image.mtime_ns / 1000000000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        return fmt::format("{}{:04}/{:02}/{:02}/{}", prefix, tm.tm_year + 1900, tm.tm_mon + 1,
-                           tm.tm_mday, fs::path(relative).filename().string());
+// The built-in layouts are templates too; date-less templates never read EXIF data.
+model::KeyTemplate template_for(const AddSettings& s) {
+    if (!s.key_template.empty()) {
+        return model::KeyTemplate::parse(s.key_template).or_throw(ExitCode::usage);
     }
+    std::string_view text = "{prefix}{path}";
+    switch (s.key_layout) {
+    case KeyLayout::sha256:
+        text = "{prefix}{sha256:2}/{sha256}.{ext}";
+        break;
+    case KeyLayout::date:
+    case KeyLayout::exif_date:
+        text = "{prefix}{date}/{name}";
+        break;
     case KeyLayout::path:
         break;
     }
-    return prefix + relative;
+    return model::KeyTemplate::parse(text).or_throw(ExitCode::internal);
+}
+
+// "jpg" for image/jpeg, else the subtype: png, tiff, webp, heic, avif, gif, bmp.
+std::string_view extension_for(std::string_view content_type) {
+    if (content_type == "image/jpeg") {
+        return "jpg";
+    }
+    const auto slash = content_type.find('/');
+    return slash == std::string_view::npos ? content_type : content_type.substr(slash + 1);
+}
+
+// When the photo was taken: EXIF DateTimeOriginal from the start of the file, else the mtime.
+model::CalendarTime taken_at(const std::string& path, std::int64_t mtime_ns) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd) {
+        std::vector<std::uint8_t> head(images::exif_scan_bytes);
+        const long long n = util::read_at(fd.get(), head.data(), head.size(), 0);
+        if (n > 0) {
+            if (auto d = images::exif_date(head.data(), static_cast<std::size_t>(n))) {
+                return {d->year, d->month, d->day, d->hour, d->minute, d->second};
+            }
+        }
+    }
+    return model::utc_time(mtime_ns);
+}
+
+std::string make_key(const model::KeyTemplate& key, KeyLayout layout, const std::string& prefix,
+                     const std::string& relative, const storage::NewImage& image) {
+    model::KeyFields f;
+    f.prefix = prefix;
+    f.relative = relative;
+    f.sha256 = image.sha256;
+    f.ext = extension_for(image.content_type);
+    if (key.uses_date()) {
+        f.taken = layout == KeyLayout::date ? model::utc_time(image.mtime_ns)
+                                            : taken_at(image.path, image.mtime_ns);
+    }
+    return key.render(f);
 }
 
 struct AddRun {
     const Context& ctx;
     const AddSettings& settings;
+    const model::KeyTemplate& key;
     storage::Store& store;
     Registrar registrar;
     IngestPipeline& pipeline;
@@ -194,7 +230,7 @@ struct AddRun {
                     continue;
                 }
                 in.image->key =
-                    make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
+                    make_key(key, settings.key_layout, ctx.global.prefix, c.relative, *in.image);
                 if (auto problem = key_problem(in.image->key)) {
                     refuse(c.path, *problem);
                     continue;
@@ -279,11 +315,12 @@ struct AddRun {
 
 int cmd_add(const Context& ctx, const AddSettings& s) {
     PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
+    const model::KeyTemplate key = template_for(s);
     auto store = open_store(ctx);
     IngestOptions options;
     options.jobs = s.jobs > 0 ? s.jobs : util::available_cores();
     IngestPipeline pipeline(parts, options);
-    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), pipeline};
+    AddRun run{ctx, s, key, *store, Registrar(*store, *ctx.log), pipeline};
     for (const auto& arg : s.paths) {
         run.argument(arg);
     }

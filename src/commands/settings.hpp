@@ -54,6 +54,7 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
+    std::string key_template; // --key-template: wins over the layout when set
     MultipartSettings multipart;
     unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };

@@ -21,6 +21,8 @@ std::string_view to_string(KeyLayout layout) {
         return "sha256";
     case KeyLayout::date:
         return "date";
+    case KeyLayout::exif_date:
+        return "exif-date";
     }
     return "path";
 }

@@ -18,7 +18,8 @@ constexpr std::uint64_t max_object_size = 5ULL * 1024 * 1024 * 1024 * 1024;
 
 // How add names an object (add --key-layout): the prefix and the path relative to the argument,
 // the prefix and the content hash, or the prefix, the file's date and its name.
-enum class KeyLayout { path, sha256, date };
+// date: YYYY/MM/DD/ from the mtime; exif_date: from the EXIF DateTimeOriginal, else the mtime.
+enum class KeyLayout { path, sha256, date, exif_date };
 // "path", "sha256", "date".
 std::string_view to_string(KeyLayout layout);
 
