@@ -122,7 +122,7 @@ struct AddRun {
     void ingest_pending() {
         std::vector<Candidate> to_read;
         {
-            storage::ReadTransaction snapshot(store.db());
+            storage::ReadSnapshot snapshot(store);
             for (auto& c : pending) {
                 if (needs_reading(c)) {
                     to_read.push_back(std::move(c));
@@ -137,7 +137,7 @@ struct AddRun {
         }
         auto results = ingest_files(paths, parts);
         {
-            storage::ReadTransaction snapshot(store.db());
+            storage::ReadSnapshot snapshot(store);
             for (std::size_t i = 0; i < to_read.size(); ++i) {
                 Ingested& in = results[i];
                 const Candidate& c = to_read[i];
@@ -145,6 +145,7 @@ struct AddRun {
                     refuse(c.path, in.refusal);
                     continue;
                 }
+                in.image->host_id = ctx.global.host_id;
                 in.image->key =
                     make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
                 if (auto problem = key_problem(in.image->key)) {

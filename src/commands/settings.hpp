@@ -9,6 +9,8 @@
 #include "model/image_state.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
+#include "storage/db_target.hpp"
+#include "storage/store.hpp"
 #include "util/log.hpp"
 
 #include <cstdint>
@@ -21,6 +23,8 @@ namespace imgsync::core {
 struct GlobalSettings {
     std::string config_file;
     std::string db = "/var/lib/imgsync/state.db";
+    storage::DbTarget db_target; // --db classified (cli/ sets it)
+    std::string host_id;         // empty on the command line: the host name (cli/ sets it)
     std::string spool = "/var/lib/imgsync/spool";
     std::string bucket;
     std::string prefix;
@@ -90,6 +94,8 @@ struct UploadSettings {
     std::string wait_timeout; // empty: no limit
     std::string metrics_file;
     ProgressMode progress = ProgressMode::automatic;
+    storage::ClaimScope claim = storage::ClaimScope::local;
+    std::string lease = "60s";
 };
 
 struct RetrySettings {

@@ -12,6 +12,7 @@
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
 #include "util/clock.hpp"
+#include "util/error.hpp"
 #include "util/http_client.hpp"
 #include "util/log.hpp"
 
@@ -47,6 +48,10 @@ struct PassOptions {
     // Images that may fail before anything succeeded in the pass; that many make the pass a
     // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
+    // Who claims, what and for how long (upload --host-id, --claim, --lease).
+    std::string host_id;
+    storage::ClaimScope claim_scope = storage::ClaimScope::local;
+    double lease_seconds = 60;
 };
 
 struct PassResult {
