@@ -52,6 +52,7 @@ if t_begin "a password in a --db URI on the command line: exit 2, the message sa
 fi
 
 if t_begin "the same URI with its password from IMGSYNC_DB or the config file is accepted and never printed"; then
+    # (nor written: debug logs, JSON logs, the metrics file and status --prometheus are checked)
     t_fixture env-secret
     uri=postgresql://$PGUSER:$PW@$HOSTPORT/$(db_of "$IMGSYNC_DB")
     printf 'db = %s\n' "$uri" >"$TD/c.conf"
@@ -64,8 +65,12 @@ if t_begin "the same URI with its password from IMGSYNC_DB or the config file is
         nowhere "$PW" && assert_eq 3 "$(json "$T_OUT" 'd["counts"]["pending"]')" &&
         assert_exit 0 env -u IMGSYNC_DB PGPASSFILE=/dev/null "$IMGSYNC_BIN" --config "$TD/c.conf" list &&
         nowhere "$PW" &&
-        assert_exit 0 env -u IMGSYNC_DB PGPASSFILE=/dev/null "$IMGSYNC_BIN" --config "$TD/c.conf" upload &&
-        nowhere "$PW" && assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" && t_ok
+        assert_exit 0 env -u IMGSYNC_DB PGPASSFILE=/dev/null "$IMGSYNC_BIN" --config "$TD/c.conf" -v \
+            --log-format json upload --metrics-file "$TD/upload.prom" && nowhere "$PW" &&
+        assert_exit 0 env -u IMGSYNC_DB PGPASSFILE=/dev/null "$IMGSYNC_BIN" --config "$TD/c.conf" -v \
+            status --prometheus "$TD/status.prom" && nowhere "$PW" &&
+        assert_file_exists "$TD/upload.prom" && assert_file_exists "$TD/status.prom" &&
+        assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" && t_ok
 fi
 
 if t_begin "a wrong password from the environment: exit 4, one line, the password printed nowhere"; then
