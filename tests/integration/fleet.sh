@@ -3,7 +3,8 @@
 # once (upload --claim any), while passes are SIGKILLed at random moments, PostgreSQL restarts in
 # the middle and the dead passes' short leases expire. At the end every image is uploaded exactly
 # once in the state, every object is byte-identical (read back with curl --aws-sigv4), no lease is
-# left, and the backend's own record of claims shows no image ever held by two live leases at once.
+# left, no pass is left 'running' (the killed ones' runs are found out), and the backend's own
+# record of claims shows no image ever held by two live leases at once.
 # Knobs: FLEET_IMAGES (300), FLEET_SECONDS (150: the drain's bound), FLEET_KILLS (6), FLEET_SEED.
 # imgsync-test: backends pg
 export T_BACKEND=pg # a fleet shares one PostgreSQL backlog, whatever the caller's backend
@@ -73,6 +74,8 @@ fleet_checks() {
         assert_eq "$N" "$(t_sql "SELECT count(DISTINCT image_id) FROM claims")" "images ever claimed" &&
         assert_eq 0 "$overlaps" "pairs of claims of one image with overlapping live leases" &&
         assert_eq 4 "$(t_sql "SELECT count(DISTINCT host_id) FROM claims")" "host ids that claimed" &&
+        assert_eq 4 "$(t_sql "SELECT count(DISTINCT host_id) FROM runs")" "host ids of the passes" &&
+        assert_eq 0 "$(t_sql "SELECT count(*) FROM runs WHERE outcome = 'running'")" "passes still 'running'" &&
         { [ "$kills" = 0 ] || [ "$(t_sql "SELECT count(*) FROM claims")" -gt "$N" ] ||
             t_fail "$kills passes killed, yet no image was claimed twice (no lease expired and was taken over)"; }
 }
