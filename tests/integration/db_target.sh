@@ -73,6 +73,22 @@ if t_begin "the same URI with its password from IMGSYNC_DB or the config file is
         assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" && t_ok
 fi
 
+if t_begin "URIs keep the precedence of --db: command line over IMGSYNC_DB over the config file"; then
+    t_fixture precedence
+    t_newdb precedence-file
+    from_file=$T_NEWDB
+    t_newdb precedence-env
+    from_env=$T_NEWDB
+    t_newdb precedence-cli
+    from_cli=$T_NEWDB
+    printf 'db = %s\n' "$from_file" >"$TD/c.conf"
+    rows() { t_sql "SELECT count(*) FROM images" "$1" 2>/dev/null || echo none; }
+    assert_exit 0 env -u IMGSYNC_DB "$IMGSYNC_BIN" --config "$TD/c.conf" seed --count 1 &&
+        assert_exit 0 env IMGSYNC_DB="$from_env" "$IMGSYNC_BIN" --config "$TD/c.conf" seed --count 2 &&
+        assert_exit 0 env IMGSYNC_DB="$from_env" "$IMGSYNC_BIN" --config "$TD/c.conf" --db "$from_cli" seed --count 3 &&
+        assert_eq "1 2 3" "$(rows "$from_file") $(rows "$from_env") $(rows "$from_cli")" "images in file/env/cli databases" && t_ok
+fi
+
 if t_begin "a wrong password from the environment: exit 4, one line, the password printed nowhere"; then
     t_fixture wrong-pw
     bad=Wr0ngpw${RANDOM}xyz
