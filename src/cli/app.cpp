@@ -169,6 +169,31 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
     return static_cast<int>(code);
 }
 
+// --db classified (a password in a URI is refused when it was typed on the command line) and the
+// host id defaulted to the host name.
+void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
+    bool on_command_line = false;
+    for (auto w : words) {
+        if (w == "--db" || w.rfind("--db=", 0) == 0) {
+            on_command_line = true;
+        }
+    }
+    g.db_target =
+        storage::classify_db(g.db, on_command_line ? storage::DbSource::command_line
+                                                   : storage::DbSource::environment_or_config)
+            .or_throw(ExitCode::usage);
+    if (g.host_id.empty()) {
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
+            throw Error(ExitCode::usage, "--host-id: the host name is unknown; give --host-id");
+        }
+        g.host_id = name;
+    }
+    if (g.host_id.size() > 200 || !util::is_printable(g.host_id)) {
+        throw Error(ExitCode::usage, "--host-id: at most 200 printable characters");
+    }
+}
+
 // add hashes the parts of a large file for the part size upload will use, so both take these.
 void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
     cmd->add_option("--multipart-threshold", s.multipart_threshold,
@@ -236,7 +261,13 @@ int run(int argc, char** argv) {
                    "Config file (key = value lines); default /etc/imgsync/imgsync.conf when it "
                    "exists")
         ->envname("IMGSYNC_CONFIG");
-    app.add_option("--db", g.db, "State file (SQLite), created on first use with mode 0600");
+    app.add_option("--db", g.db,
+                   "State file (SQLite, created on first use with mode 0600), or a PostgreSQL "
+                   "URI postgresql://USER@HOST:PORT/DBNAME (password from ~/.pgpass, "
+                   "PGPASSWORD, IMGSYNC_DB or the config file, never the command line)");
+    app.add_option("--host-id", g.host_id,
+                   "This host's name in a shared backlog, recorded by add, seed and upload "
+                   "(default: the host name)");
     app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
     app.add_option("--bucket", g.bucket, "Destination bucket");
     app.add_option("--prefix", g.prefix, "Prepended to every object key, e.g. photos/");
@@ -351,6 +382,13 @@ int run(int argc, char** argv) {
     upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
+    add_enum_option(*upload_cmd, "--claim", upload.claim,
+                    {storage::ClaimScope::local, storage::ClaimScope::any},
+                    "local: only images added with this --host-id; any: every image (files on a "
+                    "filesystem every uploader mounts)");
+    upload_cmd->add_option("--lease", upload.lease,
+                           "How long a claimed image stays reserved without renewal "
+                           "(PostgreSQL; renewed every third of it)");
     add_enum_option(
         *upload_cmd, "--progress", upload.progress,
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
@@ -400,6 +438,11 @@ int run(int argc, char** argv) {
     }
     // Now the settings are known, from the environment and the config file too.
     how = status_cmd->parsed() && status.check ? Reporting::plugin : Reporting::command;
+    try {
+        settle_globals(words, g);
+    } catch (const Error& e) {
+        return fail(how, e.code(), e.what());
+    }
 
     util::Logger log(stderr, g.log_format, util::threshold_for(g.verbose, g.quiet));
     log.set_color(g.log_format == util::Logger::Format::logfmt && ::isatty(2) &&

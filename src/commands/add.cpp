@@ -182,7 +182,7 @@ struct AddRun {
         }
         std::vector<Candidate> to_read;
         {
-            storage::ReadTransaction snapshot(store.db());
+            storage::ReadSnapshot snapshot(store);
             for (auto& c : pending) {
                 if (needs_reading(c)) {
                     to_read.push_back(std::move(c));
@@ -220,7 +220,7 @@ struct AddRun {
         std::vector<Candidate> batch = std::move(reading.front());
         reading.pop_front();
         {
-            storage::ReadTransaction snapshot(store.db());
+            storage::ReadSnapshot snapshot(store);
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 Ingested& in = results[i];
                 const Candidate& c = batch[i];
@@ -229,6 +229,7 @@ struct AddRun {
                     refuse(c.path, in.refusal);
                     continue;
                 }
+                in.image->host_id = ctx.global.host_id;
                 in.image->key =
                     make_key(key, settings.key_layout, ctx.global.prefix, c.relative, *in.image);
                 if (auto problem = key_problem(in.image->key)) {

@@ -79,7 +79,7 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
         std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
         auto md5s = util::Md5Lanes().hash_all(views);
         {
-            storage::ReadTransaction snapshot(store->db());
+            storage::ReadSnapshot snapshot(*store);
             for (std::size_t k = 0; k < images.size(); ++k) {
                 images[k].md5 = util::to_hex(md5s[k]);
                 registrar.add(images[k], std::nullopt);
@@ -129,6 +129,7 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
 
                 storage::NewImage image;
                 image.path = path;
+                image.host_id = ctx.global.host_id;
                 image.key = fmt::format("{}{}/{}", ctx.global.prefix, batch, name);
                 image.size = data.size();
                 struct stat info {};

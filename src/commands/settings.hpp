@@ -10,6 +10,8 @@
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
 #include "s3/object_settings.hpp"
+#include "storage/db_target.hpp"
+#include "storage/store.hpp"
 #include "util/log.hpp"
 
 #include <cstdint>
@@ -22,6 +24,8 @@ namespace imgsync::core {
 struct GlobalSettings {
     std::string config_file;
     std::string db = "/var/lib/imgsync/state.db";
+    storage::DbTarget db_target; // --db classified (cli/ sets it)
+    std::string host_id;         // empty on the command line: the host name (cli/ sets it)
     std::string spool = "/var/lib/imgsync/spool";
     std::string bucket;
     std::string prefix;
@@ -96,6 +100,8 @@ struct UploadSettings {
     ProgressMode progress = ProgressMode::automatic;
     s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
     bool if_none_match = false;
+    storage::ClaimScope claim = storage::ClaimScope::local;
+    std::string lease = "60s";
 };
 
 struct RetrySettings {

@@ -110,8 +110,8 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         accepted();
         job.upload_id = *id;
         write([&] {
-            store_.set_multipart(job.image.id, job.upload_id,
-                                 static_cast<std::int64_t>(job.part_size));
+            (void)store_.set_multipart(lease_of(job), job.upload_id,
+                                       static_cast<std::int64_t>(job.part_size));
         });
         job.next = Step::part;
         log_.debug("multipart_started", {{"key", job.image.key}, {"parts", job.parts.size()}});
@@ -168,7 +168,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         accepted();
         p.done = true;
         p.etag = r.etag;
-        write([&] { store_.add_part(job.image.id, {p.number, p.etag, p.length}); });
+        write([&] { (void)store_.add_part(lease_of(job), {p.number, p.etag, p.length}); });
         if (std::all_of(job.parts.begin(), job.parts.end(), [](auto& x) { return x.done; })) {
             job.next = Step::complete;
         }
@@ -333,7 +333,7 @@ bool Pass::restart_multipart(Job& job, Step step, const std::string& code, int s
     }
     job.next = Step::create;
     job.list_marker = 0;
-    write([&] { store_.set_multipart(job.image.id, std::nullopt, 0); });
+    write([&] { (void)store_.set_multipart(lease_of(job), std::nullopt, 0); });
     return true;
 }
 

@@ -1,5 +1,7 @@
 #include "pass/internal.hpp"
 
+#include "model/lease.hpp"
+
 #include "s3/xml.hpp"
 #include "util/hash.hpp"
 #include "util/timefmt.hpp"
@@ -36,7 +38,7 @@ void Pass::refill(double now) {
         return;
     }
     commit(); // claim() runs its own transaction
-    auto batch = store_.claim(run_.id, clock_.wall_epoch(), want);
+    auto batch = store_.claim(claimant_, clock_.wall_epoch(), want);
     if (batch.size() < static_cast<std::size_t>(want)) {
         source_done_ = true;
     }
@@ -46,6 +48,69 @@ void Pass::refill(double now) {
         queue_.push_back(std::move(job));
     }
     (void)now;
+}
+
+void Pass::maybe_renew(double now) {
+    if (!store_.leases() || !renewal_due(renewed_at_, now, o_.lease_seconds)) {
+        return;
+    }
+    commit(); // what the batch holds is written before the leases are counted
+    std::vector<storage::Lease> held;
+    if (lease_lost(renewed_at_, now, o_.lease_seconds)) {
+        // The loop did not renew in time: another pass may own these images by now.
+        std::vector<std::int64_t> ids;
+        for (auto& [id, job] : active_) {
+            ids.push_back(id);
+        }
+        for (auto& job : queue_) {
+            ids.push_back(job->image.id);
+        }
+        for (auto& job : held_) {
+            ids.push_back(job->image.id);
+        }
+        for (auto id : ids) {
+            lose(id);
+        }
+    }
+    for (auto& [id, job] : active_) {
+        held.push_back(lease_of(*job));
+    }
+    for (auto& job : queue_) {
+        held.push_back(lease_of(*job));
+    }
+    for (auto& job : held_) {
+        held.push_back(lease_of(*job));
+    }
+    auto renewed = store_.renew(claimant_, held);
+    renewed_at_ = now;
+    std::sort(renewed.begin(), renewed.end());
+    for (const auto& lease : held) {
+        if (!std::binary_search(renewed.begin(), renewed.end(), lease.image_id)) {
+            lose(lease.image_id);
+        }
+    }
+}
+
+// The lease is gone (expired and perhaps claimed by another pass): stop uploading the image and
+// write nothing about it.
+void Pass::lose(std::int64_t id) {
+    std::string key;
+    if (auto it = active_.find(id); it != active_.end()) {
+        key = it->second->image.key;
+        cancel_requests(*it->second);
+        drop(id);
+    }
+    auto gone = [&](const std::unique_ptr<Job>& job) {
+        if (job->image.id != id) {
+            return false;
+        }
+        key = job->image.key;
+        return true;
+    };
+    queue_.erase(std::remove_if(queue_.begin(), queue_.end(), gone), queue_.end());
+    held_.erase(std::remove_if(held_.begin(), held_.end(), gone), held_.end());
+    log_.warn("lease_lost",
+              {{"key", key}, {"reason", "the lease expired or another pass holds the image now"}});
 }
 
 void Pass::update_limits(double now) {
@@ -314,6 +379,7 @@ void Pass::progress(double now, bool final) {
 
 PassResult Pass::run() {
     started_ = clock_.monotonic_seconds();
+    renewed_at_ = started_;
     auto counts = store_.counts();
     planned_ = o_.max_images ? std::min(*o_.max_images, counts.pending) : counts.pending;
     if (o_.bandwidth) {
@@ -381,6 +447,7 @@ PassResult Pass::run() {
             [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
         double after = clock_.monotonic_seconds();
         maybe_commit(after);
+        maybe_renew(after);
         progress(after, false);
     }
     commit(); // the final figures count the uploads it records
@@ -411,10 +478,9 @@ PassResult Pass::run() {
         release(*job, clock_.wall_epoch() + o_.retry.base_delay.count());
     }
     for (auto& job : queue_) {
-        auto id = job->image.id;
         write([&] {
-            store_.mark_pending(run_.id, id, job->image.attempts, job->image.next_attempt_at,
-                                std::nullopt);
+            (void)store_.mark_pending(lease_of(*job), job->image.attempts,
+                                      job->image.next_attempt_at, std::nullopt);
         });
     }
     queue_.clear();

@@ -13,6 +13,7 @@
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
 #include "util/clock.hpp"
+#include "util/error.hpp"
 #include "util/http_client.hpp"
 #include "util/log.hpp"
 
@@ -52,6 +53,10 @@ struct PassOptions {
     // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
     // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
     bool if_none_match = false;
+    // Who claims, what and for how long (upload --host-id, --claim, --lease).
+    std::string host_id;
+    storage::ClaimScope claim_scope = storage::ClaimScope::local;
+    double lease_seconds = 60;
 };
 
 struct PassResult {

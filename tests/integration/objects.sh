@@ -3,6 +3,7 @@
 # Cache-Control, Content-Disposition, user metadata, tags, a canned ACL, x-amz-meta-sha256 on
 # every object, and SSE-KMS against radosgw's testing KMS (an ETag that is not the MD5), for
 # single PUTs and multipart uploads. Bad values are refused before any request.
+# imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 imgsync_env "$RGW_ENDPOINT"
