@@ -208,7 +208,33 @@ bool PgStore::replace_content(std::int64_t id, const NewImage& image, std::int64
     return true;
 }
 
-int PgStore::recover_orphans(std::int64_t now) {
+int PgStore::recover_orphans(std::int64_t now, const std::string& host_id,
+                             const PidAlive& pid_alive) {
+    // This host's passes whose process is gone need not wait for their leases: their images go
+    // back to pending now (a pid reused by another process only makes us wait for the lease).
+    auto running = db_.run("SELECT id, pid FROM runs WHERE outcome = 'running' AND host_id = $1",
+                           PgParams().add(host_id));
+    std::vector<std::int64_t> dead;
+    for (int i = 0; i < running.rows(); ++i) {
+        if (!pid_alive(running.int64(i, 1))) {
+            dead.push_back(running.int64(i, 0));
+        }
+    }
+    int recovered = 0;
+    if (!dead.empty()) {
+        auto r = db_.run(
+            "WITH u AS (UPDATE images SET state = 'pending', run_id = NULL, lease_token = NULL, "
+            "  lease_expires_at = NULL WHERE state = 'uploading' AND run_id = ANY($1::bigint[]) "
+            "  RETURNING id), "
+            "c AS (UPDATE claims SET expires_at = least(expires_at, now()) "
+            "  WHERE run_id = ANY($1::bigint[]) AND released_at IS NULL), "
+            "r AS (UPDATE runs SET outcome = 'crashed', finished_at = $2, lease_expires_at = NULL, "
+            "  message = 'the pass ended without recording its end (killed or crashed)' "
+            "  WHERE id = ANY($1::bigint[]) AND outcome = 'running') "
+            "SELECT count(*) FROM u",
+            PgParams().add(pg_array(dead)).add(now));
+        recovered = static_cast<int>(r.int64(0, 0));
+    }
     db_.run("UPDATE runs SET outcome = 'crashed', finished_at = $1, "
             "message = 'the pass ended without recording its end (killed, crashed or cut off)' "
             "WHERE outcome = 'running' AND lease_expires_at < now()",
@@ -216,7 +242,7 @@ int PgStore::recover_orphans(std::int64_t now) {
     // Their images are claimable as they are; this says how many wait for it.
     auto r = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
                       "AND lease_expires_at < now()");
-    return static_cast<int>(r.int64(0, 0));
+    return recovered + static_cast<int>(r.int64(0, 0));
 }
 
 std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,

@@ -38,7 +38,8 @@ class PgStore final : public Store {
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
 
-    int recover_orphans(std::int64_t now) override;
+    int recover_orphans(std::int64_t now, const std::string& host_id,
+                        const PidAlive& pid_alive) override;
     std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                            double lease_seconds) override;
     void finish_run(const RunRecord& totals, std::int64_t now) override;

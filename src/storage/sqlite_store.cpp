@@ -215,7 +215,10 @@ bool SqliteStore::replace_content(std::int64_t id, const NewImage& image, std::i
     return true;
 }
 
-int SqliteStore::recover_orphans(std::int64_t now) {
+int SqliteStore::recover_orphans(std::int64_t now, const std::string& host_id,
+                                 const PidAlive& pid_alive) {
+    (void)host_id; // under the flock, every pass but this one is gone
+    (void)pid_alive;
     Transaction txn(db_);
     int n = stmt("UPDATE images SET state = 'pending', run_id = NULL "
                  "WHERE state = 'uploading'")

@@ -92,9 +92,13 @@ class Store {
 
     // --- a pass ------------------------------------------------------------------------------
     // SQLite: images left "uploading" by a pass that died go back to pending (call only under the
-    // pass lock). PostgreSQL: passes whose leases expired are recorded as crashed (their images
-    // are claimable as they are). Returns the images recovered.
-    virtual int recover_orphans(std::int64_t now) = 0;
+    // pass lock). PostgreSQL: the running passes of this host id whose process is gone
+    // (pid_alive says no) are recorded as crashed and their images go back to pending at once;
+    // the passes of any host whose run lease expired are recorded as crashed (their images are
+    // claimable as they are). Returns the images recovered.
+    using PidAlive = std::function<bool(std::int64_t pid)>;
+    virtual int recover_orphans(std::int64_t now, const std::string& host_id,
+                                const PidAlive& pid_alive) = 0;
     // The run's own lease (PostgreSQL: renewed with its images; a run whose lease expired
     // without a recorded end crashed).
     virtual std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,

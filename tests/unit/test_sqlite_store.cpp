@@ -72,7 +72,7 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
 
     // A second pass (its own connection) takes over: recovery, then its own claim.
     Store current(tmp.path, Store::Access::read_write);
-    CHECK(current.recover_orphans(1001) == 2);
+    CHECK(current.recover_orphans(1001, "host-a", [](std::int64_t) { return false; }) == 2);
     std::int64_t run2 = current.begin_run(1001, 2, "host-a", 60);
     auto second = current.claim(Claimant{run2, "host-a"}, 1001, 2);
     REQUIRE(second.size() == 2);
