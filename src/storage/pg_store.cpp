@@ -176,6 +176,7 @@ std::vector<PartDigest> PgStore::part_digests(std::int64_t id, std::uint64_t par
                      "WHERE image_id = $1 AND part_size = $2 ORDER BY part_number",
                      PgParams().add(id).add(static_cast<std::int64_t>(part_size)));
     std::vector<PartDigest> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2)});
     }
@@ -322,6 +323,7 @@ std::vector<std::int64_t> PgStore::renew(const Claimant& who, const std::vector<
         "SELECT id FROM renewed",
         PgParams().add(who.run_id).add(pg_array(ids)).add(pg_array(tokens)).add(who.lease_seconds));
     std::vector<std::int64_t> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back(r.int64(i, 0));
     }
