@@ -9,6 +9,7 @@
 #include "model/image_state.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
+#include "s3/object_settings.hpp"
 #include "storage/db_target.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -96,6 +97,8 @@ struct UploadSettings {
     ProgressMode progress = ProgressMode::automatic;
     storage::ClaimScope claim = storage::ClaimScope::local;
     std::string lease = "60s";
+    s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
+    bool if_none_match = false;
 };
 
 struct RetrySettings {

@@ -44,6 +44,8 @@ struct SignalScope {
 
 PassOptions pass_options(const UploadSettings& s) {
     PassOptions o;
+    o.object = s3::make_object_settings(s.object).or_throw(ExitCode::usage);
+    o.if_none_match = s.if_none_match;
     o.concurrency = s.concurrency;
     o.max_images = s.max_images;
     if (!s.max_bytes.empty()) {
@@ -62,9 +64,9 @@ PassOptions pass_options(const UploadSettings& s) {
     if (!s.bandwidth.empty()) {
         auto parsed = BandwidthSchedule::parse(s.bandwidth);
         if (!parsed) {
-            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error);
+            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error());
         }
-        o.bandwidth = *parsed.value;
+        o.bandwidth = *parsed;
     }
     if (!s.max_duration.empty()) {
         o.max_duration = require_seconds("--max-duration", s.max_duration);
