@@ -506,7 +506,7 @@ std::optional<std::int64_t> PgStore::last_success_at() {
 
 std::vector<RunRecord> PgStore::recent_runs(int limit) {
     auto r = db_.run("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                     "outcome, message FROM runs ORDER BY id DESC LIMIT $1",
+                     "outcome, message, pid, host_id FROM runs ORDER BY id DESC LIMIT $1",
                      PgParams().add(static_cast<std::int64_t>(limit)));
     std::vector<RunRecord> runs;
     for (int i = 0; i < r.rows(); ++i) {
@@ -526,6 +526,8 @@ std::vector<RunRecord> PgStore::recent_runs(int limit) {
         }
         run.outcome = *outcome;
         run.message = r.text(i, 8);
+        run.pid = r.int64(i, 9);
+        run.host_id = r.text(i, 10);
         runs.push_back(std::move(run));
     }
     return runs;

@@ -66,6 +66,10 @@ class PgStore final : public Store {
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;
 
+    ImageExport export_image(const ImageRecord& image) override;
+    bool import_image(const ImageExport& image) override;
+    bool import_run(const RunRecord& run) override;
+
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);
     PgConnection db_;

@@ -76,6 +76,10 @@ class SqliteStore final : public Store {
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;
 
+    ImageExport export_image(const ImageRecord& image) override;
+    bool import_image(const ImageExport& image) override;
+    bool import_run(const RunRecord& run) override;
+
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);
     void forget_parts(std::int64_t id);

@@ -152,6 +152,16 @@ class Store {
     virtual ArrivalWindow window(std::int64_t now, std::int64_t seconds) = 0;
     // "ok", or the first problems on one line.
     virtual std::string integrity_check() = 0;
+
+    // --- imgsync migrate ---------------------------------------------------------------------
+    // The image's multipart progress and part digests, for an export.
+    virtual ImageExport export_image(const ImageRecord& image) = 0;
+    // Adds an image with its state, attempts, error, multipart progress and digests unless its
+    // path is registered already (then returns false and changes nothing). An image "uploading"
+    // in the source arrives pending: no pass of the target holds it.
+    virtual bool import_image(const ImageExport& image) = 0;
+    // Adds a finished pass to the history unless one with the same start, pid and host is there.
+    virtual bool import_run(const RunRecord& run) = 0;
 };
 
 // A write transaction: begun on construction, rolled back on destruction unless commit() ran, so

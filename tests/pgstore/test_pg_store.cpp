@@ -2,6 +2,7 @@
 // leases taken over, the record of claims, the counters, messages that name the server and never
 // a password.
 #include "storage/pg_store.hpp"
+#include "storage/sqlite_store.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -9,7 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 #include <unistd.h>
@@ -361,4 +364,104 @@ TEST_CASE("list streams every row in pages, and a read snapshot and a write tran
     CHECK(n == 1500);
     CHECK(store.counts().pending == 2100);
     CHECK(store.window(1000 + 3600, 24 * 3600).images_added == 2100);
+}
+
+TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every state, twice") {
+    TestDb db;
+    char tmpl[] = "/tmp/imgsync-test-migrate-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    {
+        imgsync::storage::SqliteStore src(dir + "/a.db",
+                                          imgsync::storage::Store::Access::read_write);
+        for (const char* name : {"pending.png", "up.png", "failed.png", "multi.png", "held.png"}) {
+            NewImage i = image(name);
+            if (std::string(name) == "multi.png") {
+                i.size = 12 << 20;
+                i.digest_part_size = 5 << 20;
+                i.part_digests = {{1, std::string(32, '1'), std::string(64, '1')},
+                                  {2, std::string(32, '2'), std::string(64, '2')}};
+            }
+            src.insert_image(i, 1000);
+        }
+        auto run = src.begin_run(2000, 7, "host-a", 60);
+        auto held = src.claim(who(run), 2000, 5);
+        REQUIRE(held.size() == 5);
+        auto by_key = [&](const std::string& key) {
+            for (const auto& r : held) {
+                if (r.key == key) {
+                    return lease_of(run, r);
+                }
+            }
+            FAIL("no " << key);
+            return Lease{};
+        };
+        CHECK(src.mark_pending(by_key("pending.png"), 2, 5000, std::string("503 SlowDown")));
+        CHECK(src.mark_uploaded(by_key("up.png"), "\"etag-up\"", 2001));
+        CHECK(src.mark_failed(by_key("failed.png"), 3, "403 AccessDenied"));
+        CHECK(src.set_multipart(by_key("multi.png"), std::string("upload-7"), 5 << 20));
+        CHECK(src.add_part(by_key("multi.png"), {1, "\"p1\"", 5 << 20}));
+        CHECK(src.mark_pending(by_key("multi.png"), 1, 0, std::nullopt));
+        imgsync::storage::RunRecord done;
+        done.id = run;
+        done.uploaded = 1;
+        done.outcome = imgsync::core::RunOutcome::partial;
+        src.finish_run(done, 2002);
+        // held.png stays "uploading": it arrives pending.
+    }
+    auto copy = [](imgsync::storage::Store& from, imgsync::storage::Store& to) {
+        std::int64_t copied = 0;
+        imgsync::storage::WriteTransaction txn(to);
+        from.for_each_image(std::nullopt, -1, [&](const imgsync::storage::ImageRecord& r) {
+            copied += to.import_image(from.export_image(r)) ? 1 : 0;
+        });
+        auto runs = from.recent_runs(100);
+        for (const auto& r : runs) {
+            to.import_run(r);
+        }
+        txn.commit();
+        return copied;
+    };
+    imgsync::storage::SqliteStore a(dir + "/a.db", imgsync::storage::Store::Access::read_write);
+    PgStore pg(db.uri);
+    CHECK(copy(a, pg) == 5);
+    CHECK(copy(a, pg) == 0); // idempotent
+    imgsync::storage::SqliteStore back(dir + "/b.db", imgsync::storage::Store::Access::read_write);
+    CHECK(copy(pg, back) == 5);
+    CHECK(copy(pg, back) == 0);
+    CHECK(back.recent_runs(10).size() == 1);
+    CHECK(pg.recent_runs(10).size() == 1);
+    CHECK(back.recent_runs(10)[0].pid == 7);
+    CHECK(back.recent_runs(10)[0].host_id == "host-a");
+
+    for (imgsync::storage::Store* s : {static_cast<imgsync::storage::Store*>(&pg),
+                                       static_cast<imgsync::storage::Store*>(&back)}) {
+        auto c = s->counts();
+        CHECK(c.pending == 3); // pending, multi, held (uploading in the source)
+        CHECK(c.uploaded == 1);
+        CHECK(c.failed == 1);
+        CHECK(c.uploading == 0);
+        std::map<std::string, imgsync::storage::ImageRecord> rows;
+        s->for_each_image(std::nullopt, -1,
+                          [&](const imgsync::storage::ImageRecord& r) { rows[r.key] = r; });
+        CHECK(rows["pending.png"].attempts == 2);
+        CHECK(rows["pending.png"].next_attempt_at == 5000);
+        CHECK(rows["pending.png"].last_error == "503 SlowDown");
+        CHECK(rows["up.png"].etag == "\"etag-up\"");
+        CHECK(rows["up.png"].uploaded_at == 2001);
+        CHECK(rows["failed.png"].last_error == "403 AccessDenied");
+        CHECK(rows["failed.png"].attempts == 3);
+        CHECK(rows["multi.png"].upload_id == "upload-7");
+        CHECK(rows["multi.png"].host_id == "host-a");
+        auto e = s->export_image(rows["multi.png"]);
+        REQUIRE(e.parts.size() == 1);
+        CHECK(e.parts[0].etag == "\"p1\"");
+        CHECK(e.digest_part_size == 5 << 20);
+        CHECK(e.digests.size() == 2);
+        CHECK(s->integrity_check() == "ok");
+    }
+    for (const char* f : {"/a.db", "/a.db-wal", "/a.db-shm", "/b.db", "/b.db-wal", "/b.db-shm"}) {
+        std::remove((dir + f).c_str());
+    }
+    ::rmdir(dir.c_str());
 }
