@@ -171,13 +171,17 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
 
 // --db classified (a password in a URI is refused when it was typed on the command line) and the
 // host id defaulted to the host name.
-void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
-    bool on_command_line = false;
+bool given_on_command_line(const std::vector<std::string_view>& words, const std::string& name) {
     for (auto w : words) {
-        if (w == "--db" || w.rfind("--db=", 0) == 0) {
-            on_command_line = true;
+        if (w == name || w.rfind(name + "=", 0) == 0) {
+            return true;
         }
     }
+    return false;
+}
+
+void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
+    bool on_command_line = given_on_command_line(words, "--db");
     g.db_target =
         storage::classify_db(g.db, on_command_line ? storage::DbSource::command_line
                                                    : storage::DbSource::environment_or_config)
@@ -244,6 +248,7 @@ int run(int argc, char** argv) {
     core::UploadSettings upload;
     core::RetrySettings retry;
     core::PresignSettings presign;
+    core::MigrateSettings migrate;
 
     CLI::App app{"imgsync: moves a backlog of image files into S3 at a controlled pace.\n"
                  "Every option can also be set as IMGSYNC_<NAME> in the environment or as\n"
@@ -410,6 +415,15 @@ int run(int argc, char** argv) {
     presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
         ->check(CLI::Range(1, 604800));
 
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate", "Copy the backlog from --db into another state (SQLite or PostgreSQL): every "
+                   "image with its state, attempts, errors and multipart progress, and the "
+                   "passes; idempotent, the source untouched, the counts verified");
+    migrate_cmd
+        ->add_option("--to", migrate.to,
+                     "The target, as for --db: a state file path or a postgresql:// URI")
+        ->required();
+
     std::set<std::string> keys;
     assign_env_names(app, keys);
 
@@ -476,6 +490,15 @@ int run(int argc, char** argv) {
         }
         if (presign_cmd->parsed()) {
             return core::cmd_presign(ctx, presign);
+        }
+        if (migrate_cmd->parsed()) {
+            migrate.target = storage::classify_db(migrate.to,
+                                                  given_on_command_line(words, "--to")
+                                                      ? storage::DbSource::command_line
+                                                      : storage::DbSource::environment_or_config,
+                                                  "--to")
+                                 .or_throw(ExitCode::usage);
+            return core::cmd_migrate(ctx, migrate);
         }
         return core::cmd_check(ctx);
     } catch (const Error& e) {

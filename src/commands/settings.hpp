@@ -109,6 +109,11 @@ struct RetrySettings {
     std::vector<std::int64_t> ids;
 };
 
+struct MigrateSettings {
+    std::string to;           // the target's --db value
+    storage::DbTarget target; // classified (cli/ sets it)
+};
+
 struct PresignSettings {
     std::string key;
     std::int64_t expires = 3600;
