@@ -3,6 +3,7 @@
 
 #include "commands/commands.hpp"
 #include "report/report.hpp"
+#include "util/build_info.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/ini.hpp"
@@ -199,7 +200,7 @@ int run(int argc, char** argv) {
                  "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or ~/.aws profiles, never from\n"
                  "the command line.",
                  "imgsync"};
-    app.set_version_flag("--version", std::string("imgsync ") + IMGSYNC_VERSION);
+    app.set_version_flag("--version", util::version_line());
     app.require_subcommand(1);
     app.fallthrough();
     app.option_defaults()->always_capture_default();
