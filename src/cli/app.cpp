@@ -1,5 +1,7 @@
 #include "cli/app.hpp"
 #include "cli/args.hpp"
+#include "cli/completion.hpp"
+#include "cli/suggest.hpp"
 
 #include "commands/commands.hpp"
 #include "report/report.hpp"
@@ -147,7 +149,7 @@ std::pair<std::string, bool> find_config_path(int argc, char** argv) {
     return {default_config_file, false};
 }
 
-void collect_option_names(CLI::App& app, std::set<std::string>& names) {
+void collect_option_names(CLI::App& app, std::set<std::string>& names, bool recurse = true) {
     for (const CLI::Option* opt : app.get_options()) {
         for (const std::string& n : opt->get_lnames()) {
             names.insert("--" + n);
@@ -156,8 +158,67 @@ void collect_option_names(CLI::App& app, std::set<std::string>& names) {
             names.insert("-" + n);
         }
     }
-    for (CLI::App* sub : app.get_subcommands({})) {
+    for (CLI::App* sub : recurse ? app.get_subcommands({}) : std::vector<CLI::App*>{}) {
         collect_option_names(*sub, names);
+    }
+}
+
+// The options of app (not of its subcommands) that take a value, with their dashes.
+std::set<std::string> valued_option_names(CLI::App& app) {
+    std::set<std::string> names;
+    for (const CLI::Option* opt : app.get_options()) {
+        if (opt->get_expected_min() > 0 && !opt->get_positional()) {
+            for (const std::string& n : opt->get_lnames()) {
+                names.insert("--" + n);
+            }
+        }
+    }
+    return names;
+}
+
+// What CLI11 did not expect: an unknown option named with the nearest real one (of the command
+// given and the global ones), an unknown command with the nearest command, else the words.
+std::string extras_problem(CLI::App& app, const std::vector<std::string_view>& words,
+                           const std::set<std::string>& commands) {
+    const std::vector<std::string> extras = app.remaining(true);
+    const std::vector<CLI::App*> given = app.get_subcommands();
+    for (const std::string& e : extras) {
+        if (e.size() > 1 && e[0] == '-') {
+            std::set<std::string> known;
+            collect_option_names(app, known, false);
+            if (!given.empty()) {
+                collect_option_names(*given.front(), known, false);
+            }
+            return option_problem(e, known, given.empty() ? "" : given.front()->get_name());
+        }
+    }
+    if (given.empty()) {
+        return command_problem(words, commands, valued_option_names(app));
+    }
+    return unexpected_arguments(extras, words);
+}
+
+// Each command's --help ends by saying where the global options are.
+void add_global_options_footer(CLI::App& app) {
+    std::string names = "  ";
+    std::size_t line = 2;
+    for (const CLI::Option* opt : app.get_options()) {
+        const auto& l = opt->get_lnames();
+        if (l.empty() || l[0] == "help" || l[0] == "version") {
+            continue;
+        }
+        const std::string item = (line > 2 ? " --" : "--") + l[0] + ",";
+        if (line + item.size() > 80) {
+            names += "\n  ";
+            line = 2;
+        }
+        names += line == 2 ? "--" + l[0] + "," : item;
+        line += item.size();
+    }
+    names.pop_back(); // the last ',
+    for (CLI::App* sub : app.get_subcommands({})) {
+        sub->footer("Global options (also after the command; imgsync --help describes them):\n" +
+                    names);
     }
 }
 
@@ -212,7 +273,9 @@ int run(int argc, char** argv) {
     app.add_option("--db", g.db, "State file (SQLite), created on first use with mode 0600");
     app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
     app.add_option("--bucket", g.bucket, "Destination bucket");
-    app.add_option("--prefix", g.prefix, "Prepended to every object key, e.g. photos/");
+    app.add_option("--prefix", g.prefix,
+                   "Prepended to every object key, e.g. photos/; applies to add and seed (the key "
+                   "is fixed when an image is registered)");
     app.add_option("--endpoint", g.endpoint,
                    "S3 endpoint URL (also AWS_ENDPOINT_URL); default AWS itself");
     app.add_option("--region", g.region,
@@ -313,7 +376,9 @@ int run(int argc, char** argv) {
     upload_cmd->add_flag("--wait", upload.wait,
                          "Wait for another pass to finish instead of "
                          "exiting with status 5");
-    upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
+    upload_cmd->add_option("--wait-timeout", upload.wait_timeout,
+                           "With --wait: give up after this long (e.g. 10m) and exit with "
+                           "status 5; default: no limit");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
     add_enum_option(
@@ -333,8 +398,17 @@ int run(int argc, char** argv) {
     presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
         ->check(CLI::Range(1, 604800));
 
+    // Hidden (no group): the bash completion script, generated from this very table.
+    std::string completion_shell;
+    auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script");
+    completion_cmd->group("");
+    completion_cmd->add_option("shell", completion_shell, "bash")
+        ->required()
+        ->check(CLI::IsMember({"bash"}));
+
     std::set<std::string> keys;
     assign_env_names(app, keys);
+    add_global_options_footer(app);
 
     // Every failure from here on becomes an exit status in fail(), and nowhere else.
     const std::vector<std::string_view> words = option_words(argc, argv);
@@ -343,6 +417,8 @@ int run(int argc, char** argv) {
         commands.insert(sub->get_name());
     }
     collect_option_names(app, option_names);
+    std::set<std::string> visible_commands = commands;
+    visible_commands.erase("completion");
     Reporting how = reporting_for(words, commands);
     try {
         refuse_credential_options(words);
@@ -350,10 +426,14 @@ int run(int argc, char** argv) {
         load_config(config_path, required, keys, ctx);
         app.parse(argc, argv);
     } catch (const CLI::ExtrasError&) {
-        return fail(how, ExitCode::usage, unexpected_arguments(app.remaining(true), words));
+        return fail(how, ExitCode::usage, extras_problem(app, words, visible_commands));
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) {
             return app.exit(e);
+        }
+        if (app.get_subcommands().empty()) { // no command recognised
+            return fail(how, ExitCode::usage,
+                        command_problem(words, visible_commands, valued_option_names(app)));
         }
         return fail(how, ExitCode::usage, without_unknown_values(e.what(), words, option_names));
     } catch (const Error& e) {
@@ -368,6 +448,10 @@ int run(int argc, char** argv) {
     ctx.log = &log;
 
     try {
+        if (completion_cmd->parsed()) {
+            std::fputs(bash_completion(app).c_str(), stdout);
+            return 0;
+        }
         if (seed_cmd->parsed()) {
             return core::cmd_seed(ctx, seed);
         }

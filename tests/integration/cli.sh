@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The command line as an operator meets it: bash completion (generated from the parser's own
+# option table by `imgsync completion bash`, sourced here and driven through COMP_WORDS), the
+# "did you mean" of a mistyped command or option, what COMMAND --help says, and --version.
+# No server needed.
+. "$(dirname "$0")/../lib.sh"
+
+export HOME=$T_TMP/home IMGSYNC_CONFIG=$T_TMP/empty.conf
+mkdir -p "$HOME"
+: >"$IMGSYNC_CONFIG"
+
+# complete WORD...: COMPREPLY for the command line "imgsync WORD..." with the cursor on the last
+# word (give "" to complete an empty word), one per line, sorted, from a fresh bash.
+complete_words() {
+    bash -c '. "$1" && shift && COMP_WORDS=(imgsync "$@") && COMP_CWORD=$# &&
+        COMP_LINE="${COMP_WORDS[*]}" && COMP_POINT=${#COMP_LINE} && _imgsync &&
+        printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$T_TMP/completion.bash" "$@"
+}
+"$IMGSYNC_BIN" completion bash >"$T_TMP/completion.bash" 2>"$T_TMP/completion.err"
+COMPLETION_RC=$?
+
+if t_begin "completion bash: a script bash accepts, registered for imgsync"; then
+    assert_eq 0 "$COMPLETION_RC" "imgsync completion bash: $(<"$T_TMP/completion.err")" &&
+        assert_exit 0 bash -n "$T_TMP/completion.bash" &&
+        assert_contains "$(bash -c '. "$1"; complete -p imgsync' _ "$T_TMP/completion.bash")" \
+            "complete -F _imgsync imgsync" && t_ok
+fi
+
+if t_begin "completion of commands"; then
+    assert_eq "status" "$(complete_words sta)" &&
+        assert_eq "$(printf '%s\n' seed status)" "$(complete_words s)" &&
+        assert_eq "$(printf '%s\n' add check list presign retry seed status upload)" \
+            "$(complete_words "")" &&
+        assert_eq "upload" "$(complete_words --db /x/state.db up)" "after a global option's value" &&
+        assert_eq "" "$(complete_words comp)" "the hidden completion command is not offered" && t_ok
+fi
+
+if t_begin "completion of each command's options and the global ones"; then
+    assert_eq "--state" "$(complete_words list --st)" &&
+        assert_eq "$(printf '%s\n' --max-attempts --max-bytes --max-duration --max-images)" \
+            "$(complete_words upload --max-)" &&
+        assert_eq "--log-format" "$(complete_words upload --log)" "global option after the command" &&
+        assert_eq "" "$(complete_words list --conc)" "upload's option is not list's" && t_ok
+fi
+
+if t_begin "completion of enumerated values, also after '='"; then
+    assert_eq "$(printf '%s\n' uploaded uploading)" "$(complete_words list --state up)" &&
+        assert_eq "failed" "$(complete_words list --state = f)" &&
+        assert_eq "$(printf '%s\n' all failed pending uploaded uploading)" \
+            "$(complete_words list --state =)" &&
+        assert_eq "$(printf '%s\n' jpeg)" "$(complete_words seed --format j)" &&
+        assert_eq "$(printf '%s\n' always auto never)" "$(complete_words upload --progress "")" &&
+        assert_eq "json" "$(complete_words status --log-format j)" &&
+        assert_eq "virtual" "$(complete_words --addressing v)" && t_ok
+fi
+
+if t_begin "completion: values of other options and add's paths complete as files"; then
+    mkdir -p "$T_TMP/f" && : >"$T_TMP/f/state.db" && : >"$T_TMP/f/photo.jpg"
+    assert_eq "$T_TMP/f/state.db" "$(complete_words --db "$T_TMP/f/st")" &&
+        assert_eq "$T_TMP/f/photo.jpg" "$(complete_words add "$T_TMP/f/ph")" && t_ok
+fi
+
+if t_begin "completion offers every option each command's --help lists"; then
+    missing=""
+    for c in seed add list status upload retry check presign; do
+        got=$(complete_words "$c" -)
+        for o in $(imgsync_run "$c" --help | grep -oE '^  +(-[a-z], )?--[a-z][a-z0-9-]*' |
+            grep -oE -- '--[a-z][a-z0-9-]*'); do
+            grep -qx -- "$o" <<<"$got" || missing+=" $c:$o"
+        done
+    done
+    assert_eq "" "$missing" "options --help lists but completion does not offer" && t_ok
+fi
+
+if t_begin "a mistyped command is named, with the nearest one, exit 2"; then
+    assert_exit 2 imgsync_run statu &&
+        assert_eq 'imgsync: unknown command "statu"; did you mean "status"?' "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run --db "$T_TMP/x.db" uplaod &&
+        assert_eq 'imgsync: unknown command "uplaod"; did you mean "upload"?' "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run frobnicate &&
+        assert_contains "$(<"$T_ERR")" 'unknown command "frobnicate"; commands: add, check,' &&
+        assert_exit 2 imgsync_run &&
+        assert_contains "$(<"$T_ERR")" "no command given; commands: add," && t_ok
+fi
+
+if t_begin "an unknown option is named, with the nearest one, and never its value"; then
+    assert_exit 2 imgsync_run status --chek &&
+        assert_eq "imgsync: unknown option --chek; did you mean --check?" "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run upload --max-imagse=s3cr3tvalue &&
+        assert_eq "imgsync: unknown option --max-imagse; did you mean --max-images?" "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run list --zzzzzzzz &&
+        assert_eq "imgsync: unknown option --zzzzzzzz (imgsync list --help lists the options)" \
+            "$(<"$T_ERR")" &&
+        assert_exit 3 imgsync_run status --check --warn-pendin 5 &&
+        assert_contains "$(<"$T_OUT")" "IMGSYNC UNKNOWN - unknown option --warn-pendin; did you mean --warn-pending?" &&
+        t_ok
+fi
+
+if t_begin "COMMAND --help says where the global options are"; then
+    bad=""
+    for c in seed add list status upload retry check presign; do
+        h=$(imgsync_run "$c" --help)
+        [[ $h == *"Global options (also after the command; imgsync --help describes them):"* &&
+            $h == *"--db,"* && $h == *"--bucket,"* ]] || bad+=" $c"
+    done
+    assert_eq "" "$bad" "commands whose --help does not name the global options" && t_ok
+fi
+
+if t_begin "no option's help stops mid-sentence; --prefix names add and seed"; then
+    # The description of each option: the indented lines after its name, joined.
+    stops=""
+    for c in "" seed add list status upload retry check presign; do
+        # shellcheck disable=SC2086
+        stops+=$(imgsync_run $c --help | awk '
+            /^  +-/ { if (d != "") print d; d = ""; split($0, a, "  +"); n = 0
+                      for (i in a) n++; if (n > 2) { sub(/^ *[^ ].*[^ ]  +/, ""); d = $0 } next }
+            /^   +[^ -]/ { sub(/^ +/, ""); d = d " " $0; next }
+            { if (d != "") print d; d = "" }
+            END { if (d != "") print d }' |
+            grep -E ' (after|with|the|a|an|of|to|for|and|or|from|by|in)$' | sed 's/^/ | /')
+    done
+    h=$(imgsync_run --help)
+    assert_eq "" "$stops" "descriptions ending in mid-sentence" &&
+        assert_contains "$(imgsync_run upload --help)" "With --wait: give up after this long" &&
+        assert_match "$(tr -s ' \n' '  ' <<<"$h")" '--prefix [^-]*applies to add and seed' && t_ok
+fi
+
+if t_begin "--version names the version and the commit"; then
+    assert_exit 0 imgsync_run --version &&
+        assert_match "$(<"$T_OUT")" '^imgsync [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,40}(-dirty)?|unknown: built from a source tree without git)\)$' &&
+        t_ok
+fi
+
+if t_begin "the commit comes from git describe, or the tree says it had no git"; then
+    mkdir -p "$T_TMP/nogit"
+    assert_exit 0 cmake -DSRC="$T_TMP/nogit" -DOUT="$T_TMP/nogit.cpp" -P "$T_REPO_ROOT/cmake/build-commit.cmake" &&
+        assert_contains "$(<"$T_TMP/nogit.cpp")" 'return "";' &&
+        assert_exit 0 cmake -DSRC="$T_REPO_ROOT" -DOUT="$T_TMP/git.cpp" -P "$T_REPO_ROOT/cmake/build-commit.cmake" &&
+        assert_match "$(<"$T_TMP/git.cpp")" 'return "[0-9a-f]{12}(-dirty)?";' &&
+        assert_exit 0 cmake -DSRC="$T_REPO_ROOT" -DCOMMIT='v1.2 "x"' -DOUT="$T_TMP/set.cpp" -P "$T_REPO_ROOT/cmake/build-commit.cmake" &&
+        assert_contains "$(<"$T_TMP/set.cpp")" 'return "v1.2__x_";' && t_ok
+fi
+
+t_finish
