@@ -2,9 +2,11 @@
 # setup-deps.sh - install what imgsync needs from Debian 12 packages, and only what is missing.
 #
 # Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
-#   build  compiler, CMake and the libraries imgsync links (+ clang-format, clang-tidy, doctest)
+#   build  compiler, CMake and the libraries imgsync links (+ clang-format, clang-tidy, doctest),
+#          dpkg-dev for scripts/build-deb.sh
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, curl, python3 (+botocore),
-#          systemd (for systemd-analyze verify of the shipped units), groff-base (man page check)
+#          systemd (for systemd-analyze verify of the shipped units), groff-base (man page check),
+#          lintian (the .deb) and prometheus (promtool, for the example alerting rules)
 #   fuzz   clang and compiler-rt (libFuzzer, ASan, UBSan runtimes), for the short fuzz runs
 #          of the test suite
 #   bench  the peer tools bench/peers compares imgsync with (rclone, aws-cli v2, s3cmd) and
@@ -20,9 +22,9 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
-    libsqlite3-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy)
+    libsqlite3-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy dpkg-dev)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados curl python3 python3-botocore
-    systemd groff-base coreutils util-linux diffutils)
+    systemd groff-base coreutils util-linux diffutils lintian prometheus)
 # clang-14 only recommends libclang-rt-14-dev, and we install without recommends: without it,
 # -fsanitize=fuzzer,address,undefined cannot find libclang_rt.{fuzzer,asan,ubsan...}-x86_64.a.
 FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
@@ -39,7 +41,7 @@ for g in "${groups[@]}"; do
     bench) want+=("${BENCH_PKGS[@]}") ;;
     all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
     -h | --help)
-        sed -n '2,19p' "$0"
+        sed -n '2,21p' "$0"
         exit 0
         ;;
     *)
