@@ -82,7 +82,11 @@ install -D -m 0644 "$ROOT/man/imgsync.1" "$P/usr/share/man/man1/imgsync.1"
 gzip -9n "$P/usr/share/man/man1/imgsync.1"
 install -D -m 0644 "$ROOT/cron/imgsync.service" "$P/lib/systemd/system/imgsync.service"
 install -D -m 0644 "$ROOT/cron/imgsync.timer" "$P/lib/systemd/system/imgsync.timer"
-install -D -m 0644 "$ROOT/examples/imgsync.conf" "$P/etc/imgsync/imgsync.conf"
+# The conffile: examples/imgsync.conf with every setting commented out (the example sets a bucket,
+# a prefix, a region and a concurrency as a sample; an installed file must change nothing).
+install -d -m 0755 "$P/etc/imgsync"
+sed -E 's/^([a-z][a-z0-9_]*[[:space:]]*=)/#\1/' "$ROOT/examples/imgsync.conf" >"$P/etc/imgsync/imgsync.conf"
+chmod 0644 "$P/etc/imgsync/imgsync.conf"
 # The completion script from the binary's own option table; an empty config file, so that the
 # build machine's /etc/imgsync/imgsync.conf plays no part.
 : >"$STAGE/empty.conf"
