@@ -229,6 +229,9 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
         std::puts(result.line.c_str());
         return result.exit_code;
     }
+    // What the command printed first comes first, also when stdout and stderr share one pipe
+    // (`check 2>&1 | logger`): stdout is fully buffered there, stderr is not.
+    std::fflush(stdout);
     std::fprintf(stderr, "imgsync: %s\n", util::printable(message).c_str());
     return static_cast<int>(code);
 }

@@ -12,10 +12,29 @@
 
 #include <chrono>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace imgsync::core {
 
 namespace {
+
+// The nearest existing directory above path, when this user may not create entries in it (so
+// neither the missing directories nor the state file can be made); empty when it may.
+std::string uncreatable_by_this_user(const std::string& path) {
+    std::string dir = path;
+    for (int depth = 0; depth < 256; ++depth) { // bounded: each step drops one component
+        const auto slash = dir.find_last_of('/');
+        dir = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0) {
+            return ::access(dir.c_str(), W_OK | X_OK) == 0 ? std::string() : dir;
+        }
+        if (dir == "/" || dir == ".") {
+            return {};
+        }
+    }
+    return {};
+}
 
 // One request through the real HTTP client, waiting for its answer.
 util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
@@ -50,8 +69,16 @@ int cmd_check(const Context& ctx) {
                     util::printable(g.db).c_str(), static_cast<long long>(counts.pending),
                     static_cast<long long>(counts.failed));
     } else {
-        std::printf("ok: state file %s does not exist yet; it is created on first use\n",
-                    util::printable(g.db).c_str());
+        const std::string blocker = uncreatable_by_this_user(g.db);
+        if (blocker.empty()) {
+            std::printf("ok: state file %s does not exist yet; it is created on first use\n",
+                        util::printable(g.db).c_str());
+        } else {
+            std::printf("warning: state file %s does not exist yet, and this user cannot create "
+                        "it: %s is not writable (run check as the user that runs upload, e.g. "
+                        "sudo -u imgsync, or set --db)\n",
+                        util::printable(g.db).c_str(), util::printable(blocker).c_str());
+        }
     }
 
     Target target = resolve_target(ctx);

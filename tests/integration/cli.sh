@@ -141,4 +141,43 @@ if t_begin "the commit comes from git describe, or the tree says it had no git";
         assert_contains "$(<"$T_TMP/set.cpp")" 'return "v1.2__x_";' && t_ok
 fi
 
+# ---------- rough edges -------------------------------------------------------------------------
+if t_begin "add of a path that does not exist: exit 2, the rest added all the same"; then
+    mkdir -p "$T_TMP/add" && "$IMGSYNC_BIN" --db "$T_TMP/add/s.db" --spool "$T_TMP/add/spool" \
+        seed --count 1 >/dev/null 2>&1
+    assert_exit 2 imgsync_run --db "$T_TMP/add/s2.db" add "$T_TMP/no/such/dir" "$T_TMP/add/spool" &&
+        assert_contains "$(<"$T_OUT")" "added 1," &&
+        assert_eq "imgsync: add: $T_TMP/no/such/dir: no such file or directory" "$(tail -n 1 "$T_ERR")" && t_ok
+fi
+
+if t_begin "check 2>&1: the ok lines come before the error, in one pipe"; then
+    out=$(cd "$T_TMP" && env -i PATH=/usr/bin:/bin HOME="$T_TMP/home" IMGSYNC_CONFIG="$IMGSYNC_CONFIG" \
+        timeout 60 "$IMGSYNC_BIN" --db "$T_TMP/order.db" --bucket some-bucket check 2>&1 | cat)
+    assert_match "$(head -n 1 <<<"$out")" '^ok: state file ' &&
+        assert_match "$(tail -n 1 <<<"$out")" '^imgsync: no credentials' && t_ok
+fi
+
+if t_begin "check as a user who cannot create the state file's directory says so"; then
+    if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
+        t_skip "needs root and setpriv (to run check as nobody)"
+    else
+        # /var/lib: root's, and nothing beneath it is created (check writes nothing)
+        db=/var/lib/imgsync-cli-test-$$/sub/state.db
+        out=$(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
+            HOME=/nonexistent IMGSYNC_CONFIG=/dev/null timeout 60 "$IMGSYNC_BIN" \
+            --db "$db" --bucket some-bucket check 2>&1)
+        assert_contains "$out" "warning: state file $db does not exist yet, and this user cannot create it: /var/lib is not writable" &&
+            assert_not_contains "$out" "created on first use" && t_ok
+    fi
+fi
+
+if t_begin "stop-rgw.sh refuses unknown arguments and --help stops nothing"; then
+    mkdir -p "$T_TMP/rgwbase/data/pids"
+    assert_exit 2 env RGW_BASE="$T_TMP/rgwbase" bash "$T_REPO_ROOT/tests/rgw/stop-rgw.sh" --bogus &&
+        assert_contains "$(<"$T_ERR")" "unknown argument '--bogus'" &&
+        assert_exit 0 env RGW_BASE="$T_TMP/rgwbase" bash "$T_REPO_ROOT/tests/rgw/stop-rgw.sh" --help &&
+        assert_contains "$(<"$T_OUT")" "Usage:" && assert_eq "" "$(<"$T_ERR")" "--help stopped something" &&
+        t_ok
+fi
+
 t_finish
