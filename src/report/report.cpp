@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "util/build_info.hpp"
 #include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
@@ -462,6 +463,14 @@ std::string render_prometheus(const StatusReport& r) {
     }
     e.gauge("imgsync_last_success_timestamp_seconds", "When the newest successful pass ended.",
             r.last_success_at);
+    // Build-time constants (the commit's characters are [A-Za-z0-9._+~-], no label escaping).
+    const std::string_view commit = util::build_commit();
+    e.header("imgsync_build_info", "gauge",
+             "Always 1; the labels name the imgsync version and the commit it was built from.");
+    e.sample("imgsync_build_info",
+             fmt::format("version=\"{}\",commit=\"{}\"", util::build_version(),
+                         commit.empty() ? "unknown" : commit),
+             1);
     return e.take();
 }
 

@@ -93,7 +93,10 @@ for e in exprs + rules:
 assert len(exprs) >= 8 and len(rules) == 6, (len(exprs), len(rules))
 print("\n".join(sorted(used - written)))
 PY
-    } && assert_eq "" "$(<"$TD/unknown")" "metrics the examples use that imgsync does not write" && t_ok
+    } && assert_eq "" "$(<"$TD/unknown")" "metrics the examples use that imgsync does not write" &&
+        commit=$("$IMGSYNC_BIN" --version | sed -n 's/.*(commit \([0-9a-f]*\(-dirty\)\{0,1\}\))$/\1/p') &&
+        assert_contains "$(<"$TD/status.prom")" "imgsync_build_info{version=\"$("$IMGSYNC_BIN" --version | cut -d' ' -f2)\",commit=\"${commit:-unknown}\"} 1" &&
+        assert_contains "$(<"$TD/pass.prom")" "imgsync_build_info{" && t_ok
 fi
 
 # ---------- the Debian package ------------------------------------------------------------------
