@@ -331,17 +331,23 @@ int run(int argc, char** argv) {
     status_cmd->add_flag("--check", status.check,
                          "Nagios/Icinga plugin output; exit 0 OK, 1 WARNING, 2 CRITICAL, "
                          "3 UNKNOWN");
-    status_cmd->add_option("--warn-pending", status.warn_pending, "--check: pending images");
-    status_cmd->add_option("--crit-pending", status.crit_pending, "--check: pending images");
-    status_cmd->add_option("--warn-age", status.warn_age, "--check: oldest pending age, e.g. 1h");
-    status_cmd->add_option("--crit-age", status.crit_age, "--check: oldest pending age");
-    status_cmd->add_option("--crit-failed", status.crit_failed, "--check: failed images");
+    // Thresholds: N alerts at >= N; N:, ~:N, N:M and @N:M are Monitoring Plugins ranges.
+    status_cmd->add_option("--warn-pending", status.warn_pending,
+                           "--check: pending images; N (>= N) or a range N: ~:N N:M @N:M");
+    status_cmd->add_option("--crit-pending", status.crit_pending,
+                           "--check: pending images; N or a range, as --warn-pending");
+    status_cmd->add_option("--warn-age", status.warn_age,
+                           "--check: oldest pending age, e.g. 1h; N or a range, e.g. 10m:1h");
+    status_cmd->add_option("--crit-age", status.crit_age,
+                           "--check: oldest pending age; N or a range");
+    status_cmd->add_option("--crit-failed", status.crit_failed,
+                           "--check: failed images; N or a range");
     status_cmd->add_option("--crit-failed-passes", status.crit_failed_passes,
                            "--check: failed passes in a row (one failed pass is a WARNING)");
     status_cmd->add_option("--warn-success-age", status.warn_success_age,
-                           "--check: time since the last successful pass, e.g. 1h");
+                           "--check: time since the last successful pass, e.g. 1h; N or a range");
     status_cmd->add_option("--crit-success-age", status.crit_success_age,
-                           "--check: time since the last successful pass");
+                           "--check: time since the last successful pass; N or a range");
     status_cmd->add_option("--prometheus", status.prometheus,
                            "Also write metrics to FILE (node_exporter textfile format)");
     status_cmd->add_option("--window", status.window, "Window for arrival and upload rates");

@@ -180,4 +180,39 @@ if t_begin "stop-rgw.sh refuses unknown arguments and --help stops nothing"; the
         t_ok
 fi
 
+# ---------- status --check thresholds -----------------------------------------------------------
+if t_begin "status --check: plain numbers alert at >= N, ranges as the Monitoring Plugins"; then
+    export IMGSYNC_DB=$T_TMP/thr/state.db IMGSYNC_SPOOL=$T_TMP/thr/spool
+    mkdir -p "$T_TMP/thr"
+    assert_exit 0 imgsync_run seed --count 3 --min-bytes 1K --max-bytes 2K &&
+        assert_exit 1 imgsync_run status --check --warn-pending 3 &&
+        assert_contains "$(<"$T_OUT")" "IMGSYNC WARNING - 3 pending (>= 3)" &&
+        assert_contains "$(<"$T_OUT")" "| pending=3;3;;0" &&
+        assert_exit 0 imgsync_run status --check --warn-pending 4 &&
+        assert_exit 1 imgsync_run status --check --warn-pending 5: &&
+        assert_contains "$(<"$T_OUT")" "3 pending (< 5)" && assert_contains "$(<"$T_OUT")" "pending=3;5:;;0" &&
+        assert_exit 0 imgsync_run status --check --warn-pending '~:3' &&
+        assert_exit 1 imgsync_run status --check --warn-pending '~:2' &&
+        assert_contains "$(<"$T_OUT")" "3 pending (> 2)" &&
+        assert_exit 2 imgsync_run status --check --warn-pending 1 --crit-pending @2:4 &&
+        assert_contains "$(<"$T_OUT")" "IMGSYNC CRITICAL - 3 pending (inside 2:4)" &&
+        assert_contains "$(<"$T_OUT")" "pending=3;1;@2:4;0" &&
+        assert_exit 0 imgsync_run status --check --crit-pending 2:10 &&
+        assert_exit 1 imgsync_run status --check --warn-age 1h: &&
+        assert_contains "$(<"$T_OUT")" "(< 1h 00m)" && t_ok
+    unset IMGSYNC_DB IMGSYNC_SPOOL
+fi
+
+if t_begin "status --check: a bad threshold is UNKNOWN, naming the option and the text"; then
+    export IMGSYNC_DB=$T_TMP/thr2/state.db IMGSYNC_SPOOL=$T_TMP/thr2/spool
+    mkdir -p "$T_TMP/thr2"
+    assert_exit 0 imgsync_run seed --count 1 --min-bytes 1K --max-bytes 2K &&
+        assert_exit 3 imgsync_run status --check --warn-pending 20:10 &&
+        assert_eq "IMGSYNC UNKNOWN - --warn-pending: threshold '20:10': the start is above the end" "$(<"$T_OUT")" &&
+        assert_exit 3 imgsync_run status --check --crit-age @1h &&
+        assert_contains "$(<"$T_OUT")" "IMGSYNC UNKNOWN - --crit-age: threshold '@1h': expected N, N:, ~:N, N:M or @N:M" &&
+        t_ok
+    unset IMGSYNC_DB IMGSYNC_SPOOL
+fi
+
 t_finish
