@@ -30,7 +30,7 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         throw Error(ExitCode::usage, "--window must be longer than 0s");
     }
     CheckThresholds thresholds;
-    if (s.check) {
+    { // also without --check: a bad value is refused either way
         // Counts and durations, each as a plain number or a Monitoring Plugins range.
         const BoundParser count = parse_count;
         auto seconds_of = [](const std::string& option) {
