@@ -180,6 +180,21 @@ if t_begin "stop-rgw.sh refuses unknown arguments and --help stops nothing"; the
         t_ok
 fi
 
+if t_begin "list keeps its columns aligned whatever the sizes"; then
+    export IMGSYNC_DB=$T_TMP/list/state.db IMGSYNC_SPOOL=$T_TMP/list/spool
+    mkdir -p "$T_TMP/list"
+    # sizes of "1000.x KiB" and a few bytes: the widest and the narrowest size texts
+    assert_exit 0 imgsync_run seed --count 3 --min-bytes 1001K --max-bytes 1020K &&
+        assert_exit 0 imgsync_run seed --count 2 --min-bytes 1K --max-bytes 1K &&
+        assert_exit 0 imgsync_run list &&
+        assert_eq 1 "$("$T_PY" -c '
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+# where the last column (KEY, then the keys) starts on each line
+print(len({len(l) - len(l.split()[-1]) for l in lines}))' "$T_OUT")" "distinct starts of the KEY column in: $(cat "$T_OUT")" && t_ok
+    unset IMGSYNC_DB IMGSYNC_SPOOL
+fi
+
 # ---------- status --check thresholds -----------------------------------------------------------
 if t_begin "status --check: plain numbers alert at >= N, ranges as the Monitoring Plugins"; then
     export IMGSYNC_DB=$T_TMP/thr/state.db IMGSYNC_SPOOL=$T_TMP/thr/spool
