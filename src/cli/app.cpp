@@ -72,12 +72,10 @@ void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
 // environment, file, default.
 void load_config(const std::string& path, bool required, const std::set<std::string>& keys,
                  core::Context& ctx) {
-    std::string error;
-    auto text = util::read_text_file(path, &error);
+    const auto text = util::read_text_file(path).or_throw(ExitCode::usage);
     if (!text) {
-        if (!error.empty() || required) {
-            throw Error(ExitCode::usage,
-                        error.empty() ? fmt::format("config file {} does not exist", path) : error);
+        if (required) {
+            throw Error(ExitCode::usage, fmt::format("config file {} does not exist", path));
         }
         return;
     }
@@ -244,6 +242,30 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// How each object is stored (s3/object_settings validates the values before any request).
+void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
+    cmd->add_option("--storage-class", s.storage_class,
+                    "Storage class of each object (STANDARD_IA, GLACIER_IR, a store's own, ...)");
+    cmd->add_option("--cache-control", s.cache_control, "Cache-Control header of each object");
+    cmd->add_option("--content-disposition", s.content_disposition,
+                    "Content-Disposition header of each object");
+    cmd->add_option("--metadata", s.metadata,
+                    "User metadata KEY=VALUE (x-amz-meta-KEY); repeat it or separate entries "
+                    "with commas")
+        ->delimiter(',');
+    cmd->add_option("--tagging", s.tagging, "Object tags as K=V&K2=V2 (URL-encoded)");
+    add_enum_option(*cmd, "--acl", s.acl,
+                    {s3::CannedAcl::private_acl, s3::CannedAcl::public_read,
+                     s3::CannedAcl::public_read_write, s3::CannedAcl::authenticated_read,
+                     s3::CannedAcl::aws_exec_read, s3::CannedAcl::bucket_owner_read,
+                     s3::CannedAcl::bucket_owner_full_control},
+                    "none", "Canned ACL of each object (none: the bucket's default)");
+    add_enum_option(*cmd, "--sse", s.sse, {s3::Sse::aes256, s3::Sse::kms}, "none",
+                    "Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)");
+    cmd->add_option("--sse-kms-key-id", s.sse_kms_key_id,
+                    "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -394,6 +416,10 @@ int run(int argc, char** argv) {
         *upload_cmd, "--progress", upload.progress,
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
         "Live progress line: auto (only on a terminal), always, never");
+    add_object_options(upload_cmd, upload.object);
+    upload_cmd->add_flag("--if-none-match", upload.if_none_match,
+                         "Never overwrite an object: a key that exists counts as uploaded only "
+                         "if it holds this image (its x-amz-meta-sha256)");
 
     auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
     retry_cmd->add_flag("--all", retry.all, "Every failed image");

@@ -9,6 +9,7 @@
 #include "model/image_state.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
+#include "s3/object_settings.hpp"
 #include "util/log.hpp"
 
 #include <cstdint>
@@ -91,6 +92,8 @@ struct UploadSettings {
     std::string wait_timeout; // empty: no limit
     std::string metrics_file;
     ProgressMode progress = ProgressMode::automatic;
+    s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
+    bool if_none_match = false;
 };
 
 struct RetrySettings {

@@ -90,6 +90,7 @@ class Pass {
     // --- outcomes ------------------------------------------------------------------------------
     void on_done(std::uint64_t tag, util::HttpResponse&& response);
     void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
+    void on_existing(Job& job, const util::HttpResponse& r);
     void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                     const std::string& code, const std::string& message);
     void proved();

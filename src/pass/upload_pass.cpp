@@ -177,7 +177,8 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
             // Parts the state file recorded are candidates; ListParts confirms them.
             job.next = Step::list_parts;
         } else {
-            job.next = Step::create;
+            // With --if-none-match, a key that exists is found before any part is sent.
+            job.next = o_.if_none_match ? Step::existing : Step::create;
         }
     }
     start_step(job, job.next, no_part, now);
@@ -188,12 +189,18 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     util::HttpRequest req;
     auto date = sign_date();
     switch (step) {
-    case Step::put:
+    case Step::put: {
+        auto headers = s3::object_headers(o_.object, img.sha256);
+        if (o_.if_none_match) {
+            headers.push_back({"if-none-match", "*"});
+        }
         req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
-                             img.content_type, date);
+                             img.content_type, headers, date);
         break;
+    }
     case Step::create:
-        req = s3_.create_multipart(img.key, img.content_type, date);
+        req = s3_.create_multipart(img.key, img.content_type,
+                                   s3::object_headers(o_.object, img.sha256), date);
         break;
     case Step::list_parts:
         req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
@@ -203,11 +210,15 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         for (const auto& p : job.parts) {
             parts.emplace_back(static_cast<int>(p.number), p.etag);
         }
-        req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
+        req = s3_.complete_multipart(img.key, job.upload_id, parts, o_.if_none_match, date);
         break;
     }
     case Step::verify:
+    case Step::existing:
         req = s3_.head_object(img.key, date);
+        break;
+    case Step::tag:
+        req = s3_.put_object_tagging(img.key, s3::tagging_body(o_.object.tags), date);
         break;
     case Step::part: {
         Part& p = job.parts[part];

@@ -9,6 +9,7 @@
 #include "model/image_state.hpp"
 #include "model/multipart.hpp"
 #include "pass/throttle.hpp"
+#include "s3/object_settings.hpp"
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
 #include "util/clock.hpp"
@@ -47,6 +48,10 @@ struct PassOptions {
     // Images that may fail before anything succeeded in the pass; that many make the pass a
     // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
+    s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
+    // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
+    // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
+    bool if_none_match = false;
 };
 
 struct PassResult {
