@@ -195,6 +195,43 @@ print(len({len(l) - len(l.split()[-1]) for l in lines}))' "$T_OUT")" "distinct s
     unset IMGSYNC_DB IMGSYNC_SPOOL
 fi
 
+# check_at ENDPOINT: check against a server that is not S3, with made-up keys (from the
+# environment, never the command line).
+check_at() {
+    (cd "$T_TMP" && env -i PATH=/usr/bin:/bin HOME="$T_TMP/home" IMGSYNC_CONFIG="$IMGSYNC_CONFIG" \
+        AWS_ACCESS_KEY_ID=AKIAIMGSYNCTEST AWS_SECRET_ACCESS_KEY=not-a-real-secret-key-for-tests \
+        timeout 60 "$IMGSYNC_BIN" --db "$T_TMP/nots3.db" --bucket some-bucket --endpoint "$1" check)
+}
+
+if t_begin "check against a web server that is not S3 (an HTML 404) says so"; then
+    port=$(free_port)
+    mkdir -p "$T_TMP/www"
+    (cd "$T_TMP/www" && exec "$T_PY" -m http.server --bind 127.0.0.1 "$port") >"$T_TMP/www.log" 2>&1 &
+    t_on_exit kill "$!"
+    wait_port "$port" || t_fail "http.server did not start"
+    assert_exit 3 check_at "http://127.0.0.1:$port" &&
+        assert_contains "$(<"$T_ERR")" "signed request to bucket some-bucket: HTTP 404 (text/html" &&
+        assert_contains "$(<"$T_ERR")" "the endpoint is probably not an S3 API" &&
+        assert_not_contains "$(<"$T_ERR")" "not-a-real-secret" && t_ok
+fi
+
+if t_begin "check over http:// against a TLS port hints at https://"; then
+    tls=$T_TMP/tls
+    mkdir -p "$tls"
+    if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" \
+        -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1; then
+        t_fail "cannot make a certificate"
+    else
+        port=$(free_port)
+        openssl s_server -accept "127.0.0.1:$port" -cert "$tls/cert.pem" -key "$tls/key.pem" \
+            -www -quiet </dev/null >"$tls/server.log" 2>&1 &
+        t_on_exit kill "$!"
+        wait_port "$port" || t_fail "s_server did not start"
+        assert_exit 3 check_at "http://127.0.0.1:$port" &&
+            assert_contains "$(<"$T_ERR")" "use https://" && t_ok
+    fi
+fi
+
 # ---------- status --check thresholds -----------------------------------------------------------
 if t_begin "status --check: plain numbers alert at >= N, ranges as the Monitoring Plugins"; then
     export IMGSYNC_DB=$T_TMP/thr/state.db IMGSYNC_SPOOL=$T_TMP/thr/spool
