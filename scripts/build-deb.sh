@@ -104,14 +104,10 @@ for f in "$ROOT"/examples/*; do
     case $(basename "$f") in imgsync.conf) continue ;; esac # it is /etc/imgsync/imgsync.conf
     install -m 0644 "$f" "$DOC/examples/"
 done
-if [ -d "$ROOT/examples/prometheus" ] || [ -d "$ROOT/examples/grafana" ]; then
-    for d in prometheus grafana; do
-        [ -d "$ROOT/examples/$d" ] || continue
-        mkdir -p "$DOC/examples/$d"
-        find "$ROOT/examples/$d" -maxdepth 1 -type f ! -name '*_test.yml' \
-            -exec install -m 0644 {} "$DOC/examples/$d/" \;
-    done
-fi
+for d in prometheus grafana; do # the rules (with their promtool tests) and the dashboard
+    mkdir -p "$DOC/examples/$d"
+    find "$ROOT/examples/$d" -maxdepth 1 -type f -exec install -m 0644 {} "$DOC/examples/$d/" \;
+done
 # changelog.Debian: the packaging changelog, with an entry for a version it does not name yet.
 {
     if ! grep -q "^imgsync ($VERSION) " "$ROOT/packaging/debian/changelog"; then
