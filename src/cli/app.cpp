@@ -466,7 +466,9 @@ int run(int argc, char** argv) {
         if (e.get_exit_code() == 0) {
             return app.exit(e);
         }
-        if (app.get_subcommands().empty()) { // no command recognised
+        // No command recognised (CLI11: "A subcommand is required"), not an option's problem.
+        if (app.get_subcommands().empty() &&
+            std::string_view(e.what()).find("subcommand") != std::string_view::npos) {
             return fail(how, ExitCode::usage,
                         command_problem(words, visible_commands, valued_option_names(app)));
         }

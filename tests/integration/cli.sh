@@ -80,7 +80,9 @@ if t_begin "a mistyped command is named, with the nearest one, exit 2"; then
         assert_exit 2 imgsync_run frobnicate &&
         assert_contains "$(<"$T_ERR")" 'unknown command "frobnicate"; commands: add, check,' &&
         assert_exit 2 imgsync_run &&
-        assert_contains "$(<"$T_ERR")" "no command given; commands: add," && t_ok
+        assert_contains "$(<"$T_ERR")" "no command given; commands: add," &&
+        assert_exit 2 imgsync_run --bucket &&
+        assert_eq "imgsync: --bucket: 1 required TEXT missing" "$(<"$T_ERR")" "an option's own problem" && t_ok
 fi
 
 if t_begin "an unknown option is named, with the nearest one, and never its value"; then
