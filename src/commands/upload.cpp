@@ -122,6 +122,13 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     util::HttpClient http(http_options);
     warn_if_tls_keylog_ignored(log);
     s3::Operations ops(target.endpoint, target.credentials);
+    if (target.provider && target.credentials.expires_at) {
+        options.credentials_refresh_at =
+            s3::refresh_time(util::wall_epoch(), *target.credentials.expires_at);
+        options.refresh_credentials = [provider = target.provider.get()](std::int64_t now) {
+            return provider->fetch(now);
+        };
+    }
 
     std::int64_t run_id = store->begin_run(util::wall_epoch(), ::getpid());
     // The proxy, as libcurl will choose it: "proxy=none", or the proxy and the variable that
@@ -135,6 +142,10 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                                      {"endpoint", endpoint},
                                      {"concurrency", options.concurrency},
                                      {"credentials", credentials},
+                                     {"credentials_expire",
+                                      target.credentials.expires_at
+                                          ? util::iso8601_utc(*target.credentials.expires_at)
+                                          : std::string("never")},
                                      {"proxy", proxy_shown}};
     if (proxy.route != util::ProxyRoute::direct) {
         started.emplace_back("proxy_from", proxy.variable);

@@ -14,8 +14,10 @@
 #include "util/clock.hpp"
 #include "util/http_client.hpp"
 #include "util/log.hpp"
+#include "util/result.hpp"
 
 #include <csignal>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +49,10 @@ struct PassOptions {
     // Images that may fail before anything succeeded in the pass; that many make the pass a
     // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
+    // Temporary credentials: when to replace them (seconds since the epoch), and how to get new
+    // ones. Unset for static keys. A refresh that fails ends the pass as failed.
+    std::optional<std::int64_t> credentials_refresh_at;
+    std::function<util::Result<s3::Credentials>(std::int64_t now)> refresh_credentials;
 };
 
 struct PassResult {

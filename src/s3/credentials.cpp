@@ -76,6 +76,9 @@ std::string CredentialSource::describe() const {
 }
 
 std::string Credentials::source() const {
+    if (!provenance.empty()) {
+        return provenance;
+    }
     const bool has_token = !session_token.empty();
     const bool token_same = !has_token || session_token_from == access_key_from;
     if (access_key_from == secret_key_from && token_same) {
@@ -183,16 +186,22 @@ std::optional<std::string> config_file_path(const EnvLookup& env) {
 
 namespace {
 
-using Section = std::map<std::string, std::string>;
+using Section = IniSection;
 
 const Section* find_section(const IniFile& ini, std::string_view name) {
     const auto it = ini.find(std::string(name));
     return it == ini.end() ? nullptr : &it->second;
 }
 
+} // namespace
+
+const IniSection* find_credentials_profile(const IniFile& ini, std::string_view profile) {
+    return find_section(ini, profile);
+}
+
 // In the config file a profile is "[profile NAME]", except the default one, which may be
 // "[default]" or "[profile default]". The space after "profile" may be any run of blanks.
-const Section* find_config_profile(const IniFile& ini, std::string_view profile) {
+const IniSection* find_config_profile(const IniFile& ini, std::string_view profile) {
     for (const auto& [name, section] : ini) {
         std::string_view n = name;
         if (n.rfind("profile", 0) == 0 && n.size() > 7 && util::ascii_isspace(n[7])) {
@@ -206,6 +215,8 @@ const Section* find_config_profile(const IniFile& ini, std::string_view profile)
     }
     return nullptr;
 }
+
+namespace {
 
 std::string_view value_of(const Section& section, std::string_view key) {
     const auto it = section.find(std::string(key));
@@ -338,6 +349,13 @@ std::optional<CredentialsResult> from_environment_or_config(const CredentialSour
 }
 
 } // namespace
+
+bool has_environment_keys(const CredentialSources& sources) {
+    const auto& f = sources.config_file;
+    return get_env(sources.env, "AWS_ACCESS_KEY_ID") ||
+           get_env(sources.env, "AWS_SECRET_ACCESS_KEY") || nonempty(f.access_key) ||
+           nonempty(f.secret_key);
+}
 
 CredentialsResult resolve_credentials(const CredentialSources& sources) {
     const bool profile_explicit = sources.explicit_profile && !sources.explicit_profile->empty();

@@ -30,6 +30,9 @@ class Operations {
     Operations(Endpoint endpoint, Credentials credentials);
 
     const Endpoint& endpoint() const { return endpoint_; }
+    // Fresh temporary credentials: requests built from now on are signed with them; those
+    // already built keep their signatures.
+    void set_credentials(Credentials credentials) { credentials_ = std::move(credentials); }
 
     util::HttpRequest put_object(const std::string& key, const FileBody& body,
                                  const std::string& content_type, const AmzDate& date);
