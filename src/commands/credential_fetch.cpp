@@ -50,8 +50,8 @@ util::Result<std::string> read_token_file(const std::string& path, const char* w
     std::string error;
     auto text = util::read_text_file(path, &error);
     if (!text) {
-        return util::fail(fmt::format("cannot read the {} {}: {}", what, util::printable(path),
-                                      error));
+        return util::fail(
+            fmt::format("cannot read the {} {}: {}", what, util::printable(path), error));
     }
     std::string token(util::trim(*text));
     if (token.empty()) {
@@ -66,8 +66,8 @@ CredentialProvider::CredentialProvider(s3::CredentialPlan plan, FetchOptions opt
     : plan_(std::move(plan)), options_(std::move(options)) {}
 
 bool CredentialProvider::last_resort() const {
-    return plan_.steps.size() == 1 &&
-           plan_.steps[0].kind == s3::StepKind::instance_metadata && !plan_.none_found.empty();
+    return plan_.steps.size() == 1 && plan_.steps[0].kind == s3::StepKind::instance_metadata &&
+           !plan_.none_found.empty();
 }
 
 util::Result<s3::Credentials> CredentialProvider::fetch(std::int64_t now) {
@@ -125,11 +125,12 @@ util::Result<s3::Credentials> CredentialProvider::run_step(const s3::CredentialS
 }
 
 util::Result<s3::Credentials> CredentialProvider::from_process(const s3::CredentialStep& step) {
-    const std::string what = "credential_process of profile '" + util::printable(step.profile) + "'";
+    const std::string what =
+        "credential_process of profile '" + util::printable(step.profile) + "'";
     auto ran = util::run_process(step.argv, options_.process_timeout_ms, kMaxProcessOutput);
     if (!ran) {
-        return util::fail(fmt::format("{} ({}): {}", what, util::printable(step.argv[0]),
-                                      ran.error()));
+        return util::fail(
+            fmt::format("{} ({}): {}", what, util::printable(step.argv[0]), ran.error()));
     }
     // Its stderr is never shown: a helper may print a token or a key there.
     const std::string err_note =
@@ -237,8 +238,9 @@ util::Result<s3::Credentials> CredentialProvider::from_instance(const s3::Creden
         auto region = send_one(options_.ca_bundle, std::move(region_req));
         const std::string_view text = util::trim(region.body);
         if (region.transport == util::Transport::ok && region.status == 200 && !text.empty() &&
-            text.size() < 64 && text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
-                                    std::string_view::npos) {
+            text.size() < 64 &&
+            text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
+                std::string_view::npos) {
             instance_region_ = std::string(text);
         }
     }
@@ -268,8 +270,8 @@ util::Result<s3::Credentials> CredentialProvider::from_sts(const s3::CredentialS
         }
         req = s3::assume_role_request(step.sts, params, *source, s3::AmzDate::from_epoch(now));
     }
-    const std::string what = fmt::format("{} {} at {}", action, util::printable(params.role_arn),
-                                         step.sts.url());
+    const std::string what =
+        fmt::format("{} {} at {}", action, util::printable(params.role_arn), step.sts.url());
     auto r = send_one(options_.ca_bundle, std::move(req));
     if (r.transport != util::Transport::ok) {
         return util::fail(fmt::format("{}: {}", what, failure_of(r)));

@@ -14,10 +14,10 @@
 namespace imgsync::core {
 
 struct FetchOptions {
-    std::string ca_bundle;               // as --ca-bundle, for STS and https container URLs
-    int process_timeout_ms = 30000;      // credential_process
-    int metadata_timeout_ms = 1000;      // each request to the instance metadata service
-    int container_timeout_ms = 2000;     // each request to the container endpoint
+    std::string ca_bundle;           // as --ca-bundle, for STS and https container URLs
+    int process_timeout_ms = 30000;  // credential_process
+    int metadata_timeout_ms = 1000;  // each request to the instance metadata service
+    int container_timeout_ms = 2000; // each request to the container endpoint
 };
 
 class CredentialProvider {

@@ -1,9 +1,9 @@
 #include "commands/target.hpp"
 
+#include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/http_client.hpp"
-#include "util/clock.hpp"
 #include "util/timefmt.hpp"
 
 #include <fmt/format.h>

@@ -17,8 +17,8 @@
 #include "util/result.hpp"
 
 #include <csignal>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

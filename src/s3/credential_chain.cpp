@@ -102,8 +102,7 @@ util::Result<CredentialStep> process_step(const IniSection& s, const std::string
     step.command = value_of(s, "credential_process");
     auto argv = split_command(step.command);
     if (!argv) {
-        return util::fail("credential_process of profile " + quoted(profile) + ": " +
-                          argv.error());
+        return util::fail("credential_process of profile " + quoted(profile) + ": " + argv.error());
     }
     step.argv = std::move(*argv);
     return step;
@@ -139,8 +138,9 @@ CredentialStep instance_step(const EnvLookup& env) {
 util::Result<CredentialStep> container_step(const EnvLookup& env) {
     auto url = container_url(env);
     if (!url) {
-        return util::fail("no container credentials: neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
-                          "nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
+        return util::fail(
+            "no container credentials: neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+            "nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
     }
     if (!*url) {
         return util::fail(url->error());
@@ -182,9 +182,9 @@ util::Result<AssumeRoleParams> role_params(const IniSection& s, const std::strin
     const std::string duration = value_of(s, "duration_seconds");
     if (!duration.empty()) {
         int v = 0;
-        const auto [end, ec] = std::from_chars(duration.data(), duration.data() + duration.size(), v);
-        if (ec != std::errc() || end != duration.data() + duration.size() || v < 900 ||
-            v > 43200) {
+        const auto [end, ec] =
+            std::from_chars(duration.data(), duration.data() + duration.size(), v);
+        if (ec != std::errc() || end != duration.data() + duration.size() || v < 900 || v > 43200) {
             return util::fail("profile " + quoted(profile) +
                               ": duration_seconds must be a number of seconds from 900 to "
                               "43200, not " +
@@ -232,8 +232,8 @@ util::Result<CredentialStep> web_identity_step(const CredentialSources& sources,
 util::Result<CredentialStep> credential_source_step(const CredentialSources& sources,
                                                     const std::string& value,
                                                     const std::string& profile) {
-    const std::string where = "profile " + quoted(profile) + " has credential_source = " +
-                              util::printable(value);
+    const std::string where =
+        "profile " + quoted(profile) + " has credential_source = " + util::printable(value);
     if (value == "Environment") {
         if (!get_env(sources.env, "AWS_ACCESS_KEY_ID")) {
             return util::fail(where + ", but AWS_ACCESS_KEY_ID is not set");
@@ -545,8 +545,8 @@ std::optional<util::Result<std::string>> container_url(const EnvLookup& env) {
     const std::string h = util::ascii_lower(host);
     static constexpr std::array<std::string_view, 5> allowed = {
         "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"};
-    const bool ok = ipv4_loopback(h) ||
-                    std::find(allowed.begin(), allowed.end(), h) != allowed.end();
+    const bool ok =
+        ipv4_loopback(h) || std::find(allowed.begin(), allowed.end(), h) != allowed.end();
     if (!ok) {
         return util::Result<std::string>(
             util::fail(bad + ": over http it may name only a loopback address, 169.254.170.2, "

@@ -116,8 +116,8 @@ util::HttpRequest assume_role_request(const StsEndpoint& endpoint, const AssumeR
     return out;
 }
 
-util::HttpRequest web_identity_request(const StsEndpoint& endpoint,
-                                       const AssumeRoleParams& params, const Secret& token) {
+util::HttpRequest web_identity_request(const StsEndpoint& endpoint, const AssumeRoleParams& params,
+                                       const Secret& token) {
     auto q = common_params("AssumeRoleWithWebIdentity", params);
     q.push_back({"WebIdentityToken", std::string(token.reveal())});
     return post(endpoint, form_body(q));
@@ -131,11 +131,9 @@ util::Result<Credentials> parse_sts_response(std::string_view action, long statu
         const XmlElement* error = root->child("Error");
         const std::string code = error != nullptr ? error->child_text("Code") : "";
         const std::string message = error != nullptr ? error->child_text("Message") : "";
-        return util::fail(fmt::format("{} refused: HTTP {} {}{}", what, status,
-                                      util::printable(code.substr(0, 100)),
-                                      message.empty()
-                                          ? ""
-                                          : " (" + util::printable(message.substr(0, 300)) + ")"));
+        return util::fail(fmt::format(
+            "{} refused: HTTP {} {}{}", what, status, util::printable(code.substr(0, 100)),
+            message.empty() ? "" : " (" + util::printable(message.substr(0, 300)) + ")"));
     }
     if (status < 200 || status >= 300) {
         return util::fail(fmt::format("{} refused: HTTP {}", what, status));
@@ -155,8 +153,7 @@ util::Result<Credentials> parse_sts_response(std::string_view action, long statu
     out.secret_key = Secret(c->child_text("SecretAccessKey"));
     out.session_token = Secret(c->child_text("SessionToken"));
     if (out.access_key.empty() || out.secret_key.empty() || out.session_token.empty()) {
-        return util::fail(what +
-                          ": the answer lacks AccessKeyId, SecretAccessKey or SessionToken");
+        return util::fail(what + ": the answer lacks AccessKeyId, SecretAccessKey or SessionToken");
     }
     const auto expires = util::parse_iso8601_utc(c->child_text("Expiration"));
     if (!expires) {

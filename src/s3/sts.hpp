@@ -31,23 +31,22 @@ struct StsEndpoint {
 //     the current SDKs): https://sts.REGION.amazonaws.com (amazonaws.com.cn in cn-*);
 //   else (no region, or "legacy"): the global https://sts.amazonaws.com, signed for us-east-1.
 // Fails on a setting other than "regional" or "legacy", or a URL that is not http(s)://HOST....
-util::Result<StsEndpoint> sts_endpoint(std::string_view region,
-                                       std::string_view regional_setting,
+util::Result<StsEndpoint> sts_endpoint(std::string_view region, std::string_view regional_setting,
                                        std::string_view override_url);
 
 struct AssumeRoleParams {
     std::string role_arn;
     std::string session_name;
-    std::string external_id;               // AssumeRole only; empty: not sent
-    std::optional<int> duration_seconds;   // unset: STS's default (one hour)
+    std::string external_id;             // AssumeRole only; empty: not sent
+    std::optional<int> duration_seconds; // unset: STS's default (one hour)
 };
 
 // POST with a form body (Action=AssumeRole&Version=2011-06-15&...), signed with `source`.
 util::HttpRequest assume_role_request(const StsEndpoint& endpoint, const AssumeRoleParams& params,
                                       const Credentials& source, const AmzDate& date);
 // POST with Action=AssumeRoleWithWebIdentity and the token, unsigned.
-util::HttpRequest web_identity_request(const StsEndpoint& endpoint,
-                                       const AssumeRoleParams& params, const Secret& token);
+util::HttpRequest web_identity_request(const StsEndpoint& endpoint, const AssumeRoleParams& params,
+                                       const Secret& token);
 
 // The answer: <AssumeRoleResponse> or <AssumeRoleWithWebIdentityResponse> with Credentials
 // (AccessKeyId, SecretAccessKey, SessionToken, Expiration) -> credentials with expires_at; an
