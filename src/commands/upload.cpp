@@ -136,17 +136,17 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     const util::ProxyChoice& proxy = target.proxy;
     const std::string endpoint = target.endpoint.scheme() + "://" + target.endpoint.host();
     const std::string credentials = target.credentials.source();
+    const std::string credentials_expire = target.credentials.expires_at
+                                               ? util::iso8601_utc(*target.credentials.expires_at)
+                                               : std::string("never");
     const std::string proxy_shown = proxy.route == util::ProxyRoute::proxied ? proxy.proxy : "none";
-    std::vector<util::Field> started{
-        {"run", run_id},
-        {"bucket", target.endpoint.bucket()},
-        {"endpoint", endpoint},
-        {"concurrency", options.concurrency},
-        {"credentials", credentials},
-        {"credentials_expire", target.credentials.expires_at
-                                   ? util::iso8601_utc(*target.credentials.expires_at)
-                                   : std::string("never")},
-        {"proxy", proxy_shown}};
+    std::vector<util::Field> started{{"run", run_id},
+                                     {"bucket", target.endpoint.bucket()},
+                                     {"endpoint", endpoint},
+                                     {"concurrency", options.concurrency},
+                                     {"credentials", credentials},
+                                     {"credentials_expire", credentials_expire},
+                                     {"proxy", proxy_shown}};
     if (proxy.route != util::ProxyRoute::direct) {
         started.emplace_back("proxy_from", proxy.variable);
     }

@@ -120,6 +120,7 @@ s3_signed_ok() { # signed ListBuckets (curl >= 7.75 speaks SigV4)
         --user "$AK:$SK" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$EP/" 2>/dev/null)" = 200 ]
 }
 
+ROLE_ARN=arn:aws:iam:::role/imgsync-uploader
 print_info() { # $1 = 1 if reused
     local tmp=$D/env.tmp.$$
     cat >"$tmp" <<EOF
@@ -130,6 +131,7 @@ export RGW_REGION=$REGION
 export RGW_PORT=$PORT
 export RGW_MON_PORT=$MON_PORT
 export RGW_BASE=$BASE
+export RGW_ROLE_ARN=$ROLE_ARN
 export AWS_ENDPOINT_URL=$EP
 export AWS_ACCESS_KEY_ID=$AK
 export AWS_SECRET_ACCESS_KEY=$SK
@@ -252,6 +254,9 @@ ms_mon_client_mode = crc secure
 rgw_frontends = beast endpoint=127.0.0.1:$PORT
 rgw_data = $D/rgw
 rgw_thread_pool_size = 64
+# STS (AssumeRole) for the credentials suite: the key that seals session tokens (16 characters)
+rgw_sts_key = imgsyncstskey016
+rgw_s3_auth_use_sts = true
 EOF
 
 # Talks to the monitor through librados (one process instead of one `ceph` CLI per command).
@@ -358,5 +363,17 @@ for _ in $(seq 1 $((WAIT * 10))); do
 done
 [ $ok = 1 ] || fail "a signed S3 request with the new user's key is not accepted"
 log "ready: signed ListBuckets accepted"
+
+# ---------- 7. a role the user may assume (STS AssumeRole) --------------------------------------
+trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/testuser"]},"Action":["sts:AssumeRole"]}]}'
+allow='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}'
+if timeout 60 radosgw-admin -c "$CONF" role create --role-name=imgsync-uploader \
+    --assume-role-policy-doc="$trust" >"$D/role.json" 2>>"$D/log/radosgw-admin.err" &&
+    timeout 60 radosgw-admin -c "$CONF" role-policy put --role-name=imgsync-uploader \
+        --policy-name=upload --policy-doc="$allow" >/dev/null 2>>"$D/log/radosgw-admin.err"; then
+    log "role arn:aws:iam:::role/imgsync-uploader created (STS AssumeRole)"
+else
+    log "warning: radosgw-admin role create failed; STS tests will fail"
+fi
 
 print_info 0
