@@ -69,12 +69,10 @@ void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
 // environment, file, default.
 void load_config(const std::string& path, bool required, const std::set<std::string>& keys,
                  core::Context& ctx) {
-    std::string error;
-    auto text = util::read_text_file(path, &error);
+    const auto text = util::read_text_file(path).or_throw(ExitCode::usage);
     if (!text) {
-        if (!error.empty() || required) {
-            throw Error(ExitCode::usage,
-                        error.empty() ? fmt::format("config file {} does not exist", path) : error);
+        if (required) {
+            throw Error(ExitCode::usage, fmt::format("config file {} does not exist", path));
         }
         return;
     }

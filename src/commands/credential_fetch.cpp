@@ -47,13 +47,14 @@ std::string failure_of(const util::HttpResponse& r) {
 }
 
 util::Result<std::string> read_token_file(const std::string& path, const char* what) {
-    std::string error;
-    auto text = util::read_text_file(path, &error);
+    auto text = util::read_text_file(path);
     if (!text) {
-        return util::fail(
-            fmt::format("cannot read the {} {}: {}", what, util::printable(path), error));
+        return util::fail(fmt::format("the {}: {}", what, text.error()));
     }
-    std::string token(util::trim(*text));
+    if (!*text) {
+        return util::fail(fmt::format("the {} {} does not exist", what, util::printable(path)));
+    }
+    std::string token(util::trim(**text));
     if (token.empty()) {
         return util::fail(fmt::format("the {} {} is empty", what, util::printable(path)));
     }

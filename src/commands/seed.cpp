@@ -61,12 +61,8 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     // One folder per seed run keeps keys readable and runs apart.
     std::string batch = fmt::format("seed-{:016x}", base_seed);
     std::string dir = ctx.global.spool + "/" + batch;
-    if (auto err = util::make_dirs(ctx.global.spool, 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
-    if (auto err = util::make_dirs(dir, 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    util::make_dirs(ctx.global.spool, 0700).or_throw(ExitCode::state_error);
+    util::make_dirs(dir, 0700).or_throw(ExitCode::state_error);
 
     auto store = open_store(ctx);
     Registrar registrar(*store, *ctx.log);

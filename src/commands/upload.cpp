@@ -62,9 +62,9 @@ PassOptions pass_options(const UploadSettings& s) {
     if (!s.bandwidth.empty()) {
         auto parsed = BandwidthSchedule::parse(s.bandwidth);
         if (!parsed) {
-            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error);
+            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error());
         }
-        o.bandwidth = *parsed.value;
+        o.bandwidth = *parsed;
     }
     if (!s.max_duration.empty()) {
         o.max_duration = require_seconds("--max-duration", s.max_duration);
@@ -96,9 +96,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
 
     std::string started_at = util::iso8601_utc(util::wall_epoch());
     storage::PassLock::Holder holder;
-    if (auto err = util::make_dirs(util::parent_dir(ctx.global.db), 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    util::make_dirs(util::parent_dir(ctx.global.db), 0700).or_throw(ExitCode::state_error);
     auto lock = storage::PassLock::acquire(storage::PassLock::path_for(ctx.global.db), s.wait,
                                            wait_timeout, started_at, &holder);
     if (!lock) {

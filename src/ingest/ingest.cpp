@@ -159,8 +159,8 @@ Ingested finish(FileRead& f, const util::Md5Digest& md5, std::vector<storage::Pa
     }
     // The probe has seen exactly the st.size bytes: check_complete() on the head and tail, then
     // the walk of PNG chunks and HEIC/AVIF boxes (a cut 'mdat' has a whole head and tail).
-    if (auto problem = f.probe.problem()) {
-        return refused(*problem);
+    if (auto checked = f.probe.check(); !checked) {
+        return refused(checked.error());
     }
     storage::NewImage image;
     image.path = f.path;

@@ -565,8 +565,7 @@ util::Result<CredentialPlan> plan_credentials(const CredentialSources& sources) 
     const bool explicit_profile = sources.explicit_profile && !sources.explicit_profile->empty();
     // 1. the environment and imgsync's config file
     if (!explicit_profile && has_environment_keys(sources)) {
-        CredentialSources only = sources;
-        auto r = resolve_credentials(only);
+        auto r = resolve_credentials(sources);
         if (!r) {
             return util::fail(r.error);
         }
