@@ -23,14 +23,24 @@ void check(bool ok) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view in(reinterpret_cast<const char*>(data), size);
-    (void)parse_json_object(in);
+    const auto members = parse_json_object(in);
+    // A secret that no fixed part of a message contains ('+' is in none).
+    std::string secret;
+    if (members) {
+        const auto it = members->find("SecretAccessKey");
+        if (it != members->end() && it->second.size() >= 8 &&
+            it->second.find('+') != std::string::npos) {
+            secret = it->second;
+        }
+    }
     for (auto kind :
          {CredentialJson::instance_metadata, CredentialJson::container, CredentialJson::process}) {
         auto r = parse_credential_json(in, kind);
         if (r) {
             check(!r->access_key.empty() && !r->secret_key.empty());
-        } else if (size >= 12) {
-            check(r.error().find(in) == std::string::npos);
+        } else {
+            check(r.error().size() < 200); // one line, whatever the input's size
+            check(secret.empty() || r.error().find(secret) == std::string::npos);
         }
     }
     return 0;
