@@ -7,13 +7,16 @@
 # credentials from radosgw's STS with short announced expirations, so a pass refreshes mid-way.
 . "$(dirname "$0")/../lib.sh"
 with_rgw
-imgsync_env "$RGW_ENDPOINT"
+[ -n "${RGW_STS_ENDPOINT:-}" ] || t_die "radosgw has no STS gateway (RGW_STS_ENDPOINT): restart it with tests/rgw/start-rgw.sh"
+# Temporary credentials are checked by the STS-enabled gateway of the same cluster, so the
+# uploads and STS go there (start-rgw.sh says why it is a gateway of its own).
+imgsync_env "$RGW_STS_ENDPOINT"
 export T_CMD_TIMEOUT=120
 [ -n "${RGW_ROLE_ARN:-}" ] || t_die "radosgw has no STS role (RGW_ROLE_ARN): restart it with tests/rgw/start-rgw.sh"
 SUPPORT=$T_REPO_ROOT/tests/support
 # No static key anywhere imgsync looks: the environment, ~/.aws, its config file.
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
-export AWS_ENDPOINT_URL=$RGW_ENDPOINT
+export AWS_ENDPOINT_URL=$RGW_STS_ENDPOINT
 KEYS=$T_TMP/vault/keys # read only by the credential_process helper
 mkdir -p "$T_TMP/vault" && printf '%s %s\n' "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY" >"$KEYS"
 ISSUED=$T_TMP/issued # every temporary secret and token the suite's servers handed out
@@ -22,7 +25,7 @@ ISSUED=$T_TMP/issued # every temporary secret and token the suite's servers hand
 md_start() {
     local pf=$T_TMP/md.port.$RANDOM
     RGW_ACCESS_KEY=$RGW_ACCESS_KEY RGW_SECRET_KEY=$RGW_SECRET_KEY "$T_PY" \
-        "$SUPPORT/metadata_server.py" --port-file "$pf" --rgw-endpoint "$RGW_ENDPOINT" \
+        "$SUPPORT/metadata_server.py" --port-file "$pf" --rgw-endpoint "$RGW_STS_ENDPOINT" \
         --role-arn "$RGW_ROLE_ARN" --issued-file "$ISSUED" --max-seconds 600 "$@" \
         >"$T_TMP/md.log" 2>&1 &
     local pid=$!
@@ -103,7 +106,7 @@ source_profile = base
 "
     seeded 1
     assert_exit 3 imgsync_run --profile nobody upload &&
-        assert_contains "$(<"$T_ERR")" "AssumeRole arn:aws:iam:::role/no-such-role at $RGW_ENDPOINT/" &&
+        assert_contains "$(<"$T_ERR")" "AssumeRole arn:aws:iam:::role/no-such-role at $RGW_STS_ENDPOINT/" &&
         assert_contains "$(<"$T_ERR")" "STS AssumeRole refused: HTTP" &&
         assert_eq 1 "$(pending)" && no_secrets && t_ok
 fi
@@ -126,7 +129,7 @@ fi
 if t_begin "credential_process with short-lived credentials: refreshed in the middle of a pass"; then
     t_fixture process
     aws_files "" "[default]
-credential_process = $SUPPORT/credential_process.py --keys-file $KEYS --rgw-endpoint $RGW_ENDPOINT --role-arn $RGW_ROLE_ARN --expires 6 --count-file $TD/runs
+credential_process = $SUPPORT/credential_process.py --keys-file $KEYS --rgw-endpoint $RGW_STS_ENDPOINT --role-arn $RGW_ROLE_ARN --expires 6 --count-file $TD/runs
 "
     seeded 12
     # 12 images at 2/s: about 6 s, credentials announced for 6 s, replaced after 3.
@@ -215,7 +218,7 @@ if t_begin "container credentials with a token file: a pass refreshes mid-way; a
         assert_contains "$(<"$T_ERR")" "event=credentials_refreshed" &&
         assert_not_contains "$(<"$T_ERR")" "pod-identity-token-123" &&
         assert_eq 12 "$(uploaded)" && no_secrets &&
-        assert_match "$(md_stat container)" "^([3-9]|[1-9][0-9])$" &&
+        assert_match "$(md_stat container)" "^([2-9]|[1-9][0-9])$" && # the first and a refresh
         assert_exit 3 env AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE= AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
             "$IMGSYNC_BIN" check &&
         assert_contains "$(<"$T_ERR")" "no credentials: HTTP 401" && t_ok
