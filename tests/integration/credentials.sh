@@ -166,14 +166,15 @@ credential_process = /nonexistent/helper --x
 fi
 
 # ---- the instance metadata service (IMDSv2), from the suite's own server ----------------------
-if t_begin "instance role over IMDSv2: check names the role, a pass refreshes mid-way"; then
+if t_begin "instance role over IMDSv2: check names the role and the placement's region, a pass refreshes mid-way"; then
     t_fixture imds
     aws_files
-    md_start --expires 6
+    md_start --expires 6 --region eu-test-1
     seeded 12
-    assert_exit 0 env -u AWS_EC2_METADATA_DISABLED AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL/" \
-        "$IMGSYNC_BIN" check &&
+    assert_exit 0 env -u AWS_EC2_METADATA_DISABLED -u AWS_REGION -u AWS_DEFAULT_REGION \
+        AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL/" "$IMGSYNC_BIN" check &&
         assert_contains "$(<"$T_OUT")" "ok: credentials from instance role imgsync-test-role (access key" &&
+        assert_contains "$(<"$T_OUT")" "addressing, region eu-test-1" &&
         assert_exit 0 env -u AWS_EC2_METADATA_DISABLED AWS_EC2_METADATA_SERVICE_ENDPOINT="$MD_URL" \
             "$IMGSYNC_BIN" upload --rate 2 --burst 1 &&
         assert_contains "$(<"$T_ERR")" 'credentials="instance role imgsync-test-role"' &&
