@@ -622,8 +622,8 @@ util::Result<CredentialPlan> plan_credentials(const CredentialSources& sources) 
                               " uses AWS IAM Identity Center (sso_*), which imgsync does not "
                               "read; run `aws configure export-credentials --profile " +
                               util::printable(name) +
-                              " --format process` as the profile's credential_process, or "
-                              "use a role");
+                              " --format process` as the credential_process of another "
+                              "profile and use that one, or use a role");
         }
     } else if (name != "default") {
         return util::fail("profile " + quoted(name) + " not found in " + profiles.files());
