@@ -226,6 +226,21 @@ if t_begin "container credentials with a token file: a pass refreshes mid-way; a
     unset AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
 fi
 
+if t_begin "credential_source = EcsContainer: the container role assumes the role at radosgw"; then
+    t_fixture credential-source
+    aws_files "" "[profile chained]
+role_arn = $RGW_ROLE_ARN
+credential_source = EcsContainer
+"
+    md_start --expires 3600 --container-token "task-token"
+    seeded 2
+    assert_exit 0 env AWS_PROFILE=chained AWS_CONTAINER_CREDENTIALS_FULL_URI="$MD_URL/container/task" \
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=task-token "$IMGSYNC_BIN" upload &&
+        assert_contains "$(<"$T_ERR")" "credentials=\"assume-role $RGW_ROLE_ARN via profile chained (source: container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, host 127.0.0.1:$MD_PORT))\"" &&
+        assert_not_contains "$(<"$T_ERR")" "task-token" &&
+        assert_eq 2 "$(uploaded)" && assert_eq 1 "$(md_stat container)" && no_secrets && t_ok
+fi
+
 if t_begin "a refresh that fails mid-pass ends the pass as failed (exit 3), the rest pending"; then
     t_fixture refresh-fails
     aws_files
@@ -271,6 +286,21 @@ if t_begin "web identity from AWS_WEB_IDENTITY_TOKEN_FILE: the token re-read, ne
             AWS_ENDPOINT_URL_STS="$MD_URL/sts" "$IMGSYNC_BIN" check &&
         assert_contains "$(<"$T_ERR")" "STS AssumeRoleWithWebIdentity refused: HTTP 403 AccessDenied (token refused)" &&
         assert_not_contains "$(<"$T_ERR")" "another-token" && t_ok
+fi
+
+if t_begin "web identity from a profile: web_identity_token_file and role_arn"; then
+    t_fixture web-identity-profile
+    aws_files "" "[profile pod]
+web_identity_token_file = $TD/jwt
+role_arn = arn:aws:iam::1:role/pod
+role_session_name = pod-2
+"
+    md_start --expires 3600 --web-token-file "$TD/jwt"
+    printf 'eyJhbGciOiJSUzI1NiJ9.profile-token.sig\n' >"$TD/jwt"
+    assert_exit 0 env AWS_ENDPOINT_URL_STS="$MD_URL/sts" "$IMGSYNC_BIN" --profile pod check &&
+        assert_contains "$(<"$T_OUT")" "ok: credentials from web identity arn:aws:iam::1:role/pod via profile pod (" &&
+        assert_not_contains "$(<"$T_OUT")$(<"$T_ERR")" "profile-token" && no_secrets &&
+        assert_eq 1 "$(md_stat web_identity)" && t_ok
 fi
 
 t_finish
