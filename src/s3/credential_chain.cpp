@@ -86,12 +86,12 @@ util::Result<CredentialStep> profile_keys(const CredentialSources& sources,
     only.explicit_profile = profile;
     auto r = resolve_credentials(only);
     if (!r) {
-        return util::fail(r.error);
+        return util::fail(r.error());
     }
     CredentialStep step;
     step.kind = StepKind::static_keys;
     step.profile = profile;
-    step.keys = std::move(*r.credentials);
+    step.keys = std::move(r).value();
     return step;
 }
 
@@ -242,10 +242,10 @@ util::Result<CredentialStep> credential_source_step(const CredentialSources& sou
         env_only.env = sources.env;
         auto r = resolve_credentials(env_only);
         if (!r) {
-            return util::fail(r.error);
+            return util::fail(r.error());
         }
         CredentialStep step;
-        step.keys = std::move(*r.credentials);
+        step.keys = std::move(r).value();
         return step;
     }
     if (value == "Ec2InstanceMetadata") {
@@ -567,10 +567,10 @@ util::Result<CredentialPlan> plan_credentials(const CredentialSources& sources) 
     if (!explicit_profile && has_environment_keys(sources)) {
         auto r = resolve_credentials(sources);
         if (!r) {
-            return util::fail(r.error);
+            return util::fail(r.error());
         }
         CredentialStep step;
-        step.keys = std::move(*r.credentials);
+        step.keys = std::move(r).value();
         return one_step(std::move(step));
     }
     const Profiles profiles{sources};
@@ -609,6 +609,10 @@ util::Result<CredentialPlan> plan_credentials(const CredentialSources& sources) 
             }
             return one_step(std::move(*step));
         }
+        if (has(*section, "credential_source")) {
+            return util::fail("profile " + quoted(name) +
+                              " has credential_source but no role_arn to assume with it");
+        }
         // 5. credential_process
         if (has(*section, "credential_process")) {
             auto step = process_step(*section, name);
@@ -640,14 +644,14 @@ util::Result<CredentialPlan> plan_credentials(const CredentialSources& sources) 
     auto r = resolve_credentials(sources);
     if (!imds_disabled(sources.env)) {
         CredentialPlan plan = one_step(instance_step(sources.env));
-        plan.none_found = r ? std::string("no credentials") : r.error;
+        plan.none_found = r ? std::string("no credentials") : r.error();
         return plan;
     }
     if (!r) {
-        return util::fail(r.error);
+        return util::fail(r.error());
     }
     CredentialStep step;
-    step.keys = std::move(*r.credentials);
+    step.keys = std::move(r).value();
     return one_step(std::move(step));
 }
 

@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 namespace imgsync::s3 {
@@ -224,9 +223,7 @@ std::string_view value_of(const Section& section, std::string_view key) {
 }
 
 CredentialsResult failure(std::string message) {
-    CredentialsResult r;
-    r.error = std::move(message);
-    return r;
+    return util::fail(std::move(message));
 }
 
 // nullopt: the section holds no static keys at all, so the search goes on.
@@ -255,23 +252,7 @@ std::optional<CredentialsResult> from_section(const Section& section, std::strin
     c.access_key_from = CredentialSource{origin, std::string(display), std::string(profile)};
     c.secret_key_from = c.access_key_from;
     c.session_token_from = c.access_key_from;
-    CredentialsResult r;
-    r.credentials = std::move(c);
-    return r;
-}
-
-// A profile that exists but only names another way of getting keys (assume-role, SSO, a helper
-// process): say so instead of "no credentials", which would send the user looking elsewhere.
-std::optional<std::string> unsupported_mechanism(const Section& section) {
-    static constexpr std::array<std::string_view, 6> keys = {
-        "role_arn",      "credential_process",      "sso_session",
-        "sso_start_url", "web_identity_token_file", "credential_source"};
-    for (auto key : keys) {
-        if (section.count(std::string(key)) != 0) {
-            return std::string(key);
-        }
-    }
-    return std::nullopt;
+    return CredentialsResult(std::move(c));
 }
 
 } // namespace
@@ -343,9 +324,7 @@ std::optional<CredentialsResult> from_environment_or_config(const CredentialSour
     } else {
         return std::nullopt;
     }
-    CredentialsResult r;
-    r.credentials = std::move(c);
-    return r;
+    return CredentialsResult(std::move(c));
 }
 
 } // namespace
@@ -381,13 +360,6 @@ CredentialsResult resolve_credentials(const CredentialSources& sources) {
         if (auto r = from_section(*in_config, profile, sources.config_display,
                                   CredentialOrigin::shared_config)) {
             return std::move(*r);
-        }
-        if (auto key = unsupported_mechanism(*in_config)) {
-            return failure("profile '" + profile + "' in " + sources.config_display + " uses " +
-                           *key +
-                           ", which imgsync does not support; give the profile "
-                           "aws_access_key_id and aws_secret_access_key, or set "
-                           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
         }
     }
     if (in_credentials != nullptr || in_config != nullptr) {

@@ -4,9 +4,12 @@
 // Everything here is pure: the caller reads the environment and the two files and passes their
 // contents in, so every rule can be tested without touching the machine.
 //
-// Errors are returned, not thrown: each resolver gives back a value or a one-line message meant
-// for the user. Messages name environment variables, profiles and files, never a key.
+// Errors are returned, not thrown: each resolver gives back a util::Result, a value or a
+// one-line message meant for the user. Messages name environment variables, profiles and files,
+// never a key.
 #pragma once
+
+#include "util/result.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -131,12 +134,10 @@ struct CredentialSources {
     } config_file;
 };
 
-struct CredentialsResult {
-    std::optional<Credentials> credentials;
-    std::string error; // set exactly when credentials is empty
-    explicit operator bool() const noexcept { return credentials.has_value(); }
-};
+// Static keys, or a one-line message naming the variables, profiles and files (never a key).
+using CredentialsResult = util::Result<Credentials>;
 
+// Static keys only (the chain, s3/credential_chain, adds the other sources around it).
 // Order: unless a profile was given explicitly, the environment, then imgsync's config file
 // (only when AWS_ACCESS_KEY_ID is not set; each of its keys yields to the same variable), then the
 // profile's static keys in the shared credentials file, then in the shared config file

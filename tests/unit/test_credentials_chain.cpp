@@ -139,6 +139,8 @@ TEST_CASE("chain: role_arn refusals") {
                                     "credential_source = Ec2InstanceMetadata\n"
                                     "sts_regional_endpoints = sometimes\n")),
                    "sts_regional_endpoints must be regional or legacy"));
+    CHECK(contains(error_of(sources(top, "", "[profile a]\ncredential_source = Environment\n")),
+                   "has credential_source but no role_arn"));
     CHECK(contains(
         error_of(sources(top, "", "[profile a]\nrole_arn = arn:x\ncredential_source = Bogus\n")),
         "it must be Environment, Ec2InstanceMetadata or EcsContainer"));
