@@ -61,6 +61,11 @@
 
 set -uo pipefail
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
+# imgsync asks the instance metadata service (169.254.169.254) when it finds no credentials;
+# the suites talk to 127.0.0.1 only, so it is off unless a test points it at its own server.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_EC2_METADATA_SERVICE_ENDPOINT
 
 T_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_REPO_ROOT=$(cd "$T_LIB_DIR/.." && pwd)

@@ -100,9 +100,10 @@ int cmd_check(const Context& ctx) {
     }
 
     Target target = resolve_target(ctx);
-    std::printf("ok: credentials from %s (access key %s...)\n",
+    std::printf("ok: credentials from %s (access key %s...), expire %s\n",
                 util::printable(target.credentials.source()).c_str(),
-                util::printable(target.credentials.access_key.substr(0, 4)).c_str());
+                util::printable(target.credentials.access_key.substr(0, 4)).c_str(),
+                describe_expiry(target.credentials, util::wall_epoch()).c_str());
     std::printf("ok: endpoint %s://%s, bucket %s, %s addressing, region %s\n",
                 target.endpoint.scheme().c_str(), target.endpoint.host().c_str(),
                 target.endpoint.bucket().c_str(),

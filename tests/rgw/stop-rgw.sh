@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # stop-rgw.sh - stop exactly the daemons that start-rgw.sh started, by the PIDs it recorded in
-# $RGW_BASE/data/pids (radosgw, then the OSD, then the monitor). A PID is only signalled if that
+# $RGW_BASE/data/pids (the two radosgw, then the OSD, then the monitor). A PID is only signalled if that
 # process's command line still carries our "-c $RGW_BASE/data/ceph.conf" (no PID-reuse accidents).
 # SIGTERM, then SIGKILL after RGW_STOP_TIMEOUT seconds (default 10).
 #
@@ -32,7 +32,7 @@ case $TMO in '' | *[!0-9]*) TMO=10 ;; esac
 . "$(dirname "${BASH_SOURCE[0]}")/lib-rgw.sh"
 
 rc=0
-for n in rgw.a osd.0 mon.a; do
+for n in rgw.sts rgw.a osd.0 mon.a; do
     [ -e "$D/pids/$n.pid" ] || continue
     if p=$(our_pid "$n"); then
         if ! kill -0 "$p" 2>/dev/null; then
