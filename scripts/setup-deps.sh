@@ -75,5 +75,19 @@ export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -q -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
 t0=$SECONDS
 timeout 900 "${APT[@]}" update >&2 || echo "setup-deps: apt-get update failed; trying the install anyway" >&2
+# The daemons some of these packages ship are not started by the install (a policy-rc.d that
+# refuses, unless the machine has one of its own): the tests start servers of their own on
+# 127.0.0.1, and prometheus (installed for promtool) would listen on every interface. PostgreSQL's
+# system cluster is created by the package but left stopped.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# setup-deps.sh: no daemon starts during the install\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 timeout 1800 "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+# ...nor at the next boot: prometheus is here only for promtool.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
+fi
 echo "setup-deps: installed ${#missing[@]} package(s) in $((SECONDS - t0)) s" >&2

@@ -346,6 +346,23 @@ if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
             cat "$LOG_DIR/pg.log"
             record pass "PostgreSQL start" $((SECONDS - t0))
             PG_OK=1
+            # The PostgreSQL backend's own tests (tests/pgstore), each on a fresh database of
+            # the cluster, in both builds.
+            pg_store_tests() {
+                # shellcheck disable=SC1090
+                . "$PG_ENV_FILE"
+                local v bin
+                for v in release asan; do
+                    [ "$v" = asan ] && [ "${SKIP_ASAN:-0}" = 1 ] && continue
+                    bin=$(variant_dir "$v")/pg_store_test
+                    [ -x "$bin" ] || continue
+                    echo "---- $bin"
+                    IMGSYNC_TEST_PG="postgresql://$PGUSER@127.0.0.1:$PGPORT/$PGDATABASE" \
+                        timeout 600 "$bin" || return 1
+                done
+            }
+            run_step "PostgreSQL store tests (pg_store_test)" "$LOG_DIR/pg_store_test.log" \
+                pg_store_tests
         else
             tail -n 60 "$LOG_DIR/pg.log"
             record FAIL "PostgreSQL start" $((SECONDS - t0)) "log $LOG_DIR/pg.log"

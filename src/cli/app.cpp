@@ -312,6 +312,7 @@ int run(int argc, char** argv) {
     core::StatusSettings status;
     core::UploadSettings upload;
     core::RetrySettings retry;
+    core::ForgetSettings forget;
     core::PresignSettings presign;
     core::MigrateSettings migrate;
 
@@ -482,6 +483,14 @@ int run(int argc, char** argv) {
     retry_cmd->add_flag("--all", retry.all, "Every failed image");
     retry_cmd->add_option("ids", retry.ids, "Image ids (see list --state failed)");
 
+    auto* forget_cmd = app.add_subcommand(
+        "forget", "Remove images from the backlog (files and objects are not touched)");
+    forget_cmd->add_option("ids", forget.ids, "Image ids (see list)");
+    add_enum_option(
+        *forget_cmd, "--state", forget.state,
+        {core::ImageState::pending, core::ImageState::uploaded, core::ImageState::failed}, "",
+        "Every image in this state instead of ids: failed, pending or uploaded");
+
     app.add_subcommand("check", "Validate configuration and credentials with one signed "
                                 "request to the bucket");
 
@@ -585,6 +594,12 @@ int run(int argc, char** argv) {
         }
         if (presign_cmd->parsed()) {
             return core::cmd_presign(ctx, presign);
+        }
+        if (forget_cmd->parsed()) {
+            if (forget.ids.empty() == !forget.state) {
+                throw Error(ExitCode::usage, "forget: give image ids or --state, one of them");
+            }
+            return core::cmd_forget(ctx, forget);
         }
         if (migrate_cmd->parsed()) {
             migrate.target = storage::classify_db(migrate.to,

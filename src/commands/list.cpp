@@ -1,4 +1,5 @@
-// imgsync list and imgsync retry: looking at the backlog and requeueing dead letters.
+// imgsync list, retry and forget: looking at the backlog, requeueing dead letters, and removing
+// images that can never be uploaded.
 #include "commands/common.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -94,6 +95,23 @@ int cmd_retry(const Context& ctx, const RetrySettings& s) {
     if (!s.all && n < static_cast<int>(s.ids.size())) {
         throw Error(ExitCode::usage,
                     fmt::format("{} of the {} ids given are not failed images",
+                                s.ids.size() - static_cast<std::size_t>(n), s.ids.size()));
+    }
+    return 0;
+}
+
+int cmd_forget(const Context& ctx, const ForgetSettings& s) {
+    if (s.state == ImageState::uploading) {
+        throw Error(ExitCode::usage, "forget: images uploading are held by a pass; stop it first");
+    }
+    auto store = open_existing_store(ctx);
+    const int n = store->forget(s.ids, s.state);
+    ctx.log->info("forgotten",
+                  {{"images", n}, {"state", s.state ? std::string(to_string(*s.state)) : "ids"}});
+    std::printf("forgot %d image%s\n", n, n == 1 ? "" : "s");
+    if (!s.state && n < static_cast<int>(s.ids.size())) {
+        throw Error(ExitCode::usage,
+                    fmt::format("{} of the {} ids given are not in the backlog or are uploading",
                                 s.ids.size() - static_cast<std::size_t>(n), s.ids.size()));
     }
     return 0;

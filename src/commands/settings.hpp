@@ -110,6 +110,11 @@ struct RetrySettings {
     std::vector<std::int64_t> ids;
 };
 
+struct ForgetSettings {
+    std::vector<std::int64_t> ids;
+    std::optional<ImageState> state; // instead of ids: every image in this state
+};
+
 struct MigrateSettings {
     std::string to;           // the target's --db value
     storage::DbTarget target; // classified (cli/ sets it)

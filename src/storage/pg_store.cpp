@@ -425,6 +425,17 @@ int PgStore::requeue_failed(const std::vector<std::int64_t>& ids, bool all) {
     return r.affected();
 }
 
+int PgStore::forget(const std::vector<std::int64_t>& ids, std::optional<core::ImageState> state) {
+    std::optional<std::string> wanted;
+    if (state) {
+        wanted = std::string(core::to_string(*state));
+    }
+    auto r = db_.run("DELETE FROM images WHERE state <> 'uploading' AND "
+                     "(CASE WHEN $1::text IS NULL THEN id = ANY($2::bigint[]) ELSE state = $1 END)",
+                     PgParams().add(wanted).add(pg_array(ids)));
+    return r.affected();
+}
+
 std::optional<ImageRecord> PgStore::image(std::int64_t id) {
     auto r = db_.run("SELECT " IMAGE_COLUMNS " FROM images WHERE id = $1", PgParams().add(id));
     if (r.rows() == 0) {

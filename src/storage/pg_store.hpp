@@ -57,6 +57,8 @@ class PgStore final : public Store {
     std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size) override;
 
     int requeue_failed(const std::vector<std::int64_t>& ids, bool all) override;
+    int forget(const std::vector<std::int64_t>& ids,
+               std::optional<core::ImageState> state) override;
     std::optional<ImageRecord> image(std::int64_t id) override;
     void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
                         const std::function<void(const ImageRecord&)>& visit) override;

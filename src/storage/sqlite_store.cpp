@@ -425,6 +425,23 @@ int SqliteStore::requeue_failed(const std::vector<std::int64_t>& ids, bool all) 
     return n;
 }
 
+int SqliteStore::forget(const std::vector<std::int64_t>& ids,
+                        std::optional<core::ImageState> state) {
+    Transaction txn(db_);
+    int n = 0;
+    if (state) {
+        auto s = db_.prepare("DELETE FROM images WHERE state = ?1 AND state <> 'uploading'");
+        n = s.bind(1, std::string(core::to_string(*state))).run();
+    } else {
+        auto s = db_.prepare("DELETE FROM images WHERE id = ?1 AND state <> 'uploading'");
+        for (auto id : ids) {
+            n += s.bind(1, id).run();
+        }
+    }
+    txn.commit();
+    return n;
+}
+
 std::optional<ImageRecord> SqliteStore::image(std::int64_t id) {
     auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
     s.bind(1, id);

@@ -141,6 +141,11 @@ class Store {
 
     // --- operators ---------------------------------------------------------------------------
     virtual int requeue_failed(const std::vector<std::int64_t>& ids, bool all) = 0;
+    // Removes images from the backlog (with their multipart progress and digests): those with
+    // the ids given, or every image in `state`. An image a pass holds (uploading) is never
+    // removed. Returns the images removed. The files and the objects are not touched.
+    virtual int forget(const std::vector<std::int64_t>& ids,
+                       std::optional<core::ImageState> state) = 0;
     virtual std::optional<ImageRecord> image(std::int64_t id) = 0;
     // Streams rows (one state, or nullopt for all) in id order without holding them all.
     virtual void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,

@@ -184,4 +184,26 @@ if t_begin "config file: unknown key is refused; precedence command line > env >
         assert_file_exists "$TD/cli.db" && t_ok
 fi
 
+if t_begin "forget removes images from the backlog, by id or by state"; then
+    fixture forget
+    imgsync_run seed --count 5 --seed 21 >/dev/null 2>&1 || t_die "seed failed"
+    mapfile -t ids < <(imgsync_run list --json | json /dev/stdin '"\n".join(str(r["id"]) for r in d)')
+    gone=$(imgsync_run list --json | json /dev/stdin 'd[4]["path"]')
+    rm -f "$gone" # a file that vanished: its image fails for good
+    assert_exit 1 imgsync_run upload --max-images 5 &&
+        assert_exit 2 imgsync_run status --check --crit-failed 1 &&
+        assert_exit 0 imgsync_run forget --state failed && assert_eq "forgot 1 image" "$(<"$T_OUT")" &&
+        assert_exit 0 imgsync_run status --check --crit-failed 1 &&
+        assert_exit 0 imgsync_run forget "${ids[0]}" "${ids[1]}" &&
+        assert_eq "forgot 2 images" "$(<"$T_OUT")" &&
+        assert_exit 2 imgsync_run forget "${ids[0]}" &&
+        assert_contains "$(<"$T_ERR")" "1 of the 1 ids given are not in the backlog" &&
+        assert_exit 2 imgsync_run forget && assert_contains "$(<"$T_ERR")" "give image ids or --state" &&
+        assert_exit 2 imgsync_run forget --state uploading &&
+        assert_eq 2 "$(counts 'd["counts"]["uploaded"]')" "uploaded left" &&
+        assert_exit 0 imgsync_run forget --state uploaded && assert_eq "forgot 2 images" "$(<"$T_OUT")" &&
+        assert_eq 0 "$(counts 'd["counts"]["uploaded"]+d["counts"]["pending"]+d["counts"]["failed"]')" "left" &&
+        t_ok
+fi
+
 t_finish

@@ -465,3 +465,20 @@ TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every st
     }
     ::rmdir(dir.c_str());
 }
+
+TEST_CASE("forget removes rows by id or by state, never a held one") {
+    TestDb db;
+    PgStore store(db.uri);
+    store.insert_image(image("a.png"), 1000);
+    store.insert_image(image("b.png"), 1001);
+    store.insert_image(image("c.png"), 1002);
+    auto run = store.begin_run(2000, 111, "host-a", 60);
+    auto held = store.claim(who(run), 2000, 1);
+    REQUIRE(held.size() == 1);
+    CHECK(store.forget({held[0].id}, std::nullopt) == 0);
+    CHECK(store.forget({}, imgsync::core::ImageState::uploading) == 0);
+    CHECK(store.counts().uploading == 1);
+    CHECK(store.forget({}, imgsync::core::ImageState::pending) == 2);
+    CHECK(store.counts().pending == 0);
+    CHECK(store.integrity_check() == "ok");
+}

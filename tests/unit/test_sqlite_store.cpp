@@ -373,3 +373,23 @@ TEST_CASE("migrate's export and import between state files: every field, idempot
     CHECK(to.counts().failed == 1);
     CHECK(to.counts().pending == 1);
 }
+
+TEST_CASE("forget removes rows by id or by state, with their digests, never a held one") {
+    TempDb db;
+    Store store(db.path, Store::Access::read_write);
+    store.insert_image(image("a.png"), 1000);
+    store.insert_image(image("b.png"), 1000);
+    store.insert_image(big_image(), 1000);
+    auto run = store.begin_run(1000, 1, "host-a", 60);
+    auto held = store.claim(Claimant{run, "host-a"}, 1000, 1);
+    REQUIRE(held.size() == 1);
+    // The held row stays, asked by id or by its state.
+    CHECK(store.forget({held[0].id}, std::nullopt) == 0);
+    CHECK(store.forget({}, imgsync::core::ImageState::uploading) == 0);
+    CHECK(store.counts().uploading == 1);
+    // The others go, digests included (the big image's part digests cascade).
+    CHECK(store.forget({}, imgsync::core::ImageState::pending) == 2);
+    CHECK(store.counts().pending == 0);
+    CHECK(store.forget({12345}, std::nullopt) == 0);
+    CHECK(store.integrity_check() == "ok");
+}
