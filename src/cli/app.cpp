@@ -475,6 +475,9 @@ int run(int argc, char** argv) {
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
         "Live progress line: auto (only on a terminal), always, never");
     add_object_options(upload_cmd, upload.object);
+    upload_cmd->add_flag("--dry-run", upload.dry_run,
+                         "Print the images this pass would upload, in order, within --max-images "
+                         "and --max-bytes; change nothing, send nothing");
     upload_cmd->add_flag("--if-none-match", upload.if_none_match,
                          "Never overwrite an object: a key that exists counts as uploaded only "
                          "if it holds this image (its x-amz-meta-sha256)");

@@ -101,6 +101,7 @@ struct UploadSettings {
     ProgressMode progress = ProgressMode::automatic;
     s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
     bool if_none_match = false;
+    bool dry_run = false; // print what the pass would upload, change nothing
     storage::ClaimScope claim = storage::ClaimScope::local;
     std::string lease = "60s";
 };

@@ -7,6 +7,7 @@
 #include "util/error.hpp"
 #include "util/text.hpp"
 #include "util/timefmt.hpp"
+#include "util/units.hpp"
 
 #include <fmt/format.h>
 
@@ -94,8 +95,41 @@ PassOptions pass_options(const UploadSettings& s) {
 
 } // namespace
 
+// upload --dry-run: the images a pass would take now, in its order, within --max-images and
+// --max-bytes (the rate, bandwidth and deadline decide how far a real pass gets). No network, no
+// lock, no write.
+int dry_run(const Context& ctx, const PassOptions& o) {
+    auto store = open_existing_store(ctx);
+    const storage::Claimant who{0, ctx.global.host_id, o.claim_scope, o.lease_seconds};
+    std::int64_t n = 0;
+    std::uint64_t bytes = 0;
+    std::string limit;
+    store->for_each_claimable(who, util::wall_epoch(), [&](const storage::ImageRecord& image) {
+        if (o.max_images && n >= *o.max_images) {
+            limit = "--max-images";
+            return false;
+        }
+        if (o.max_bytes && n > 0 && bytes + image.size > *o.max_bytes) {
+            limit = "--max-bytes";
+            return false;
+        }
+        ++n;
+        bytes += image.size;
+        std::printf("%lld\t%s\t%s\n", static_cast<long long>(image.id),
+                    util::format_bytes(image.size).c_str(), util::printable(image.key).c_str());
+        return true;
+    });
+    std::printf("would upload %lld image%s, %s%s\n", static_cast<long long>(n), n == 1 ? "" : "s",
+                util::format_bytes(bytes).c_str(),
+                limit.empty() ? "" : fmt::format(" (then {} stops the pass)", limit).c_str());
+    return 0;
+}
+
 int cmd_upload(const Context& ctx, const UploadSettings& s) {
     PassOptions options = pass_options(s);
+    if (s.dry_run) {
+        return dry_run(ctx, options);
+    }
     double wait_timeout =
         s.wait_timeout.empty() ? 0 : require_seconds("--wait-timeout", s.wait_timeout);
     Target target = resolve_target(ctx);

@@ -436,6 +436,38 @@ int PgStore::forget(const std::vector<std::int64_t>& ids, std::optional<core::Im
     return r.affected();
 }
 
+// In pages, as the claim orders them: pending and due, or uploading under an expired lease.
+void PgStore::for_each_claimable(const Claimant& who, std::int64_t now,
+                                 const std::function<bool(const ImageRecord&)>& visit) {
+    std::int64_t after_added = -1, after_id = 0;
+    constexpr std::int64_t page = 1000;
+    for (;;) {
+        auto r = db_.run("SELECT " IMAGE_COLUMNS " FROM images WHERE "
+                         "((state = 'pending' AND next_attempt_at <= $1) OR "
+                         " (state = 'uploading' AND lease_expires_at < now())) "
+                         "AND ($2 OR host_id = $3) AND (added_at, id) > ($4, $5) "
+                         "ORDER BY added_at, id LIMIT $6",
+                         PgParams()
+                             .add(now)
+                             .add(who.scope == ClaimScope::any)
+                             .add(who.host_id)
+                             .add(after_added)
+                             .add(after_id)
+                             .add(page));
+        for (int i = 0; i < r.rows(); ++i) {
+            auto image = read_image(r, i);
+            after_added = image.added_at;
+            after_id = image.id;
+            if (!visit(image)) {
+                return;
+            }
+        }
+        if (r.rows() < page) {
+            return;
+        }
+    }
+}
+
 std::optional<ImageRecord> PgStore::image(std::int64_t id) {
     auto r = db_.run("SELECT " IMAGE_COLUMNS " FROM images WHERE id = $1", PgParams().add(id));
     if (r.rows() == 0) {

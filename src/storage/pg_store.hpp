@@ -44,6 +44,8 @@ class PgStore final : public Store {
                            double lease_seconds) override;
     void finish_run(const RunRecord& totals, std::int64_t now) override;
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
+    void for_each_claimable(const Claimant& who, std::int64_t now,
+                            const std::function<bool(const ImageRecord&)>& visit) override;
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
     std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,

@@ -442,6 +442,17 @@ int SqliteStore::forget(const std::vector<std::int64_t>& ids,
     return n;
 }
 
+void SqliteStore::for_each_claimable(const Claimant&, std::int64_t now,
+                                     const std::function<bool(const ImageRecord&)>& visit) {
+    // One pass at a time on SQLite: every due image is this pass's, whatever the host id.
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images INDEXED BY images_queue WHERE state = "
+                                     "'pending' AND next_attempt_at <= ?1 ORDER BY added_at, id",
+                                     image_columns));
+    s.bind(1, now);
+    while (s.step() && visit(read_image(s))) {
+    }
+}
+
 std::optional<ImageRecord> SqliteStore::image(std::int64_t id) {
     auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
     s.bind(1, id);

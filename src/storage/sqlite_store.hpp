@@ -53,6 +53,8 @@ class SqliteStore final : public Store {
     void finish_run(const RunRecord& totals, std::int64_t now) override;
     // The scope is not applied: a state file is this host's own backlog.
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
+    void for_each_claimable(const Claimant& who, std::int64_t now,
+                            const std::function<bool(const ImageRecord&)>& visit) override;
     // The flock is the lease: every image the run holds stays held.
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;

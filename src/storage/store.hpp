@@ -107,6 +107,10 @@ class Store {
     // Moves up to `limit` due images, oldest first, to uploading for `who` and returns them, each
     // with its fencing token.
     virtual std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) = 0;
+    // The images claim() would take for `who` now, in the same order, changing nothing (upload
+    // --dry-run): visit returns false to stop.
+    virtual void for_each_claimable(const Claimant& who, std::int64_t now,
+                                    const std::function<bool(const ImageRecord&)>& visit) = 0;
     // Extends the leases of images still held (by their tokens), and of the run; returns the
     // image ids renewed. An id missing from the answer is no longer this pass's to upload.
     virtual std::vector<std::int64_t> renew(const Claimant& who,

@@ -206,4 +206,24 @@ if t_begin "forget removes images from the backlog, by id or by state"; then
         t_ok
 fi
 
+if t_begin "upload --dry-run lists what a pass would upload, in order, within its limits, and changes nothing"; then
+    fixture dry-run
+    imgsync_run seed --count 6 --seed 22 --min-bytes 10K --max-bytes 10K >/dev/null 2>&1 || t_die "seed failed"
+    first=$(imgsync_run list --json | json /dev/stdin 'd[0]["key"]')
+    before=$(imgsync_run list --json | json /dev/stdin '[(r["id"], r["state"], r["attempts"]) for r in d]')
+    assert_exit 0 imgsync_run upload --dry-run --max-images 4 &&
+        assert_eq 5 "$(wc -l <"$T_OUT")" "lines" &&
+        assert_contains "$(head -1 "$T_OUT")" "$first" &&
+        assert_eq "would upload 4 images, 40 KiB (then --max-images stops the pass)" "$(tail -1 "$T_OUT")" &&
+        assert_exit 0 imgsync_run upload --dry-run --max-bytes 25K &&
+        assert_eq "would upload 2 images, 20 KiB (then --max-bytes stops the pass)" "$(tail -1 "$T_OUT")" &&
+        assert_exit 0 imgsync_run upload --dry-run --endpoint http://127.0.0.1:9 &&
+        assert_eq "would upload 6 images, 60 KiB" "$(tail -1 "$T_OUT")" &&
+        assert_eq "$before" "$(imgsync_run list --json | json /dev/stdin '[(r["id"], r["state"], r["attempts"]) for r in d]')" "the backlog" &&
+        assert_eq "" "$(s3_list "$B")" "objects" &&
+        assert_exit 0 imgsync_run upload --max-images 4 &&
+        assert_exit 0 imgsync_run upload --dry-run && assert_eq "would upload 2 images, 20 KiB" "$(tail -1 "$T_OUT")" &&
+        t_ok
+fi
+
 t_finish
