@@ -278,6 +278,11 @@ struct IngestPipeline::Impl {
         if (group.empty()) {
             return;
         }
+        // Longest first: the lanes take the next file as each one ends, so the group's end,
+        // where lanes fall idle one by one, holds its shortest files.
+        std::stable_sort(group.begin(), group.end(), [](const auto& a, const auto& b) {
+            return a.second->size > b.second->size;
+        });
         workers.post([files = std::move(group)]() mutable {
             std::vector<std::string_view> views;
             views.reserve(files.size());
