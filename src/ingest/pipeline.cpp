@@ -34,9 +34,11 @@ constexpr std::uint64_t dontneed_every = 64ULL << 20;
 constexpr std::size_t group_files = 2 * util::Md5Lanes::lanes;
 // A multipart file's part MD5s are hashed sixteen parts at a time through the MD5 lanes, from a
 // second read of those parts while they are still in the page cache (the first read, in file
-// order, feeds the SHA-256s): at most this many bytes of parts per window, so that a window just
-// read is still cached. Parts too large for two per window are hashed one stream each instead.
-constexpr std::uint64_t window_bytes = 256ULL << 20;
+// order, feeds the SHA-256s): at most IngestOptions::window_bytes of parts per window, so that a
+// window just read is still cached. Sixteen lanes cost the same however many are busy, and beat one
+// stream each from about four busy lanes on: parts too large for eight per window (over 32 MiB) are
+// hashed one stream each instead.
+constexpr std::size_t min_window_parts = 8;
 
 struct Batch {
     std::vector<std::string> paths;
@@ -361,6 +363,9 @@ struct IngestPipeline::Impl {
         }
         const std::uint64_t end = job->st.size + 1; // one byte more: a file that grew is seen
         std::size_t window = job->part_size > 0 ? window_parts(job->part_size) : 0;
+        if (window < min_window_parts) {
+            window = 0;
+        }
         std::shared_ptr<util::UniqueFd> again; // the descriptor the windows read through
         if (window > 1) {
             again = std::make_shared<util::UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
@@ -428,10 +433,10 @@ struct IngestPipeline::Impl {
         }
     }
 
-    // How many parts of this size a window takes: up to sixteen, within window_bytes.
-    static std::size_t window_parts(std::uint64_t part_size) {
+    // How many parts of this size a window takes: up to sixteen, within options.window_bytes.
+    std::size_t window_parts(std::uint64_t part_size) const {
         return static_cast<std::size_t>(
-            std::min<std::uint64_t>(util::Md5Lanes::lanes, window_bytes / part_size));
+            std::min<std::uint64_t>(util::Md5Lanes::lanes, options.window_bytes / part_size));
     }
 
     // Posts the MD5s of parts [first, first + n) as one task through the lanes, with a buffer
