@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -31,6 +32,13 @@ constexpr std::uint64_t dontneed_every = 64ULL << 20;
 // Small files hashed in one task: the sixteen MD5 lanes take the next file as soon as one ends,
 // so only the group's last files leave lanes idle; more files per group, fewer idle lanes.
 constexpr std::size_t group_files = 2 * util::Md5Lanes::lanes;
+// A multipart file's part MD5s are hashed sixteen parts at a time through the MD5 lanes, from a
+// second read of those parts while they are still in the page cache (the first read, in file
+// order, feeds the SHA-256s): at most IngestOptions::window_bytes of parts per window, so that a
+// window just read is still cached. Sixteen lanes cost the same however many are busy, and beat one
+// stream each from about four busy lanes on: parts too large for eight per window (over 32 MiB) are
+// hashed one stream each instead.
+constexpr std::size_t min_window_parts = 8;
 
 struct Batch {
     std::vector<std::string> paths;
@@ -48,7 +56,8 @@ using ChunkPtr = std::shared_ptr<const Chunk>;
 
 struct Part {
     util::Sha256 sha;
-    util::Md5 md5;
+    util::Md5 md5;                             // fed chunk by chunk, unless hashed in a window
+    std::optional<util::Md5Digest> md5_digest; // from a window's lanes
     std::string sha_hex, md5_hex;
     std::shared_ptr<util::Strand> sha_strand, md5_strand;
 };
@@ -83,6 +92,7 @@ struct FileJob {
     std::uint64_t offset = 0;                  // bytes read (the reader's)
     std::string refusal;                       // set by the reader
     std::atomic<std::size_t> pending{1};
+    std::atomic<bool> reread_short{false}; // a window's second read came back short
     std::mutex error_mu;
     std::string error;
 
@@ -175,15 +185,18 @@ struct IngestPipeline::Impl {
         return stopping;
     }
 
-    // A buffer. When none is free, the tasks in flight give theirs back sooner or later; but if
-    // the small files waiting in the group hold every buffer lent, they are hashed first (waiting
-    // with them held would wait forever). A group flushed early hashes fewer than sixteen MD5s
-    // for the cost of sixteen, so this is the exception.
+    // A buffer, with fewer than `limit` lent. When there is none, the tasks in flight give theirs
+    // back sooner or later; but if the small files waiting in the group hold `limit` buffers,
+    // they are hashed first (waiting with them held would wait forever). A group flushed early
+    // hashes fewer than sixteen MD5s for the cost of sixteen, so this is the exception. The
+    // reader itself holds no lease when it calls this.
     BufferPool::Lease lease(std::size_t limit = SIZE_MAX) {
         if (auto l = buffers.try_acquire(limit)) {
             return std::move(*l);
         }
-        if (buffers.in_use() <= group.size()) {
+        // Once every other lease is back, the group's are still out: if they alone reach the
+        // limit, waiting would never end.
+        if (group.size() >= std::min(limit, buffers.capacity())) {
             flush_group();
         }
         return buffers.acquire(limit);
@@ -278,6 +291,11 @@ struct IngestPipeline::Impl {
         if (group.empty()) {
             return;
         }
+        // Longest first: the lanes take the next file as each one ends, so the group's end,
+        // where lanes fall idle one by one, holds its shortest files.
+        std::stable_sort(group.begin(), group.end(), [](const auto& a, const auto& b) {
+            return a.second->size > b.second->size;
+        });
         workers.post([files = std::move(group)]() mutable {
             std::vector<std::string_view> views;
             views.reserve(files.size());
@@ -344,6 +362,18 @@ struct IngestPipeline::Impl {
             }
         }
         const std::uint64_t end = job->st.size + 1; // one byte more: a file that grew is seen
+        std::size_t window = job->part_size > 0 ? window_parts(job->part_size) : 0;
+        if (window < min_window_parts) {
+            window = 0;
+        }
+        std::shared_ptr<util::UniqueFd> again; // the descriptor the windows read through
+        if (window > 1) {
+            again = std::make_shared<util::UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+            if (!*again) {
+                window = 0; // no descriptor to spare: each part's MD5 as a stream of its own
+            }
+        }
+        std::size_t windowed = 0; // parts handed to a window task so far
         std::uint64_t dropped = 0;
         bool at_end = false;
         while (!at_end && job->offset < end) {
@@ -374,7 +404,23 @@ struct IngestPipeline::Impl {
                 post(*job->md5_strand, job, chunk, &hash_md5, 0);
             } else {
                 post(*job->parts[part]->sha_strand, job, chunk, &hash_part_sha, part);
-                post(*job->parts[part]->md5_strand, job, chunk, &hash_part_md5, part);
+                if (window < 2) {
+                    post(*job->parts[part]->md5_strand, job, chunk, &hash_part_md5, part);
+                }
+            }
+            chunk.reset(); // the reader holds no buffer while it waits for the next one
+            if (window > 1) {
+                // Parts read whole (all of them at the end) go to a window once there are enough.
+                std::size_t whole = at_end || job->offset >= job->st.size
+                                        ? job->parts.size()
+                                        : static_cast<std::size_t>(job->offset / job->part_size);
+                while (whole - windowed >= window ||
+                       (whole == job->parts.size() && whole > windowed)) {
+                    std::size_t n = std::min(window, whole - windowed);
+                    post_window(job, again, windowed, n);
+                    windowed += n;
+                }
+                continue; // the windows drop the pages they read again
             }
             if (job->offset - dropped >= dontneed_every) {
                 ::posix_fadvise(fd, static_cast<off_t>(dropped),
@@ -382,7 +428,94 @@ struct IngestPipeline::Impl {
                 dropped = job->offset;
             }
         }
-        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        if (window < 2) {
+            ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        }
+    }
+
+    // How many parts of this size a window takes: up to sixteen, within options.window_bytes.
+    std::size_t window_parts(std::uint64_t part_size) const {
+        return static_cast<std::size_t>(
+            std::min<std::uint64_t>(util::Md5Lanes::lanes, options.window_bytes / part_size));
+    }
+
+    // Posts the MD5s of parts [first, first + n) as one task through the lanes, with a buffer
+    // leased here (a task never waits for one).
+    void post_window(const std::shared_ptr<FileJob>& job, const std::shared_ptr<util::UniqueFd>& fd,
+                     std::size_t first, std::size_t n) {
+        ChunkPtr buf = std::make_shared<Chunk>(Chunk{lease(stream_limit), 0});
+        ++job->pending;
+        workers.post([job, fd, buf, first, n] {
+            try {
+                hash_window(*job, fd->get(), buf->lease, first, n);
+            } catch (const std::exception& e) {
+                job->fail(e.what());
+            }
+            job->release();
+        });
+    }
+
+    // The second read of a window's parts, side by side: each lane reads its part in slices of
+    // a sixteenth of the buffer, and one compress() hashes the slice of every lane. Then the
+    // window's pages leave the page cache.
+    static void hash_window(FileJob& job, int fd, const BufferPool::Lease& buf, std::size_t first,
+                            std::size_t n) {
+        constexpr std::size_t lanes = util::Md5Lanes::lanes, block = util::Md5Lanes::block_size;
+        const std::size_t slice = buf.size() / lanes / block * block;
+        util::Md5Lanes md5;
+        std::array<std::uint64_t, lanes> done{}, length{};
+        const std::uint64_t start = first * job.part_size;
+        for (std::size_t l = 0; l < n; ++l) {
+            std::uint64_t off = start + l * job.part_size;
+            length[l] = std::min(job.part_size, job.st.size - off);
+        }
+        auto read_slice = [&](std::size_t l, std::size_t want) {
+            std::uint8_t* p = buf.data() + l * slice;
+            long long got = util::read_at(fd, p, want, start + l * job.part_size + done[l]);
+            if (got != static_cast<long long>(want)) {
+                job.reread_short = true;
+                return static_cast<std::uint8_t*>(nullptr);
+            }
+            return p;
+        };
+        for (;;) {
+            std::array<const std::uint8_t*, lanes> data{};
+            bool any = false;
+            for (std::size_t l = 0; l < n; ++l) {
+                if (length[l] - done[l] >= slice) {
+                    data[l] = read_slice(l, slice);
+                    if (!data[l]) {
+                        return;
+                    }
+                    any = true;
+                }
+            }
+            if (!any) {
+                break;
+            }
+            md5.compress(data, slice / block);
+            for (std::size_t l = 0; l < n; ++l) {
+                if (data[l]) {
+                    done[l] += slice;
+                }
+            }
+        }
+        for (std::size_t l = 0; l < n; ++l) { // each part's last bytes, less than a slice
+            auto rest = static_cast<std::size_t>(length[l] - done[l]);
+            const std::uint8_t* p = rest > 0 ? read_slice(l, rest) : buf.data();
+            if (!p) {
+                return;
+            }
+            std::array<const std::uint8_t*, lanes> data{};
+            data[l] = p;
+            if (rest / block > 0) {
+                md5.compress(data, rest / block);
+            }
+            job.parts[first + l]->md5_digest =
+                md5.finish(l, p + rest / block * block, rest % block, length[l]);
+        }
+        ::posix_fadvise(fd, static_cast<off_t>(start), static_cast<off_t>(n * job.part_size),
+                        POSIX_FADV_DONTNEED);
     }
 
     static void hash_whole(FileJob& job, const Chunk& c, std::size_t /*part*/) {
@@ -426,7 +559,7 @@ Ingested FileJob::answer() {
     if (!refusal.empty()) {
         return refused(refusal);
     }
-    if (offset != st.size) {
+    if (offset != st.size || reread_short) {
         return refused(fmt::format("changed while being read ({} bytes expected, {}{} read)",
                                    st.size, offset > st.size ? "more than " : "",
                                    std::min(offset, st.size)));
@@ -450,9 +583,10 @@ Ingested FileJob::answer() {
     image.content_type = std::string(content_type(probe.format()));
     image.digest_part_size = part_size;
     for (std::size_t i = 0; i < parts.size(); ++i) {
-        image.part_digests.push_back({static_cast<std::int64_t>(i + 1),
-                                      util::to_hex(parts[i]->md5.finish()),
-                                      util::to_hex(parts[i]->sha.finish())});
+        image.part_digests.push_back(
+            {static_cast<std::int64_t>(i + 1),
+             util::to_hex(parts[i]->md5_digest ? *parts[i]->md5_digest : parts[i]->md5.finish()),
+             util::to_hex(parts[i]->sha.finish())});
     }
     Ingested out;
     out.image = std::move(image);

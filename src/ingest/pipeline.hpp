@@ -7,10 +7,11 @@
 //   such files are hashed in one task, their MD5s side by side (util/md5_lanes).
 // - A larger file is read in buffer-sized chunks that each feed ordered streams (strands):
 //   SHA-256 and the image probe of the whole file; its MD5 for a single PUT; or, for a multipart
-//   file, the SHA-256 and the MD5 of the chunk's part. Parts are independent streams, so the
-//   parts of one big file are hashed on every core at once. A multipart file gets no whole-file
-//   MD5: nothing needs it (each part has its Content-MD5, and the multipart ETag is made from
-//   the parts' MD5s); its `md5` is empty.
+//   file, the SHA-256 of the chunk's part (its MD5s: sixteen parts at a time in the lanes, from
+//   a second read of each window of parts while it is cached). Parts are independent streams,
+//   so the parts of one big file are hashed on every core at once. A multipart file gets no
+//   whole-file MD5: nothing needs it (each part has its Content-MD5, and the multipart ETag is made
+//   from the parts' MD5s); its `md5` is empty.
 // - Memory: at most `buffers` buffers of `buffer_size` bytes are in flight, whatever the sizes and
 //   the number of files; the reader waits for a free one. Descriptors: one open at a time.
 #pragma once
@@ -30,6 +31,9 @@ struct IngestOptions {
     unsigned jobs = 1;                    // hashing threads (at least 1)
     std::size_t buffers = 0;              // read buffers in flight; 0: default_buffers(jobs)
     std::size_t buffer_size = 1ULL << 20; // bytes per read (rounded up to 4 KiB)
+    // A multipart file's part MD5s: up to sixteen parts within this many bytes are read again
+    // and hashed side by side; with fewer than eight parts per window, one stream per part.
+    std::uint64_t window_bytes = 256ULL << 20;
 };
 
 // Sixteen buffers per worker and sixteen more: a lane task of sixteen small files on every

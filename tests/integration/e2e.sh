@@ -226,4 +226,26 @@ if t_begin "upload --dry-run lists what a pass would upload, in order, within it
         t_ok
 fi
 
+if t_begin "a file added as multipart goes up with one PUT under a higher threshold, checked"; then
+    fixture bigput
+    # add hashes a multipart file's parts and no whole-file MD5; a pass that sends it with one
+    # PUT hashes it then, and refuses content that is no longer what add hashed.
+    imgsync_run --db "$TD/seed.db" seed --count 2 --min-bytes 6M --max-bytes 6M --seed 3 \
+        >/dev/null 2>&1 || t_die "seed failed"
+    mapfile -t F < <(find "$TD/spool" -type f | sort)
+    cp -p "${F[1]}" "$TD/ref"
+    assert_exit 0 imgsync_run add --multipart-threshold 5M --part-size 5M "${F[@]}" &&
+        assert_exit 0 imgsync_run list --json &&
+        assert_eq "''" "$(json "$T_OUT" 'repr(d[0]["md5"])')" &&
+        printf 'X' | dd of="${F[1]}" bs=1 seek=5000 conv=notrunc status=none &&
+        touch -r "$TD/ref" "${F[1]}" &&
+        assert_exit 1 imgsync_run upload --multipart-threshold 64M &&
+        assert_exit 0 imgsync_run list --json --state uploaded &&
+        assert_eq 1 "$(json "$T_OUT" 'len(d)')" &&
+        assert_contains "$(json "$T_OUT" 'd[0]["etag"]')" "$(md5sum <"${F[0]}" | cut -d' ' -f1)" &&
+        assert_exit 0 imgsync_run list --json --state failed &&
+        assert_contains "$(json "$T_OUT" 'd[0]["last_error"]')" "its SHA-256 differs" &&
+        verify_uploaded && t_ok
+fi
+
 t_finish

@@ -142,6 +142,26 @@ TEST_CASE("IngestPipeline: buffers in flight never exceed the cap, down to one b
     }
 }
 
+TEST_CASE("IngestPipeline: part MD5s in windows of parts and one stream per part agree") {
+    Files f;
+    f.add("big.png", core::synth_png(21, (22 << 20) + 777)); // five parts, the last one short
+    f.add("small.png", core::synth_png(22, 50000));
+    // 256 MiB: one window of five parts; 16 MiB: three parts per window, below eight, so one
+    // MD5 stream per part.
+    for (std::uint64_t window : {std::uint64_t{256} << 20, std::uint64_t{16} << 20}) {
+        CAPTURE(window);
+        core::IngestOptions options;
+        options.jobs = 2;
+        options.window_bytes = window;
+        core::IngestPipeline pipeline(small_plan(), options);
+        pipeline.submit(f.paths);
+        auto results = pipeline.next();
+        REQUIRE(results.size() == 2);
+        check_answer(results[0], f.contents[0], 5 << 20);
+        check_answer(results[1], f.contents[1], 0);
+    }
+}
+
 TEST_CASE("IngestPipeline: one thread and many give the same digests") {
     Files f;
     for (int i = 0; i < 20; ++i) {
