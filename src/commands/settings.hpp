@@ -97,6 +97,8 @@ struct UploadSettings {
     ProgressMode progress = ProgressMode::automatic;
     storage::ClaimScope claim = storage::ClaimScope::local;
     std::string lease = "60s";
+    std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
+    double fleet_burst = 0; // 0: one second's worth
     s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
     bool if_none_match = false;
 };

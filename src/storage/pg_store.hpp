@@ -45,6 +45,8 @@ class PgStore final : public Store {
     void finish_run(const RunRecord& totals, std::int64_t now) override;
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
+    std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                   double now) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
     std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
                                             std::int64_t now) override;

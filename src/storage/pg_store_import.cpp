@@ -4,6 +4,24 @@
 
 namespace imgsync::storage {
 
+// Here rather than in pg_store.cpp for its length. One statement (core::fleet_take in SQL, with
+// the database's clock): the row is locked for the statement only.
+std::int64_t PgStore::take_fleet_tokens(double rate, double burst, std::int64_t want, double now) {
+    (void)now;
+    db_.run("INSERT INTO fleet_bucket (id, tokens, updated_at) VALUES (1, $1, now()) "
+            "ON CONFLICT (id) DO NOTHING",
+            PgParams().add(burst));
+    auto r = db_.run(
+        "WITH cur AS (SELECT least($2, tokens + greatest(0, extract(epoch FROM clock_timestamp() "
+        "  - updated_at)) * $1) AS avail FROM fleet_bucket WHERE id = 1 FOR UPDATE), "
+        "g AS (SELECT avail, greatest(0, least($3, floor(avail))) AS granted FROM cur) "
+        "UPDATE fleet_bucket SET tokens = g.avail - g.granted, "
+        "  updated_at = greatest(updated_at, clock_timestamp()) "
+        "FROM g WHERE id = 1 RETURNING g.granted::bigint",
+        PgParams().add(rate).add(burst).add(static_cast<double>(want)));
+    return r.rows() == 0 ? 0 : r.int64(0, 0);
+}
+
 ImageExport PgStore::export_image(const ImageRecord& image) {
     ImageExport e;
     e.image = image;

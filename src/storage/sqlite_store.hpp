@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 3;
+    static constexpr int schema_version = 4;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -55,6 +55,8 @@ class SqliteStore final : public Store {
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
     // The flock is the lease: every image the run holds stays held.
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
+    std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                   double now) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
     std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
                                             std::int64_t now) override;

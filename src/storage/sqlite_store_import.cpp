@@ -2,7 +2,32 @@
 // images and passes in.
 #include "storage/sqlite_store.hpp"
 
+#include "model/fleet_bucket.hpp"
+
 namespace imgsync::storage {
+
+// Here rather than in sqlite_store.cpp for its length: the bucket, read and written in one
+// transaction (the pass's batch is committed before).
+std::int64_t SqliteStore::take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                            double now) {
+    Transaction txn(db_);
+    double tokens = burst, updated_at = now;
+    auto& read = stmt("SELECT tokens, updated_at FROM fleet_bucket WHERE id = 1");
+    if (read.step()) {
+        tokens = read.real(0);
+        updated_at = read.real(1);
+    }
+    read.reset();
+    auto grant = core::fleet_take(tokens, updated_at, now, rate, burst, static_cast<double>(want));
+    stmt("INSERT INTO fleet_bucket (id, tokens, updated_at) VALUES (1, ?1, ?2) "
+         "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, "
+         "updated_at = max(updated_at, excluded.updated_at)")
+        .bind(1, grant.tokens_left)
+        .bind(2, now)
+        .run();
+    txn.commit();
+    return static_cast<std::int64_t>(grant.granted);
+}
 
 ImageExport SqliteStore::export_image(const ImageRecord& image) {
     ImageExport e;

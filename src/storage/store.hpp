@@ -107,6 +107,11 @@ class Store {
     // Moves up to `limit` due images, oldest first, to uploading for `who` and returns them, each
     // with its fencing token.
     virtual std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) = 0;
+    // Takes up to `want` whole tokens from the fleet's token bucket (upload --fleet-rate): one
+    // bucket in the database for every pass on every host (core::fleet_take). `now` is the
+    // pass's wall clock; PostgreSQL uses its own. Returns the tokens granted (0 .. want).
+    virtual std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                           double now) = 0;
     // Extends the leases of images still held (by their tokens), and of the run; returns the
     // image ids renewed. An id missing from the answer is no longer this pass's to upload.
     virtual std::vector<std::int64_t> renew(const Claimant& who,

@@ -465,3 +465,19 @@ TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every st
     }
     ::rmdir(dir.c_str());
 }
+
+TEST_CASE("the fleet's bucket: passes on two connections share one budget") {
+    TestDb db;
+    PgStore a(db.uri), b(db.uri);
+    // A burst of 5 at 0.001/s: the two passes together get 5, whatever they ask.
+    std::int64_t got = 0;
+    for (int i = 0; i < 4; ++i) {
+        got += a.take_fleet_tokens(0.001, 5, 2, 0);
+        got += b.take_fleet_tokens(0.001, 5, 2, 0);
+    }
+    CHECK(got == 5);
+    CHECK(a.take_fleet_tokens(0.001, 5, 2, 0) == 0);
+    // It refills from the database's clock.
+    a.connection().exec("UPDATE fleet_bucket SET updated_at = updated_at - interval '3000 s'");
+    CHECK(b.take_fleet_tokens(0.001, 5, 10, 0) == 3);
+}
