@@ -43,7 +43,8 @@
 #   S3 (curl)   with_rgw s3_curl s3_mkbucket s3_rmbucket s3_put s3_get s3_head s3_header
 #               s3_exists s3_delete s3_list s3_count   (paths are "BUCKET/KEY", KEY unencoded)
 #   faultproxy  fp_start fp_stop fp_rules fp_reset fp_stat
-#   state       t_state t_newdb t_sql (backend-neutral) t_backend_is with_pg pg_psql pg_restart
+#   state       t_state t_newdb t_sql (backend-neutral) t_backend_is t_after_kill with_pg pg_psql
+#               pg_restart
 #
 # Environment:
 #   IMGSYNC_BIN      the imgsync binary under test (default: build/imgsync of this repo)
@@ -503,6 +504,14 @@ t_sql() {
     *) "$T_PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join("|".join(map(str,r)) for r in c.execute(sys.argv[2]))); c.commit()' "$db" "$1" ;;
     esac
 }
+
+# A pass killed with SIGKILL holds its images until its leases expire on PostgreSQL (other hosts
+# cannot tell a dead pass from a slow one); on SQLite the next pass takes them over at once (the
+# flock tells it the last pass died). So passes a test kills run with "${T_KILLED_PASS_OPTS[@]}"
+# (pg: a short --lease), and t_after_kill waits, on pg only, until such a lease has run out.
+T_KILLED_PASS_OPTS=()
+[ "$T_BACKEND" = pg ] && T_KILLED_PASS_OPTS=(--lease 2s)
+t_after_kill() { [ "$T_BACKEND" != pg ] || sleep 2.5; }
 
 # t_backend_is BACKEND REASON: status 0 if T_BACKEND is BACKEND; otherwise the current test is
 # skipped with REASON printed ("skip NAME: REASON (T_BACKEND=...)") and the status is 1:

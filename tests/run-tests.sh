@@ -394,6 +394,11 @@ if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
                 record skip "$name" 0 "no PostgreSQL"
                 continue
             fi
+            # (a build from before the PostgreSQL backend: its --help names no postgresql:// URI)
+            if [ "$be" = pg ] && ! "$(variant_dir "$v")/imgsync" --help 2>/dev/null | grep -q 'postgresql://'; then
+                record skip "$name" 0 "this imgsync build has no PostgreSQL backend"
+                continue
+            fi
             [ $indep = 1 ] && independent_done+=("$s")
             log="$LOG_DIR/suite-$(basename "$s" .sh)-$v.log"
             [ "$be" = sqlite ] || log="$LOG_DIR/suite-$(basename "$s" .sh)-$v-$be.log"

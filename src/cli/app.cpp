@@ -230,6 +230,12 @@ void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
                     "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
 }
 
+// add and seed hash on this many threads.
+void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
+    cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
+        ->check(CLI::Range(0, 256));
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -299,15 +305,23 @@ int run(int argc, char** argv) {
                     {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
                     "png, jpeg or mixed");
     seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
+    add_jobs_option(seed_cmd, seed.jobs);
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
     add_enum_option(*add_cmd, "--key-layout", add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date},
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
                     "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name");
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    add_cmd->add_option("--key-template", add.key_template,
+                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                        "minute second date)");
 
     add_multipart_options(add_cmd, add.multipart);
+    add_jobs_option(add_cmd, add.jobs);
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
     add_enum_option(*list_cmd, "--state", list.state,

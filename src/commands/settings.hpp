@@ -45,6 +45,7 @@ struct SeedSettings {
     std::string max_bytes = "1M";
     SynthFormat format = SynthFormat::mixed;
     std::optional<std::uint64_t> seed;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 // --multipart-threshold and --part-size belong to add as well as to upload: add hashes each part
@@ -57,7 +58,9 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
+    std::string key_template; // --key-template: wins over the layout when set
     MultipartSettings multipart;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 struct ListSettings {

@@ -280,6 +280,22 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     auto date = sign_date();
     switch (step) {
     case Step::put: {
+        if (img.md5.empty()) {
+            // add records no whole-file MD5 for a file it registered as multipart; sent with one
+            // PUT (a higher --multipart-threshold here), it is hashed now, and must still be the
+            // content add hashed.
+            std::string md5, sha;
+            if (!hash_range(job.fd.get(), 0, img.size, md5, sha)) {
+                fail_image(job, "cannot read the file");
+                return;
+            }
+            if (sha != img.sha256) {
+                fail_image(job, "file changed since it was added (its SHA-256 differs); run "
+                                "imgsync add on it again");
+                return;
+            }
+            job.image.md5 = md5;
+        }
         auto headers = s3::object_headers(o_.object, img.sha256);
         if (o_.if_none_match) {
             headers.push_back({"if-none-match", "*"});

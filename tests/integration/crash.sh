@@ -16,7 +16,7 @@ if t_begin "SIGKILL at random moments, 6 times: every image uploaded exactly onc
     imgsync_run seed --count 150 --min-bytes 8K --max-bytes 96K >/dev/null 2>&1 || t_die seed
     kills=0
     for round in 1 2 3 4 5 6; do
-        imgsync_bg upload --concurrency 8 --rate 40
+        imgsync_bg upload --concurrency 8 --rate 40 "${T_KILLED_PASS_OPTS[@]}"
         pid=$IMGSYNC_PID
         sleep "0.$((RANDOM % 9 + 1))"
         kill -KILL "$pid" 2>/dev/null && kills=$((kills + 1))
@@ -24,6 +24,7 @@ if t_begin "SIGKILL at random moments, 6 times: every image uploaded exactly onc
     done
     left=$(counts 'd["counts"]["uploading"]')
     echo "     $kills kills; $left images left uploading by the dead passes"
+    t_after_kill
     assert_exit 0 imgsync_run upload --concurrency 8 &&
         assert_eq 150 "$(counts 'd["counts"]["uploaded"]')" &&
         assert_eq 0 "$(counts 'd["counts"]["uploading"] + d["counts"]["pending"] + d["counts"]["failed"]')" &&
@@ -97,13 +98,14 @@ if t_begin "a multipart upload killed midway resumes in the next pass (ListParts
     imgsync_run seed --count 1 --format png --min-bytes 40M --max-bytes 40M >/dev/null 2>&1 || t_die seed
     path=$(sql "SELECT path FROM images")
     key=$(sql "SELECT key FROM images")
-    imgsync_bg upload --multipart-threshold 8M --part-size 5M --concurrency 2 --bandwidth 6M
+    imgsync_bg upload --multipart-threshold 8M --part-size 5M --concurrency 2 --bandwidth 6M "${T_KILLED_PASS_OPTS[@]}"
     pid=$IMGSYNC_PID
     for i in $(seq 1 100); do # until at least 2 parts are recorded (bounded: 20 s)
         [ "$(sql 'SELECT count(*) FROM parts' 2>/dev/null || echo 0)" -ge 2 ] && break
         sleep 0.2
     done
     kill -KILL $pid; wait $pid 2>/dev/null
+    t_after_kill
     done_parts=$(sql 'SELECT count(*) FROM parts')
     upload_id=$(sql 'SELECT upload_id FROM images')
     echo "     killed with $done_parts of 8 parts recorded, upload id ${upload_id:0:12}..."
@@ -112,7 +114,7 @@ if t_begin "a multipart upload killed midway resumes in the next pass (ListParts
         assert_contains "$(<"$T_ERR")" "event=multipart_resumed" &&
         assert_match "$(grep multipart_resumed "$T_ERR")" "parts_done=[1-9]" &&
         s3_get "$B/$key" "$T_TMP/resume.got" && assert_files_eq "$path" "$T_TMP/resume.got" &&
-        assert_eq "" "$(sql 'SELECT coalesce(upload_id, '') FROM images')" &&
+        assert_eq "" "$(sql "SELECT coalesce(upload_id, '') FROM images")" &&
         assert_eq 0 "$(sql 'SELECT count(*) FROM parts')" && t_ok
 fi
 
@@ -123,13 +125,14 @@ killed_then_changed() {
     export IMGSYNC_PREFIX=$1/
     imgsync_run seed --count 1 --format png --min-bytes 30M --max-bytes 30M >/dev/null 2>&1 || t_die seed
     path=$(sql "SELECT path FROM images")
-    imgsync_bg upload --multipart-threshold 8M --part-size 5M --concurrency 1 --bandwidth 5M
+    imgsync_bg upload --multipart-threshold 8M --part-size 5M --concurrency 1 --bandwidth 5M "${T_KILLED_PASS_OPTS[@]}"
     pid=$IMGSYNC_PID
     for i in $(seq 1 100); do
         [ "$(sql 'SELECT count(*) FROM parts' 2>/dev/null || echo 0)" -ge 1 ] && break
         sleep 0.2
     done
     kill -KILL $pid; wait $pid 2>/dev/null
+    t_after_kill
     touch -d '2001-01-01' "$path"
 }
 

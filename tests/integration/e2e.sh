@@ -169,7 +169,7 @@ if t_begin "a second pass has nothing to do and exits 0"; then
 fi
 
 if t_begin "config file: unknown key is refused; precedence command line > env > file" &&
-    t_backend_is sqlite "tells the three --db sources apart by the state files they create (db_target.sh covers URIs)"; then
+    t_backend_is sqlite "tells the three --db sources apart by the state files they create (db_target.sh checks the same precedence with URIs)"; then
     fixture config
     printf 'db = %s\nbucket = from-file\n' "$TD/file.db" >"$TD/c.conf"
     printf 'no_such_key = 1\n' >"$TD/bad.conf"

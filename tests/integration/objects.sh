@@ -3,6 +3,7 @@
 # Cache-Control, Content-Disposition, user metadata, tags, a canned ACL, x-amz-meta-sha256 on
 # every object, and SSE-KMS against radosgw's testing KMS (an ETag that is not the MD5), for
 # single PUTs and multipart uploads. Bad values are refused before any request.
+# imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 imgsync_env "$RGW_ENDPOINT"
@@ -126,6 +127,37 @@ for r in json.load(sys.stdin): print(r["key"] + "\t" + r["sha256"] + "\t" + r["p
         s3_get "$B/$big_key" "$TD/got" && assert_files_eq "$TD/other" "$TD/got" &&
         assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" "uploaded" &&
         assert_eq 2 "$(counts 'd["counts"]["failed"]')" "failed" && t_ok
+fi
+
+if t_begin "--key-layout exif-date: keys from EXIF DateTimeOriginal (written by exiftool), else the mtime"; then
+    seeded exif 2
+    mapfile -t jpgs < <(find "$IMGSYNC_SPOOL" -name '*.jpg' | sort)
+    [ ${#jpgs[@]} -ge 1 ] || t_die "no seeded JPEG"
+    mkdir -p "$TD/src/trip"
+    cp "${jpgs[0]}" "$TD/src/trip/shot.jpg"
+    cp "${jpgs[0]}" "$TD/src/trip/plain.jpg"
+    exiftool -q -overwrite_original -DateTimeOriginal='2019:07:14 10:20:30' "$TD/src/trip/shot.jpg" ||
+        t_die "exiftool failed"
+    touch -d '2021-03-04 05:06:07 UTC' "$TD/src/trip/shot.jpg" "$TD/src/trip/plain.jpg"
+    assert_exit 0 imgsync_run --prefix x/ add --key-layout exif-date "$TD/src/trip" &&
+        keys=$(imgsync_run list --json | json /dev/stdin '" ".join(sorted(r["key"] for r in d))') &&
+        assert_contains "$keys" "x/2019/07/14/shot.jpg" &&
+        assert_contains "$keys" "x/2021/03/04/plain.jpg" &&
+        assert_exit 0 imgsync_run upload && s3_exists "$B/x/2019/07/14/shot.jpg" && t_ok
+fi
+
+if t_begin "--key-template: named fields make the key; a bad template is refused, exit 2"; then
+    t_fixture template
+    mkdir -p "$TD/src/a"
+    imgsync_run seed --count 1 --seed 15 --format png >/dev/null 2>&1 || t_die seed
+    cp "$(find "$IMGSYNC_SPOOL" -name '*.png' | head -1)" "$TD/src/a/Pic One.png"
+    touch -d '2020-01-02 03:04:05 UTC' "$TD/src/a/Pic One.png"
+    sha=$(sha256_of "$TD/src/a/Pic One.png")
+    assert_exit 2 imgsync_run add --key-template '{prefix}{nope}' "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "unknown field {nope}" &&
+        assert_exit 0 imgsync_run --prefix t/ add --key-template '{prefix}{year}{month}/{dir}/{sha256:8}-{stem}.{ext}' "$TD/src" &&
+        key=$(imgsync_run list --json | json /dev/stdin 'd[-1]["key"]') &&
+        assert_eq "t/202001/a/${sha:0:8}-Pic One.png" "$key" "the key" && t_ok
 fi
 
 if t_begin "bad object settings are refused before any request, exit 2, nothing changes"; then

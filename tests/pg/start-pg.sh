@@ -123,6 +123,8 @@ mkdir -p "$BASE/log"
 : >"$BASE/.imgsync-test-pg"
 chmod 0755 "$BASE"
 mkdir -m 0700 "$D" "$SOCK"
+as_os test -x "$BASE" ||
+    fail "the user $OSUSER cannot reach $BASE (a directory above it is not searchable by $OSUSER): choose another PG_BASE"
 [ "$OSUSER" = "$(id -un)" ] || chown "$OSUSER:" "$D" "$SOCK" "$BASE/log"
 SUPERPW=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 ROLEPW=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
