@@ -64,6 +64,7 @@ class PgStore final : public Store {
                         const std::function<void(const ImageRecord&)>& visit) override;
     BacklogCounts counts() override;
     std::vector<RunRecord> recent_runs(int limit) override;
+    FleetStatus fleet(int recent) override;
     std::optional<std::int64_t> last_success_at() override;
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;

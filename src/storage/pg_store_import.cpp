@@ -4,6 +4,36 @@
 
 namespace imgsync::storage {
 
+// Here rather than in pg_store.cpp for its length.
+FleetStatus PgStore::fleet(int recent) {
+    FleetStatus f;
+    auto r =
+        db_.run("SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
+                "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND i.run_id = r.id), "
+                "floor(extract(epoch FROM r.lease_expires_at))::bigint "
+                "FROM (SELECT * FROM runs WHERE outcome = 'running' UNION ALL "
+                "(SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id DESC LIMIT $1)) r "
+                "ORDER BY r.id DESC",
+                PgParams().add(static_cast<std::int64_t>(recent)));
+    f.passes.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        PassRecord p;
+        p.run_id = r.int64(i, 0);
+        p.host_id = r.text(i, 1);
+        p.pid = r.int64(i, 2);
+        p.started_at = r.int64(i, 3);
+        p.finished_at = r.optional_int64(i, 4);
+        p.outcome = core::parse_run_outcome(r.text(i, 5)).value_or(core::RunOutcome::crashed);
+        p.in_flight = r.int64(i, 6);
+        p.lease_expires_at = r.optional_int64(i, 7);
+        f.passes.push_back(std::move(p));
+    }
+    f.expired_leases = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
+                                "AND lease_expires_at < now()")
+                           .int64(0, 0);
+    return f;
+}
+
 // Here rather than in pg_store.cpp for its length. One statement (core::fleet_take in SQL, with
 // the database's clock): the row is locked for the statement only.
 std::int64_t PgStore::take_fleet_tokens(double rate, double burst, std::int64_t want, double now) {

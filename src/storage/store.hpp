@@ -152,6 +152,8 @@ class Store {
                                 const std::function<void(const ImageRecord&)>& visit) = 0;
     virtual BacklogCounts counts() = 0;
     virtual std::vector<RunRecord> recent_runs(int limit) = 0;
+    // The passes running now and the `recent` newest finished ones, and the expired leases.
+    virtual FleetStatus fleet(int recent) = 0;
     // finished_at of the newest successful pass (core::is_success), however long ago.
     virtual std::optional<std::int64_t> last_success_at() = 0;
     virtual ArrivalWindow window(std::int64_t now, std::int64_t seconds) = 0;
