@@ -110,9 +110,8 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     util::Logger& log = *ctx.log;
 
     std::string started_at = util::iso8601_utc(util::wall_epoch());
-    auto store = open_store(ctx);
     // SQLite: one pass at a time (the flock). PostgreSQL: passes share the backlog under leases.
-    store->lock_pass(s.wait, wait_timeout, started_at);
+    auto store = open_store_for_pass(ctx, s.wait, wait_timeout, started_at);
     options.host_id = ctx.global.host_id;
     // The lock is ours, so any image still "uploading" belongs to a pass that died (SQLite); or
     // the passes whose leases expired are recorded as crashed (PostgreSQL).

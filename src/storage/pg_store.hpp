@@ -30,8 +30,6 @@ class PgStore final : public Store {
     void begin_batch() override {}
     void commit_batch() override {}
     void rollback_batch() noexcept override {}
-    // Passes share the backlog: leases, not a lock.
-    void lock_pass(bool, double, const std::string&) override {}
 
     std::optional<Known> find_by_path(const std::string& path) override;
     std::optional<std::string> path_for_key(const std::string& key) override;

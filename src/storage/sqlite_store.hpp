@@ -39,7 +39,11 @@ class SqliteStore final : public Store {
     void begin_batch() override { begin_write(); }
     void commit_batch() override { commit_write(); }
     void rollback_batch() noexcept override { rollback_write(); }
-    void lock_pass(bool wait, double wait_seconds, const std::string& started_at) override;
+    // One pass at a time: the flock beside the state file, taken before the state file is
+    // opened (its migration writes) and kept by the store. Throws Error(locked) naming the holder.
+    static PassLock lock_pass(const std::string& path, bool wait, double wait_seconds,
+                              const std::string& started_at);
+    void keep_pass_lock(PassLock lock) { lock_.emplace(std::move(lock)); }
 
     std::optional<Known> find_by_path(const std::string& path) override;
     std::optional<std::string> path_for_key(const std::string& key) override;
@@ -89,12 +93,12 @@ class SqliteStore final : public Store {
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
     std::vector<ModeFix> mode_fixes_;
+    std::optional<PassLock> lock_; // before db_: released after the state file is closed
     bool fresh_ = false; // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
     std::optional<Transaction> txn_;
     std::optional<ReadTransaction> read_;
-    std::optional<PassLock> lock_;
 };
 
 } // namespace imgsync::storage

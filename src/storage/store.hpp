@@ -71,10 +71,6 @@ class Store {
     virtual void commit_batch() = 0;
     virtual void rollback_batch() noexcept = 0;
 
-    // One pass at a time where the backend needs it (SQLite: the flock beside the state file;
-    // throws Error(locked) naming the holder). PostgreSQL's passes share the backlog: no lock.
-    virtual void lock_pass(bool wait, double wait_seconds, const std::string& started_at) = 0;
-
     // --- add ---------------------------------------------------------------------------------
     struct Known {
         std::int64_t id;
