@@ -94,7 +94,7 @@ class SqliteStore final : public Store {
     Statement& stmt(std::string_view sql);
     std::vector<ModeFix> mode_fixes_;
     std::optional<PassLock> lock_; // before db_: released after the state file is closed
-    bool fresh_ = false; // before db_: set while db_ is opened
+    bool fresh_ = false;           // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
     std::optional<Transaction> txn_;
