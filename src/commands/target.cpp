@@ -1,8 +1,10 @@
 #include "commands/target.hpp"
 
+#include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/http_client.hpp"
+#include "util/timefmt.hpp"
 
 #include <fmt/format.h>
 
@@ -51,16 +53,36 @@ Target resolve_target(const Context& ctx) {
         sources.config_text = util::read_text_file(*path).or_throw(ExitCode::usage).value_or("");
         sources.config_display = *path;
     }
-    auto creds = s3::resolve_credentials(sources);
-    if (!creds) {
-        throw Error(ExitCode::usage, creds.error);
+    auto plan = s3::plan_credentials(sources).or_throw(ExitCode::usage);
+    std::unique_ptr<CredentialProvider> provider;
+    s3::Credentials credentials;
+    if (plan.is_static()) {
+        credentials = std::move(*plan.steps[0].keys);
+    } else {
+        FetchOptions fetch;
+        fetch.ca_bundle = g.ca_bundle;
+        provider = std::make_unique<CredentialProvider>(std::move(plan), fetch);
+        auto fetched = provider->fetch(util::wall_epoch());
+        if (!fetched) {
+            if (provider->last_resort()) {
+                throw Error(ExitCode::usage, provider->plan().none_found + "; and " +
+                                                 fetched.error() +
+                                                 " (AWS_EC2_METADATA_DISABLED=true skips it)");
+            }
+            throw Error(ExitCode::pass_failed, "credentials: " + fetched.error());
+        }
+        credentials = std::move(*fetched);
     }
 
     s3::EndpointConfig config;
     config.bucket = g.bucket;
     config.endpoint_url =
         g.endpoint.empty() ? getenv_nonempty("AWS_ENDPOINT_URL").value_or("") : g.endpoint;
-    config.region = g.region.empty() ? s3::resolve_region(sources).value_or("us-east-1") : g.region;
+    std::optional<std::string> region = s3::resolve_region(sources);
+    if (!region && provider) {
+        region = provider->instance_region(); // the instance's placement, as the SDKs do
+    }
+    config.region = g.region.empty() ? region.value_or("us-east-1") : g.region;
     config.addressing = g.addressing;
     auto endpoint = s3::resolve_endpoint(config);
     if (!endpoint) {
@@ -68,7 +90,17 @@ Target resolve_target(const Context& ctx) {
     }
     auto proxy = util::proxy_for(endpoint->scheme(), endpoint->host(),
                                  [](std::string_view name) { return getenv_nonempty(name); });
-    return Target{std::move(endpoint).value(), std::move(*creds.credentials), std::move(proxy)};
+    return Target{std::move(endpoint).value(), std::move(credentials), std::move(proxy),
+                  std::move(provider)};
+}
+
+std::string describe_expiry(const s3::Credentials& credentials, std::int64_t now) {
+    if (!credentials.expires_at) {
+        return "never";
+    }
+    const std::int64_t left = *credentials.expires_at - now;
+    return fmt::format("{} (in {})", util::iso8601_utc(*credentials.expires_at),
+                       left >= 120 ? fmt::format("{} min", left / 60) : fmt::format("{} s", left));
 }
 
 std::string describe_proxy(const Target& target) {

@@ -3,10 +3,13 @@
 #pragma once
 
 #include "commands/commands.hpp"
+#include "commands/credential_fetch.hpp"
 #include "s3/credentials.hpp"
 #include "s3/endpoint.hpp"
 #include "util/log.hpp"
 #include "util/proxy.hpp"
+
+#include <memory>
 
 namespace imgsync::core {
 
@@ -14,7 +17,13 @@ struct Target {
     s3::Endpoint endpoint;
     s3::Credentials credentials;
     util::ProxyChoice proxy; // the proxy libcurl will use for the endpoint (from the environment)
+    // Set when the credentials are temporary (assume-role, web identity, instance or container
+    // role, credential_process): what fetched them, to fetch them again before they expire.
+    std::unique_ptr<CredentialProvider> provider;
 };
+
+// "2026-12-04T21:30:00Z (in 59 min)", or "never" for static keys.
+std::string describe_expiry(const s3::Credentials& credentials, std::int64_t now);
 
 // For `check`: "proxy http://proxy.lan:3128 (https_proxy)", "no proxy", "no proxy (NO_PROXY
 // names s3.lan)". Never a proxy's user name or password.
@@ -24,7 +33,9 @@ std::string describe_proxy(const Target& target);
 void warn_if_tls_keylog_ignored(util::Logger& log);
 
 // Throws Error(usage) with a one-line reason: no bucket, bad endpoint URL, invalid bucket name,
-// no credentials. Never names a secret.
+// no credentials. Temporary credentials are fetched here: a source that does not give them
+// throws Error(pass_failed), except the instance metadata service asked as the last resort,
+// whose silence means "no credentials" (usage). Never names a secret.
 Target resolve_target(const Context& ctx);
 
 } // namespace imgsync::core

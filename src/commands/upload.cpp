@@ -130,6 +130,13 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     util::HttpClient http(http_options);
     warn_if_tls_keylog_ignored(log);
     s3::Operations ops(target.endpoint, target.credentials);
+    if (target.provider && target.credentials.expires_at) {
+        options.credentials_refresh_at =
+            s3::refresh_time(util::wall_epoch(), *target.credentials.expires_at);
+        options.refresh_credentials = [provider = target.provider.get()](std::int64_t now) {
+            return provider->fetch(now);
+        };
+    }
 
     std::int64_t run_id =
         store->begin_run(util::wall_epoch(), ::getpid(), ctx.global.host_id, options.lease_seconds);
@@ -138,6 +145,9 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     const util::ProxyChoice& proxy = target.proxy;
     const std::string endpoint = target.endpoint.scheme() + "://" + target.endpoint.host();
     const std::string credentials = target.credentials.source();
+    const std::string credentials_expire = target.credentials.expires_at
+                                               ? util::iso8601_utc(*target.credentials.expires_at)
+                                               : std::string("never");
     const std::string proxy_shown = proxy.route == util::ProxyRoute::proxied ? proxy.proxy : "none";
     std::vector<util::Field> started{{"run", run_id},
                                      {"host_id", ctx.global.host_id},
@@ -145,6 +155,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                                      {"endpoint", endpoint},
                                      {"concurrency", options.concurrency},
                                      {"credentials", credentials},
+                                     {"credentials_expire", credentials_expire},
                                      {"proxy", proxy_shown}};
     if (proxy.route != util::ProxyRoute::direct) {
         started.emplace_back("proxy_from", proxy.variable);

@@ -26,6 +26,7 @@ class Pass {
           writes_(store), health_(options.hold_limit) {
         run_.id = run_id;
         claimant_ = {run_id, options.host_id, options.claim_scope, options.lease_seconds};
+        credentials_refresh_at_ = options.credentials_refresh_at;
         event_level_ = o_.progress ? util::Level::debug : util::Level::info;
     }
 
@@ -88,6 +89,7 @@ class Pass {
     void update_limits(double now);
     double next_wakeup(double now) const;
     void progress(double now, bool final);
+    void maybe_refresh_credentials();
 
     // --- outcomes ------------------------------------------------------------------------------
     void on_done(std::uint64_t tag, util::HttpResponse&& response);
@@ -154,6 +156,7 @@ class Pass {
     std::int64_t requests_started_ = 0;
     std::string last_failure_;
     std::string fatal_; // why the pass stops as failed
+    std::optional<std::int64_t> credentials_refresh_at_;
     std::int64_t clock_offset_ = 0;
     double started_ = 0;
     double last_progress_ = 0;

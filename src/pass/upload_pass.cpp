@@ -2,6 +2,7 @@
 
 #include "model/lease.hpp"
 
+#include "s3/credential_chain.hpp"
 #include "s3/xml.hpp"
 #include "util/hash.hpp"
 #include "util/timefmt.hpp"
@@ -402,6 +403,35 @@ void Pass::progress(double now, bool final) {
     std::fflush(stderr);
 }
 
+// Temporary credentials are replaced before they expire. Requests in flight keep the signatures
+// they were sent with; the ones built from now on are signed with the new credentials. The fetch
+// blocks the loop for at most its own timeouts, which transfers in flight survive (the stall
+// timeout is longer).
+void Pass::maybe_refresh_credentials() {
+    if (!credentials_refresh_at_ || !o_.refresh_credentials || !fatal_.empty()) {
+        return;
+    }
+    const std::int64_t now = clock_.wall_epoch();
+    if (now < *credentials_refresh_at_) {
+        return;
+    }
+    auto fresh = o_.refresh_credentials(now);
+    if (!fresh) {
+        fatal_ = "credentials could not be refreshed: " + fresh.error();
+        log_.warn("credentials_refresh_failed", {{"reason", fresh.error()}});
+        return;
+    }
+    credentials_refresh_at_.reset();
+    std::string expires = "never";
+    if (fresh->expires_at) {
+        credentials_refresh_at_ = s3::refresh_time(now, *fresh->expires_at);
+        expires = util::iso8601_utc(*fresh->expires_at);
+    }
+    log_.info("credentials_refreshed",
+              {{"credentials", fresh->source()}, {"credentials_expire", expires}});
+    s3_.set_credentials(std::move(*fresh));
+}
+
 PassResult Pass::run() {
     started_ = clock_.monotonic_seconds();
     renewed_at_ = started_;
@@ -453,6 +483,7 @@ PassResult Pass::run() {
                 break;
             }
         } else {
+            maybe_refresh_credentials();
             update_limits(now);
             refill(now);
             int allowed = adaptive_.concurrency();

@@ -16,9 +16,11 @@
 #include "util/error.hpp"
 #include "util/http_client.hpp"
 #include "util/log.hpp"
+#include "util/result.hpp"
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +62,10 @@ struct PassOptions {
     // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
     // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
     bool if_none_match = false;
+    // Temporary credentials: when to replace them (seconds since the epoch), and how to get new
+    // ones. Unset for static keys. A refresh that fails ends the pass as failed.
+    std::optional<std::int64_t> credentials_refresh_at;
+    std::function<util::Result<s3::Credentials>(std::int64_t now)> refresh_credentials;
 };
 
 struct PassResult {

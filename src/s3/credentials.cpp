@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 namespace imgsync::s3 {
@@ -76,6 +75,9 @@ std::string CredentialSource::describe() const {
 }
 
 std::string Credentials::source() const {
+    if (!provenance.empty()) {
+        return provenance;
+    }
     const bool has_token = !session_token.empty();
     const bool token_same = !has_token || session_token_from == access_key_from;
     if (access_key_from == secret_key_from && token_same) {
@@ -183,16 +185,22 @@ std::optional<std::string> config_file_path(const EnvLookup& env) {
 
 namespace {
 
-using Section = std::map<std::string, std::string>;
+using Section = IniSection;
 
 const Section* find_section(const IniFile& ini, std::string_view name) {
     const auto it = ini.find(std::string(name));
     return it == ini.end() ? nullptr : &it->second;
 }
 
+} // namespace
+
+const IniSection* find_credentials_profile(const IniFile& ini, std::string_view profile) {
+    return find_section(ini, profile);
+}
+
 // In the config file a profile is "[profile NAME]", except the default one, which may be
 // "[default]" or "[profile default]". The space after "profile" may be any run of blanks.
-const Section* find_config_profile(const IniFile& ini, std::string_view profile) {
+const IniSection* find_config_profile(const IniFile& ini, std::string_view profile) {
     for (const auto& [name, section] : ini) {
         std::string_view n = name;
         if (n.rfind("profile", 0) == 0 && n.size() > 7 && util::ascii_isspace(n[7])) {
@@ -207,15 +215,15 @@ const Section* find_config_profile(const IniFile& ini, std::string_view profile)
     return nullptr;
 }
 
+namespace {
+
 std::string_view value_of(const Section& section, std::string_view key) {
     const auto it = section.find(std::string(key));
     return it == section.end() ? std::string_view{} : std::string_view(it->second);
 }
 
 CredentialsResult failure(std::string message) {
-    CredentialsResult r;
-    r.error = std::move(message);
-    return r;
+    return util::fail(std::move(message));
 }
 
 // nullopt: the section holds no static keys at all, so the search goes on.
@@ -244,23 +252,7 @@ std::optional<CredentialsResult> from_section(const Section& section, std::strin
     c.access_key_from = CredentialSource{origin, std::string(display), std::string(profile)};
     c.secret_key_from = c.access_key_from;
     c.session_token_from = c.access_key_from;
-    CredentialsResult r;
-    r.credentials = std::move(c);
-    return r;
-}
-
-// A profile that exists but only names another way of getting keys (assume-role, SSO, a helper
-// process): say so instead of "no credentials", which would send the user looking elsewhere.
-std::optional<std::string> unsupported_mechanism(const Section& section) {
-    static constexpr std::array<std::string_view, 6> keys = {
-        "role_arn",      "credential_process",      "sso_session",
-        "sso_start_url", "web_identity_token_file", "credential_source"};
-    for (auto key : keys) {
-        if (section.count(std::string(key)) != 0) {
-            return std::string(key);
-        }
-    }
-    return std::nullopt;
+    return CredentialsResult(std::move(c));
 }
 
 } // namespace
@@ -332,12 +324,17 @@ std::optional<CredentialsResult> from_environment_or_config(const CredentialSour
     } else {
         return std::nullopt;
     }
-    CredentialsResult r;
-    r.credentials = std::move(c);
-    return r;
+    return CredentialsResult(std::move(c));
 }
 
 } // namespace
+
+bool has_environment_keys(const CredentialSources& sources) {
+    const auto& f = sources.config_file;
+    return get_env(sources.env, "AWS_ACCESS_KEY_ID") ||
+           get_env(sources.env, "AWS_SECRET_ACCESS_KEY") || nonempty(f.access_key) ||
+           nonempty(f.secret_key);
+}
 
 CredentialsResult resolve_credentials(const CredentialSources& sources) {
     const bool profile_explicit = sources.explicit_profile && !sources.explicit_profile->empty();
@@ -363,13 +360,6 @@ CredentialsResult resolve_credentials(const CredentialSources& sources) {
         if (auto r = from_section(*in_config, profile, sources.config_display,
                                   CredentialOrigin::shared_config)) {
             return std::move(*r);
-        }
-        if (auto key = unsupported_mechanism(*in_config)) {
-            return failure("profile '" + profile + "' in " + sources.config_display + " uses " +
-                           *key +
-                           ", which imgsync does not support; give the profile "
-                           "aws_access_key_id and aws_secret_access_key, or set "
-                           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
         }
     }
     if (in_credentials != nullptr || in_config != nullptr) {

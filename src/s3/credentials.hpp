@@ -4,10 +4,14 @@
 // Everything here is pure: the caller reads the environment and the two files and passes their
 // contents in, so every rule can be tested without touching the machine.
 //
-// Errors are returned, not thrown: each resolver gives back a value or a one-line message meant
-// for the user. Messages name environment variables, profiles and files, never a key.
+// Errors are returned, not thrown: each resolver gives back a util::Result, a value or a
+// one-line message meant for the user. Messages name environment variables, profiles and files,
+// never a key.
 #pragma once
 
+#include "util/result.hpp"
+
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -71,9 +75,15 @@ struct Credentials {
     CredentialSource access_key_from;
     CredentialSource secret_key_from;
     CredentialSource session_token_from; // meaningful when session_token is not empty
+    // Temporary credentials that a provider obtained (assume-role, web identity, instance or
+    // container role, credential_process): when they expire (seconds since the epoch), and
+    // where they came from ("assume-role arn:aws:iam::1:role/x via profile p"). Empty for
+    // static keys, whose parts carry their sources above.
+    std::optional<std::int64_t> expires_at;
+    std::string provenance;
     // For a log line or `check`: one source ("config file /etc/imgsync/imgsync.conf"), or each
     // part's when they differ ("access key id from config file ..., secret access key from
-    // environment"). Never a key.
+    // environment"). The provenance instead when there is one. Never a key.
     std::string source() const;
 };
 
@@ -89,6 +99,12 @@ using IniFile = std::map<std::string, std::map<std::string, std::string>>;
 // value is part of the value (botocore's configparser behaves the same, and secrets may not
 // contain '#' anyway). A repeated key or section: the last one wins.
 IniFile parse_ini(std::string_view text);
+
+using IniSection = std::map<std::string, std::string>;
+// A profile's section: "[NAME]" in the credentials file; "[profile NAME]" in the config file
+// (or "[default]" for the default profile). nullptr when there is none.
+const IniSection* find_credentials_profile(const IniFile& ini, std::string_view profile);
+const IniSection* find_config_profile(const IniFile& ini, std::string_view profile);
 
 // Looks up one environment variable; nullopt when unset. An empty value counts as unset.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
@@ -118,17 +134,19 @@ struct CredentialSources {
     } config_file;
 };
 
-struct CredentialsResult {
-    std::optional<Credentials> credentials;
-    std::string error; // set exactly when credentials is empty
-    explicit operator bool() const noexcept { return credentials.has_value(); }
-};
+// Static keys, or a one-line message naming the variables, profiles and files (never a key).
+using CredentialsResult = util::Result<Credentials>;
 
+// Static keys only (the chain, s3/credential_chain, adds the other sources around it).
 // Order: unless a profile was given explicitly, the environment, then imgsync's config file
 // (only when AWS_ACCESS_KEY_ID is not set; each of its keys yields to the same variable), then the
 // profile's static keys in the shared credentials file, then in the shared config file
 // ([profile NAME], or [default]).
 CredentialsResult resolve_credentials(const CredentialSources& sources);
+
+// True when the environment or imgsync's config file holds any static key (the first place
+// resolve_credentials looks, unless a profile was given explicitly).
+bool has_environment_keys(const CredentialSources& sources);
 
 // The profile that resolve_credentials reads: explicit, else AWS_PROFILE, AWS_DEFAULT_PROFILE,
 // else "default".

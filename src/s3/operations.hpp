@@ -30,6 +30,9 @@ class Operations {
     Operations(Endpoint endpoint, Credentials credentials);
 
     const Endpoint& endpoint() const { return endpoint_; }
+    // Fresh temporary credentials: requests built from now on are signed with them; those
+    // already built keep their signatures.
+    void set_credentials(Credentials credentials) { credentials_ = std::move(credentials); }
 
     // `object` is the object's own headers (s3/object_settings: object_headers), signed too.
     util::HttpRequest put_object(const std::string& key, const FileBody& body,

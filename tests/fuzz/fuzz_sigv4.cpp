@@ -138,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sources.credentials_text = std::string(text);
     sources.config_text = std::string(url);
     const auto resolved = resolve_credentials(sources);
-    check(resolved.credentials.has_value() != !resolved.error.empty());
+    check(resolved.ok() == resolved.error().empty());
     (void)resolve_region(sources);
     return 0;
 }

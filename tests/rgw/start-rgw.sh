@@ -45,7 +45,12 @@ BLUESTORE_BYTES=${RGW_BLUESTORE_BYTES:-10737418240}
 WAIT=${RGW_START_TIMEOUT:-120}
 REGION=us-east-1
 EP=http://127.0.0.1:$PORT
-DAEMONS=(rgw.a osd.0 mon.a) # stop order
+# rgw.sts: a second gateway on the same cluster with STS enabled (RGW_STS_PORT, default a free
+# port), for the credentials suite. It is separate because radosgw with rgw_s3_auth_use_sts
+# answers a wrong secret with AccessDenied instead of SignatureDoesNotMatch.
+STS_PORT=${RGW_STS_PORT:-}
+[ -n "$STS_PORT" ] || [ ! -r "$D/env" ] || STS_PORT=$(sed -n 's/^export RGW_STS_PORT=//p' "$D/env")
+DAEMONS=(rgw.sts rgw.a osd.0 mon.a) # stop order
 PY=/usr/bin/python3
 T0=${EPOCHREALTIME/./}
 
@@ -120,6 +125,7 @@ s3_signed_ok() { # signed ListBuckets (curl >= 7.75 speaks SigV4)
         --user "$AK:$SK" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$EP/" 2>/dev/null)" = 200 ]
 }
 
+ROLE_ARN=arn:aws:iam:::role/imgsync-uploader
 print_info() { # $1 = 1 if reused
     local tmp=$D/env.tmp.$$
     cat >"$tmp" <<EOF
@@ -130,6 +136,9 @@ export RGW_REGION=$REGION
 export RGW_PORT=$PORT
 export RGW_MON_PORT=$MON_PORT
 export RGW_BASE=$BASE
+export RGW_ROLE_ARN=$ROLE_ARN
+export RGW_STS_PORT=$STS_PORT
+export RGW_STS_ENDPOINT=http://127.0.0.1:$STS_PORT
 export AWS_ENDPOINT_URL=$EP
 export AWS_ACCESS_KEY_ID=$AK
 export AWS_SECRET_ACCESS_KEY=$SK
@@ -191,14 +200,18 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # ---------- 2. fresh cluster directory + config ----------------------------------------------
-for p in "$PORT" "$MON_PORT"; do
+if [ -z "${RGW_STS_PORT:-}" ]; then
+    STS_PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+fi
+case $STS_PORT in '' | *[!0-9]*) echo "start-rgw: RGW_STS_PORT must be a number" >&2; exit 2 ;; esac
+for p in "$PORT" "$MON_PORT" "$STS_PORT"; do
     if port_busy "$p"; then
         echo "start-rgw: 127.0.0.1:$p is already in use" >&2
         exit 1
     fi
 done
 rm -rf "$D"
-mkdir -p "$D"/{run,log,mon,osd/ceph-0,rgw,crash,pids}
+mkdir -p "$D"/{run,log,mon,osd/ceph-0,rgw,rgw-sts,crash,pids}
 FSID=$(cat /proc/sys/kernel/random/uuid)
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 
@@ -264,6 +277,15 @@ rgw_thread_pool_size = 64
 rgw_crypt_s3_kms_backend = testing
 rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo= testkey-2=aW1nc3luYy10ZXN0LWttcy1rZXktbnVtYmVyLXR3byE=
 rgw_crypt_require_ssl = false
+
+[client.rgw.sts]
+ms_mon_client_mode = crc secure
+rgw_frontends = beast endpoint=127.0.0.1:$STS_PORT
+rgw_data = $D/rgw-sts
+rgw_thread_pool_size = 16
+# STS (AssumeRole) for the credentials suite: the key that seals session tokens (16 characters)
+rgw_sts_key = imgsyncstskey016
+rgw_s3_auth_use_sts = true
 EOF
 
 # Talks to the monitor through librados (one process instead of one `ceph` CLI per command).
@@ -370,5 +392,26 @@ for _ in $(seq 1 $((WAIT * 10))); do
 done
 [ $ok = 1 ] || fail "a signed S3 request with the new user's key is not accepted"
 log "ready: signed ListBuckets accepted"
+
+# ---------- 7. a role the user may assume (STS AssumeRole) --------------------------------------
+trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/testuser"]},"Action":["sts:AssumeRole"]}]}'
+allow='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}'
+if timeout 60 radosgw-admin -c "$CONF" role create --role-name=imgsync-uploader \
+    --assume-role-policy-doc="$trust" >"$D/role.json" 2>>"$D/log/radosgw-admin.err" &&
+    timeout 60 radosgw-admin -c "$CONF" role-policy put --role-name=imgsync-uploader \
+        --policy-name=upload --policy-doc="$allow" >/dev/null 2>>"$D/log/radosgw-admin.err"; then
+    log "role arn:aws:iam:::role/imgsync-uploader created (STS AssumeRole)"
+else
+    log "warning: radosgw-admin role create failed; STS tests will fail"
+fi
+spawn rgw.sts radosgw -c "$CONF" -f -n client.rgw.sts
+ok=0
+for _ in $(seq 1 $((WAIT * 20))); do
+    [ "$(http_code "http://127.0.0.1:$STS_PORT/" 2)" = 200 ] && ok=1 && break
+    our_pid rgw.sts >/dev/null || fail "radosgw (STS) died"
+    sleep 0.05
+done
+[ $ok = 1 ] || fail "radosgw (STS) does not answer on 127.0.0.1:$STS_PORT"
+log "radosgw with STS answers on http://127.0.0.1:$STS_PORT (pid $(<"$D/pids/rgw.sts.pid"))"
 
 print_info 0
