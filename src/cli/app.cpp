@@ -467,6 +467,11 @@ int run(int argc, char** argv) {
                     {storage::ClaimScope::local, storage::ClaimScope::any},
                     "local: only images added with this --host-id; any: every image (files on a "
                     "filesystem every uploader mounts)");
+    upload_cmd->add_option("--fleet-rate", upload.fleet_rate,
+                           "Images per second (or COUNT/PERIOD) for every pass on the backlog "
+                           "together: one token bucket in the database");
+    upload_cmd->add_option("--fleet-burst", upload.fleet_burst,
+                           "Token bucket size for --fleet-rate (0: one second's worth)");
     upload_cmd->add_option("--lease", upload.lease,
                            "How long a claimed image stays reserved without renewal "
                            "(PostgreSQL; renewed every third of it)");

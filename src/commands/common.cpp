@@ -40,6 +40,21 @@ std::unique_ptr<storage::Store> open_store(const Context& ctx) {
         ctx, std::make_unique<storage::SqliteStore>(db.value, storage::Store::Access::read_write));
 }
 
+std::unique_ptr<storage::Store> open_store_for_pass(const Context& ctx, bool wait,
+                                                    double wait_seconds,
+                                                    const std::string& started_at) {
+    const storage::DbTarget& db = ctx.global.db_target;
+    if (db.backend == storage::Backend::postgresql) {
+        return std::make_unique<storage::PgStore>(db.value);
+    }
+    util::make_dirs(util::parent_dir(db.value), 0700).or_throw(ExitCode::state_error);
+    auto lock = storage::SqliteStore::lock_pass(db.value, wait, wait_seconds, started_at);
+    auto store =
+        std::make_unique<storage::SqliteStore>(db.value, storage::Store::Access::read_write);
+    store->keep_pass_lock(std::move(lock));
+    return warn_mode_fixes(ctx, std::move(store));
+}
+
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
     const storage::DbTarget& db = ctx.global.db_target;
     if (db.backend == storage::Backend::postgresql) {

@@ -17,6 +17,11 @@ namespace imgsync::core {
 std::unique_ptr<storage::Store> open_store(const Context& ctx);
 // For read-only commands: refuses a missing state file instead of creating it.
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx);
+// For upload: open_store(), and on SQLite the pass lock first (one pass at a time; exit 5 naming
+// the holder). PostgreSQL's passes share the backlog under leases: no lock.
+std::unique_ptr<storage::Store> open_store_for_pass(const Context& ctx, bool wait,
+                                                    double wait_seconds,
+                                                    const std::string& started_at);
 // Whether --db names a state file that exists, or a database (which exists or fails to connect).
 bool state_file_exists(const Context& ctx);
 

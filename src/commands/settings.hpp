@@ -104,6 +104,8 @@ struct UploadSettings {
     bool dry_run = false; // print what the pass would upload, change nothing
     storage::ClaimScope claim = storage::ClaimScope::local;
     std::string lease = "60s";
+    std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
+    double fleet_burst = 0; // 0: one second's worth
 };
 
 struct RetrySettings {

@@ -12,8 +12,11 @@ namespace imgsync::core {
 
 StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
     auto now = util::wall_epoch();
-    return compute_status(store.counts(), store.recent_runs(20), store.window(now, window_seconds),
-                          now, store.last_success_at());
+    StatusReport report =
+        compute_status(store.counts(), store.recent_runs(20), store.window(now, window_seconds),
+                       now, store.last_success_at());
+    report.fleet = store.fleet(10);
+    return report;
 }
 
 bool write_metrics(const std::string& path, const StatusReport& report, util::Logger& log) {

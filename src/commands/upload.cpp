@@ -2,6 +2,7 @@
 #include "commands/common.hpp"
 #include "commands/status_io.hpp"
 #include "commands/target.hpp"
+#include "model/fleet_bucket.hpp"
 #include "pass/upload_pass.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
@@ -84,6 +85,13 @@ PassOptions pass_options(const UploadSettings& s) {
     o.connect_timeout_ms = std::max(
         1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
     o.claim_scope = s.claim;
+    if (!s.fleet_rate.empty()) {
+        o.fleet_rate = require_rate("--fleet-rate", s.fleet_rate);
+    }
+    if (s.fleet_burst < 0) {
+        throw Error(ExitCode::usage, "--fleet-burst must not be negative");
+    }
+    o.fleet_burst = s.fleet_burst > 0 ? s.fleet_burst : fleet_default_burst(o.fleet_rate);
     o.lease_seconds = require_seconds("--lease", s.lease);
     if (o.lease_seconds < 1) {
         throw Error(ExitCode::usage, "--lease must be at least 1s");
@@ -136,9 +144,8 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     util::Logger& log = *ctx.log;
 
     std::string started_at = util::iso8601_utc(util::wall_epoch());
-    auto store = open_store(ctx);
     // SQLite: one pass at a time (the flock). PostgreSQL: passes share the backlog under leases.
-    store->lock_pass(s.wait, wait_timeout, started_at);
+    auto store = open_store_for_pass(ctx, s.wait, wait_timeout, started_at);
     options.host_id = ctx.global.host_id;
     // The lock is ours, so any image still "uploading" belongs to a pass that died (SQLite); or
     // the passes whose leases expired are recorded as crashed (PostgreSQL).

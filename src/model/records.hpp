@@ -89,6 +89,25 @@ struct RunRecord {
     std::string host_id;
 };
 
+// A pass as the fleet view shows it: running now, or one of the recent ones.
+struct PassRecord {
+    std::int64_t run_id = 0;
+    std::string host_id;
+    std::int64_t pid = 0;
+    std::int64_t started_at = 0;
+    std::optional<std::int64_t> finished_at;
+    core::RunOutcome outcome = core::RunOutcome::running;
+    std::int64_t in_flight = 0;                   // images it holds now
+    std::optional<std::int64_t> lease_expires_at; // its run lease (PostgreSQL), epoch seconds
+};
+
+// The passes running now and recent ones, newest first, and the images whose lease expired
+// (their pass died or was cut off; any pass may claim them).
+struct FleetStatus {
+    std::vector<PassRecord> passes;
+    std::int64_t expired_leases = 0;
+};
+
 // Activity within [now - window_seconds, now], from the hourly activity table.
 struct ArrivalWindow {
     std::int64_t window_seconds = 0;

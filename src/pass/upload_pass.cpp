@@ -114,6 +114,28 @@ void Pass::lose(std::int64_t id) {
               {{"key", key}, {"reason", "the lease expired or another pass holds the image now"}});
 }
 
+// A token of the fleet's bucket is in hand, or one was taken now (about a quarter second's worth
+// at a time, so that a fast pass asks a few times a second; what a pass leaves unspent at its end
+// is lost to the fleet, which only errs on the slow side).
+bool Pass::fleet_allows(double now) {
+    if (o_.fleet_rate <= 0 || fleet_tokens_ > 0) {
+        return true;
+    }
+    if (now < next_fleet_ask_) {
+        return false;
+    }
+    commit(); // SQLite takes in a transaction of its own
+    auto want = static_cast<std::int64_t>(
+        std::max(1.0, std::min(static_cast<double>(o_.concurrency), o_.fleet_rate / 4)));
+    fleet_tokens_ +=
+        store_.take_fleet_tokens(o_.fleet_rate, o_.fleet_burst, want, clock_.wall_seconds());
+    if (fleet_tokens_ > 0) {
+        return true;
+    }
+    next_fleet_ask_ = now + std::min(1.0, 1 / o_.fleet_rate);
+    return false;
+}
+
 void Pass::update_limits(double now) {
     if (o_.rate > 0) {
         rate_.set_rate(now, o_.rate * adaptive_.rate_factor());
@@ -176,8 +198,11 @@ bool Pass::start_new_job(double now) {
     if (!health_.proven() && !last_failure_.empty() && !active_.empty()) {
         return false;
     }
-    if (!rate_.try_take(now, 1)) {
+    if (!fleet_allows(now) || !rate_.try_take(now, 1)) {
         return false;
+    }
+    if (o_.fleet_rate > 0) {
+        --fleet_tokens_;
     }
     auto job = std::move(queue_.front());
     queue_.pop_front();

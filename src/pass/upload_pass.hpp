@@ -55,6 +55,9 @@ struct PassOptions {
     std::string host_id;
     storage::ClaimScope claim_scope = storage::ClaimScope::local;
     double lease_seconds = 60;
+    // upload --fleet-rate, --fleet-burst: the bucket every pass on the backlog shares (0: none).
+    double fleet_rate = 0;
+    double fleet_burst = 0;
     s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
     // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
     // only if its x-amz-meta-sha256 (or size and ETag) is the image's.

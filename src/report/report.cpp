@@ -90,6 +90,33 @@ void write_run(util::JsonWriter& w, const RunRecord& run) {
     w.end_object();
 }
 
+// "passes": the passes running now and recent ones; "expired_leases": images any pass may claim.
+void write_fleet(util::JsonWriter& w, const FleetStatus& fleet) {
+    w.key("passes").begin_array();
+    for (const PassRecord& p : fleet.passes) {
+        w.begin_object();
+        w.field("run", p.run_id);
+        w.field("host_id", p.host_id);
+        w.field("pid", p.pid);
+        w.field("started_at", util::iso8601_utc(p.started_at));
+        if (p.finished_at) {
+            w.field("finished_at", util::iso8601_utc(*p.finished_at));
+        } else {
+            w.key("finished_at").null();
+        }
+        w.field("outcome", std::string(to_string(p.outcome)));
+        w.field("in_flight", p.in_flight);
+        if (p.lease_expires_at) {
+            w.field("lease_expires_at", util::iso8601_utc(*p.lease_expires_at));
+        } else {
+            w.key("lease_expires_at").null();
+        }
+        w.end_object();
+    }
+    w.end_array();
+    w.field("expired_leases", fleet.expired_leases);
+}
+
 class Exposition {
   public:
     void header(std::string_view name, std::string_view type, std::string_view help) {
@@ -387,6 +414,7 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
         write_run(w, run);
     }
     w.end_array();
+    write_fleet(w, r.fleet);
     w.key("throughput").begin_object();
     w.field("images_per_second", r.images_per_second);
     w.field("bytes_per_second", r.bytes_per_second);

@@ -17,6 +17,8 @@ namespace imgsync::core {
 
 using storage::ArrivalWindow;
 using storage::BacklogCounts;
+using storage::FleetStatus;
+using storage::PassRecord;
 using storage::RunRecord;
 
 enum class Trend {
@@ -63,6 +65,9 @@ struct StatusReport {
     // unless draining.
     std::optional<std::int64_t> eta_seconds;
     std::string message; // one sentence explaining the trend
+
+    // The passes running now and recent ones, and the expired leases (filled by the caller).
+    FleetStatus fleet;
 };
 
 // recent_runs may come in any order; the report keeps them newest first.

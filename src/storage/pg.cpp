@@ -93,7 +93,7 @@ int PgResult::affected() const {
 }
 
 PgParams& PgParams::add(double v) {
-    return add(std::optional<std::string>(fmt::format("{:.3f}", v)));
+    return add(std::optional<std::string>(fmt::format("{}", v)));
 }
 
 std::string pg_array(const std::vector<std::int64_t>& values) {

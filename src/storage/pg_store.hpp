@@ -30,8 +30,6 @@ class PgStore final : public Store {
     void begin_batch() override {}
     void commit_batch() override {}
     void rollback_batch() noexcept override {}
-    // Passes share the backlog: leases, not a lock.
-    void lock_pass(bool, double, const std::string&) override {}
 
     std::optional<Known> find_by_path(const std::string& path) override;
     std::optional<std::string> path_for_key(const std::string& key) override;
@@ -47,6 +45,8 @@ class PgStore final : public Store {
     void for_each_claimable(const Claimant& who, std::int64_t now,
                             const std::function<bool(const ImageRecord&)>& visit) override;
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
+    std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                   double now) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
     std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
                                             std::int64_t now) override;
@@ -66,6 +66,7 @@ class PgStore final : public Store {
                         const std::function<void(const ImageRecord&)>& visit) override;
     BacklogCounts counts() override;
     std::vector<RunRecord> recent_runs(int limit) override;
+    FleetStatus fleet(int recent) override;
     std::optional<std::int64_t> last_success_at() override;
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;

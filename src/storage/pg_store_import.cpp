@@ -4,6 +4,54 @@
 
 namespace imgsync::storage {
 
+// Here rather than in pg_store.cpp for its length.
+FleetStatus PgStore::fleet(int recent) {
+    FleetStatus f;
+    auto r =
+        db_.run("SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
+                "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND i.run_id = r.id), "
+                "floor(extract(epoch FROM r.lease_expires_at))::bigint "
+                "FROM (SELECT * FROM runs WHERE outcome = 'running' UNION ALL "
+                "(SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id DESC LIMIT $1)) r "
+                "ORDER BY r.id DESC",
+                PgParams().add(static_cast<std::int64_t>(recent)));
+    f.passes.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        PassRecord p;
+        p.run_id = r.int64(i, 0);
+        p.host_id = r.text(i, 1);
+        p.pid = r.int64(i, 2);
+        p.started_at = r.int64(i, 3);
+        p.finished_at = r.optional_int64(i, 4);
+        p.outcome = core::parse_run_outcome(r.text(i, 5)).value_or(core::RunOutcome::crashed);
+        p.in_flight = r.int64(i, 6);
+        p.lease_expires_at = r.optional_int64(i, 7);
+        f.passes.push_back(std::move(p));
+    }
+    f.expired_leases = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
+                                "AND lease_expires_at < now()")
+                           .int64(0, 0);
+    return f;
+}
+
+// Here rather than in pg_store.cpp for its length. One statement (core::fleet_take in SQL, with
+// the database's clock): the row is locked for the statement only.
+std::int64_t PgStore::take_fleet_tokens(double rate, double burst, std::int64_t want, double now) {
+    (void)now;
+    db_.run("INSERT INTO fleet_bucket (id, tokens, updated_at) VALUES (1, $1, now()) "
+            "ON CONFLICT (id) DO NOTHING",
+            PgParams().add(burst));
+    auto r = db_.run(
+        "WITH cur AS (SELECT least($2, tokens + greatest(0, extract(epoch FROM clock_timestamp() "
+        "  - updated_at)) * $1) AS avail FROM fleet_bucket WHERE id = 1 FOR UPDATE), "
+        "g AS (SELECT avail, greatest(0, least($3, floor(avail))) AS granted FROM cur) "
+        "UPDATE fleet_bucket SET tokens = g.avail - g.granted, "
+        "  updated_at = greatest(updated_at, clock_timestamp()) "
+        "FROM g WHERE id = 1 RETURNING g.granted::bigint",
+        PgParams().add(rate).add(burst).add(static_cast<double>(want)));
+    return r.rows() == 0 ? 0 : r.int64(0, 0);
+}
+
 ImageExport PgStore::export_image(const ImageRecord& image) {
     ImageExport e;
     e.image = image;

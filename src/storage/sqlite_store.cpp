@@ -102,16 +102,18 @@ void SqliteStore::end_read() noexcept {
     read_.reset();
 }
 
-void SqliteStore::lock_pass(bool wait, double wait_seconds, const std::string& started_at) {
+PassLock SqliteStore::lock_pass(const std::string& path, bool wait, double wait_seconds,
+                                const std::string& started_at) {
     PassLock::Holder holder;
-    lock_ =
-        PassLock::acquire(PassLock::path_for(db_.path()), wait, wait_seconds, started_at, &holder);
-    if (!lock_) {
+    auto lock =
+        PassLock::acquire(PassLock::path_for(path), wait, wait_seconds, started_at, &holder);
+    if (!lock) {
         throw Error(ExitCode::locked,
                     fmt::format("another pass holds the lock (pid {}, started {}); use --wait to "
                                 "wait for it",
                                 holder.pid, holder.started_at.empty() ? "?" : holder.started_at));
     }
+    return std::move(*lock);
 }
 
 Statement& SqliteStore::stmt(std::string_view sql) {

@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 3;
+    static constexpr int schema_version = 4;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -39,7 +39,11 @@ class SqliteStore final : public Store {
     void begin_batch() override { begin_write(); }
     void commit_batch() override { commit_write(); }
     void rollback_batch() noexcept override { rollback_write(); }
-    void lock_pass(bool wait, double wait_seconds, const std::string& started_at) override;
+    // One pass at a time: the flock beside the state file, taken before the state file is
+    // opened (its migration writes) and kept by the store. Throws Error(locked) naming the holder.
+    static PassLock lock_pass(const std::string& path, bool wait, double wait_seconds,
+                              const std::string& started_at);
+    void keep_pass_lock(PassLock lock) { lock_.emplace(std::move(lock)); }
 
     std::optional<Known> find_by_path(const std::string& path) override;
     std::optional<std::string> path_for_key(const std::string& key) override;
@@ -57,6 +61,8 @@ class SqliteStore final : public Store {
                             const std::function<bool(const ImageRecord&)>& visit) override;
     // The flock is the lease: every image the run holds stays held.
     std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
+    std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                   double now) override;
     bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
     std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
                                             std::int64_t now) override;
@@ -76,6 +82,7 @@ class SqliteStore final : public Store {
                         const std::function<void(const ImageRecord&)>& visit) override;
     BacklogCounts counts() override;
     std::vector<RunRecord> recent_runs(int limit) override;
+    FleetStatus fleet(int recent) override;
     std::optional<std::int64_t> last_success_at() override;
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;
@@ -90,12 +97,12 @@ class SqliteStore final : public Store {
     // Prepared once per connection; `sql` must be a string literal (the key is not copied).
     Statement& stmt(std::string_view sql);
     std::vector<ModeFix> mode_fixes_;
-    bool fresh_ = false; // before db_: set while db_ is opened
+    std::optional<PassLock> lock_; // before db_: released after the state file is closed
+    bool fresh_ = false;           // before db_: set while db_ is opened
     Database db_;
     std::unordered_map<std::string_view, Statement> statements_;
     std::optional<Transaction> txn_;
     std::optional<ReadTransaction> read_;
-    std::optional<PassLock> lock_;
 };
 
 } // namespace imgsync::storage

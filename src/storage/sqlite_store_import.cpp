@@ -2,7 +2,57 @@
 // images and passes in.
 #include "storage/sqlite_store.hpp"
 
+#include "model/fleet_bucket.hpp"
+
 namespace imgsync::storage {
+
+// Here rather than in sqlite_store.cpp for its length. One pass at a time: the running one (if
+// any) holds every uploading image; no leases expire.
+FleetStatus SqliteStore::fleet(int recent) {
+    FleetStatus f;
+    auto& s = stmt("SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
+                   "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND "
+                   "i.run_id = r.id) FROM (SELECT * FROM runs WHERE outcome = 'running' UNION "
+                   "SELECT * FROM (SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id "
+                   "DESC LIMIT ?1)) r ORDER BY r.id DESC");
+    s.bind(1, static_cast<std::int64_t>(recent));
+    while (s.step()) {
+        PassRecord p;
+        p.run_id = s.int64(0);
+        p.host_id = s.text(1);
+        p.pid = s.int64(2);
+        p.started_at = s.int64(3);
+        p.finished_at = s.optional_int64(4);
+        p.outcome = core::parse_run_outcome(s.text(5)).value_or(core::RunOutcome::crashed);
+        p.in_flight = s.int64(6);
+        f.passes.push_back(std::move(p));
+    }
+    s.reset();
+    return f;
+}
+
+// Here rather than in sqlite_store.cpp for its length: the bucket, read and written in one
+// transaction (the pass's batch is committed before).
+std::int64_t SqliteStore::take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                            double now) {
+    Transaction txn(db_);
+    double tokens = burst, updated_at = now;
+    auto& read = stmt("SELECT tokens, updated_at FROM fleet_bucket WHERE id = 1");
+    if (read.step()) {
+        tokens = read.real(0);
+        updated_at = read.real(1);
+    }
+    read.reset();
+    auto grant = core::fleet_take(tokens, updated_at, now, rate, burst, static_cast<double>(want));
+    stmt("INSERT INTO fleet_bucket (id, tokens, updated_at) VALUES (1, ?1, ?2) "
+         "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, "
+         "updated_at = max(updated_at, excluded.updated_at)")
+        .bind(1, grant.tokens_left)
+        .bind(2, now)
+        .run();
+    txn.commit();
+    return static_cast<std::int64_t>(grant.granted);
+}
 
 ImageExport SqliteStore::export_image(const ImageRecord& image) {
     ImageExport e;

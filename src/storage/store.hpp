@@ -71,10 +71,6 @@ class Store {
     virtual void commit_batch() = 0;
     virtual void rollback_batch() noexcept = 0;
 
-    // One pass at a time where the backend needs it (SQLite: the flock beside the state file;
-    // throws Error(locked) naming the holder). PostgreSQL's passes share the backlog: no lock.
-    virtual void lock_pass(bool wait, double wait_seconds, const std::string& started_at) = 0;
-
     // --- add ---------------------------------------------------------------------------------
     struct Known {
         std::int64_t id;
@@ -111,6 +107,11 @@ class Store {
     // --dry-run): visit returns false to stop.
     virtual void for_each_claimable(const Claimant& who, std::int64_t now,
                                     const std::function<bool(const ImageRecord&)>& visit) = 0;
+    // Takes up to `want` whole tokens from the fleet's token bucket (upload --fleet-rate): one
+    // bucket in the database for every pass on every host (core::fleet_take). `now` is the
+    // pass's wall clock; PostgreSQL uses its own. Returns the tokens granted (0 .. want).
+    virtual std::int64_t take_fleet_tokens(double rate, double burst, std::int64_t want,
+                                           double now) = 0;
     // Extends the leases of images still held (by their tokens), and of the run; returns the
     // image ids renewed. An id missing from the answer is no longer this pass's to upload.
     virtual std::vector<std::int64_t> renew(const Claimant& who,
@@ -156,6 +157,8 @@ class Store {
                                 const std::function<void(const ImageRecord&)>& visit) = 0;
     virtual BacklogCounts counts() = 0;
     virtual std::vector<RunRecord> recent_runs(int limit) = 0;
+    // The passes running now and the `recent` newest finished ones, and the expired leases.
+    virtual FleetStatus fleet(int recent) = 0;
     // finished_at of the newest successful pass (core::is_success), however long ago.
     virtual std::optional<std::int64_t> last_success_at() = 0;
     virtual ArrivalWindow window(std::int64_t now, std::int64_t seconds) = 0;

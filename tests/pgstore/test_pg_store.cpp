@@ -482,3 +482,46 @@ TEST_CASE("forget removes rows by id or by state, never a held one") {
     CHECK(store.counts().pending == 0);
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("the fleet's bucket: passes on two connections share one budget") {
+    TestDb db;
+    PgStore a(db.uri), b(db.uri);
+    // A burst of 5 at 0.001/s: the two passes together get 5, whatever they ask.
+    std::int64_t got = 0;
+    for (int i = 0; i < 4; ++i) {
+        got += a.take_fleet_tokens(0.001, 5, 2, 0);
+        got += b.take_fleet_tokens(0.001, 5, 2, 0);
+    }
+    CHECK(got == 5);
+    CHECK(a.take_fleet_tokens(0.001, 5, 2, 0) == 0);
+    // It refills from the database's clock.
+    a.connection().exec("UPDATE fleet_bucket SET updated_at = updated_at - interval '3000 s'");
+    CHECK(b.take_fleet_tokens(0.001, 5, 10, 0) == 3);
+}
+
+TEST_CASE("the fleet view: running passes with their images in flight, expired leases") {
+    TestDb db;
+    PgStore store(db.uri);
+    for (int i = 0; i < 3; ++i) {
+        store.insert_image(image(fmt::format("{}.png", i)), 1000 + i);
+    }
+    auto old_run = store.begin_run(1900, 5, "host-a", 60);
+    imgsync::storage::RunRecord done;
+    done.id = old_run;
+    done.outcome = imgsync::core::RunOutcome::ok;
+    store.finish_run(done, 1950);
+    auto run = store.begin_run(2000, 6, "host-b", 60);
+    REQUIRE(store.claim(who(run, "host-b", ClaimScope::any), 2000, 2).size() == 2);
+    auto f = store.fleet(10);
+    REQUIRE(f.passes.size() == 2);
+    CHECK(f.passes[0].run_id == run);
+    CHECK(f.passes[0].host_id == "host-b");
+    CHECK(f.passes[0].in_flight == 2);
+    CHECK(f.passes[0].lease_expires_at.has_value());
+    CHECK(f.passes[0].outcome == imgsync::core::RunOutcome::running);
+    CHECK(f.passes[1].run_id == old_run);
+    CHECK_FALSE(f.passes[1].lease_expires_at.has_value());
+    CHECK(f.expired_leases == 0);
+    expire_leases(store);
+    CHECK(store.fleet(10).expired_leases == 2);
+}

@@ -225,6 +225,7 @@ TEST_CASE("json status, compact") {
         R"({"id":40,"started_at":"2026-11-28T14:29:05Z","finished_at":"2026-11-28T14:29:06Z",)"
         R"("duration_seconds":1,"uploaded":0,"failed":0,"retried":0,"bytes":0,)"
         R"("outcome":"ok","message":""}],)"
+        R"("passes":[],"expired_leases":0,)"
         R"("throughput":{"images_per_second":1,"bytes_per_second":104857.6,"pass_seconds":150},)"
         R"("rates":{"window_seconds":86400,"images_added":2880,"images_uploaded":1920,)"
         R"("bytes_added":3019898880,"bytes_uploaded":2013265920,"arrivals_per_hour":120,)"
@@ -255,6 +256,8 @@ TEST_CASE("json status, pretty, before the first pass") {
   "last_run": null,
   "last_success_at": null,
   "runs": [],
+  "passes": [],
+  "expired_leases": 0,
   "throughput": {
     "images_per_second": null,
     "bytes_per_second": null,
@@ -568,3 +571,31 @@ TEST_CASE("nagios check: time since the last successful pass") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("json status: the fleet's passes and expired leases") {
+    auto r = growing();
+    imgsync::storage::PassRecord running;
+    running.run_id = 43;
+    running.host_id = "host-b";
+    running.pid = 4242;
+    running.started_at = r.now - 10;
+    running.in_flight = 7;
+    running.lease_expires_at = r.now + 50;
+    imgsync::storage::PassRecord done;
+    done.run_id = 42;
+    done.host_id = "host-a";
+    done.pid = 17;
+    done.started_at = r.now - 300;
+    done.finished_at = r.now - 210;
+    done.outcome = imgsync::core::RunOutcome::crashed;
+    r.fleet.passes = {running, done};
+    r.fleet.expired_leases = 3;
+    std::string json = render_status_json(r, imgsync::util::JsonWriter::Style::compact);
+    CHECK(json.find(R"("passes":[{"run":43,"host_id":"host-b","pid":4242,)"
+                    R"("started_at":"2026-11-28T15:03:55Z","finished_at":null,)"
+                    R"("outcome":"running","in_flight":7,)"
+                    R"("lease_expires_at":"2026-11-28T15:04:55Z"},)"
+                    R"({"run":42,"host_id":"host-a","pid":17,"started_at":"2026-11-28T14:59:05Z",)"
+                    R"("finished_at":"2026-11-28T15:00:35Z","outcome":"crashed","in_flight":0,)"
+                    R"("lease_expires_at":null}],"expired_leases":3,)") != std::string::npos);
+}

@@ -393,3 +393,17 @@ TEST_CASE("forget removes rows by id or by state, with their digests, never a he
     CHECK(store.forget({12345}, std::nullopt) == 0);
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("the fleet's bucket in the state file persists across passes") {
+    TempDb tmp;
+    {
+        Store store(tmp.path, Store::Access::read_write);
+        CHECK(store.take_fleet_tokens(1, 3, 2, 1000) == 2);
+        CHECK(store.take_fleet_tokens(1, 3, 2, 1000) == 1);
+        CHECK(store.take_fleet_tokens(1, 3, 2, 1000) == 0);
+    }
+    Store again(tmp.path, Store::Access::read_write);
+    CHECK(again.take_fleet_tokens(1, 3, 5, 1000.5) == 0);
+    CHECK(again.take_fleet_tokens(1, 3, 5, 1002) == 2);
+    CHECK(again.take_fleet_tokens(1, 3, 5, 990) == 0); // a clock that went back refills nothing
+}
