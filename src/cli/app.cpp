@@ -69,12 +69,10 @@ void assign_env_names(CLI::App& app, std::set<std::string>& keys) {
 // environment, file, default.
 void load_config(const std::string& path, bool required, const std::set<std::string>& keys,
                  core::Context& ctx) {
-    std::string error;
-    auto text = util::read_text_file(path, &error);
+    const auto text = util::read_text_file(path).or_throw(ExitCode::usage);
     if (!text) {
-        if (!error.empty() || required) {
-            throw Error(ExitCode::usage,
-                        error.empty() ? fmt::format("config file {} does not exist", path) : error);
+        if (required) {
+            throw Error(ExitCode::usage, fmt::format("config file {} does not exist", path));
         }
         return;
     }
@@ -173,13 +171,17 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
 
 // --db classified (a password in a URI is refused when it was typed on the command line) and the
 // host id defaulted to the host name.
-void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
-    bool on_command_line = false;
+bool given_on_command_line(const std::vector<std::string_view>& words, const std::string& name) {
     for (auto w : words) {
-        if (w == "--db" || w.rfind("--db=", 0) == 0) {
-            on_command_line = true;
+        if (w == name || w.rfind(name + "=", 0) == 0) {
+            return true;
         }
     }
+    return false;
+}
+
+void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
+    bool on_command_line = given_on_command_line(words, "--db");
     g.db_target =
         storage::classify_db(g.db, on_command_line ? storage::DbSource::command_line
                                                    : storage::DbSource::environment_or_config)
@@ -204,6 +206,36 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// How each object is stored (s3/object_settings validates the values before any request).
+void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
+    cmd->add_option("--storage-class", s.storage_class,
+                    "Storage class of each object (STANDARD_IA, GLACIER_IR, a store's own, ...)");
+    cmd->add_option("--cache-control", s.cache_control, "Cache-Control header of each object");
+    cmd->add_option("--content-disposition", s.content_disposition,
+                    "Content-Disposition header of each object");
+    cmd->add_option("--metadata", s.metadata,
+                    "User metadata KEY=VALUE (x-amz-meta-KEY); repeat it or separate entries "
+                    "with commas")
+        ->delimiter(',');
+    cmd->add_option("--tagging", s.tagging, "Object tags as K=V&K2=V2 (URL-encoded)");
+    add_enum_option(*cmd, "--acl", s.acl,
+                    {s3::CannedAcl::private_acl, s3::CannedAcl::public_read,
+                     s3::CannedAcl::public_read_write, s3::CannedAcl::authenticated_read,
+                     s3::CannedAcl::aws_exec_read, s3::CannedAcl::bucket_owner_read,
+                     s3::CannedAcl::bucket_owner_full_control},
+                    "none", "Canned ACL of each object (none: the bucket's default)");
+    add_enum_option(*cmd, "--sse", s.sse, {s3::Sse::aes256, s3::Sse::kms}, "none",
+                    "Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)");
+    cmd->add_option("--sse-kms-key-id", s.sse_kms_key_id,
+                    "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
+}
+
+// add and seed hash on this many threads.
+void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
+    cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
+        ->check(CLI::Range(0, 256));
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -216,6 +248,7 @@ int run(int argc, char** argv) {
     core::UploadSettings upload;
     core::RetrySettings retry;
     core::PresignSettings presign;
+    core::MigrateSettings migrate;
 
     CLI::App app{"imgsync: moves a backlog of image files into S3 at a controlled pace.\n"
                  "Every option can also be set as IMGSYNC_<NAME> in the environment or as\n"
@@ -272,15 +305,23 @@ int run(int argc, char** argv) {
                     {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
                     "png, jpeg or mixed");
     seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
+    add_jobs_option(seed_cmd, seed.jobs);
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
     add_enum_option(*add_cmd, "--key-layout", add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date},
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
                     "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name");
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    add_cmd->add_option("--key-template", add.key_template,
+                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                        "minute second date)");
 
     add_multipart_options(add_cmd, add.multipart);
+    add_jobs_option(add_cmd, add.jobs);
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
     add_enum_option(*list_cmd, "--state", list.state,
@@ -350,6 +391,11 @@ int run(int argc, char** argv) {
                     {storage::ClaimScope::local, storage::ClaimScope::any},
                     "local: only images added with this --host-id; any: every image (files on a "
                     "filesystem every uploader mounts)");
+    upload_cmd->add_option("--fleet-rate", upload.fleet_rate,
+                           "Images per second (or COUNT/PERIOD) for every pass on the backlog "
+                           "together: one token bucket in the database");
+    upload_cmd->add_option("--fleet-burst", upload.fleet_burst,
+                           "Token bucket size for --fleet-rate (0: one second's worth)");
     upload_cmd->add_option("--lease", upload.lease,
                            "How long a claimed image stays reserved without renewal "
                            "(PostgreSQL; renewed every third of it)");
@@ -357,6 +403,10 @@ int run(int argc, char** argv) {
         *upload_cmd, "--progress", upload.progress,
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
         "Live progress line: auto (only on a terminal), always, never");
+    add_object_options(upload_cmd, upload.object);
+    upload_cmd->add_flag("--if-none-match", upload.if_none_match,
+                         "Never overwrite an object: a key that exists counts as uploaded only "
+                         "if it holds this image (its x-amz-meta-sha256)");
 
     auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
     retry_cmd->add_flag("--all", retry.all, "Every failed image");
@@ -369,6 +419,15 @@ int run(int argc, char** argv) {
     presign_cmd->add_option("key", presign.key, "Object key (the prefix is not added)")->required();
     presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
         ->check(CLI::Range(1, 604800));
+
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate", "Copy the backlog from --db into another state (SQLite or PostgreSQL): every "
+                   "image with its state, attempts, errors and multipart progress, and the "
+                   "passes; idempotent, the source untouched, the counts verified");
+    migrate_cmd
+        ->add_option("--to", migrate.to,
+                     "The target, as for --db: a state file path or a postgresql:// URI")
+        ->required();
 
     std::set<std::string> keys;
     assign_env_names(app, keys);
@@ -436,6 +495,15 @@ int run(int argc, char** argv) {
         }
         if (presign_cmd->parsed()) {
             return core::cmd_presign(ctx, presign);
+        }
+        if (migrate_cmd->parsed()) {
+            migrate.target = storage::classify_db(migrate.to,
+                                                  given_on_command_line(words, "--to")
+                                                      ? storage::DbSource::command_line
+                                                      : storage::DbSource::environment_or_config,
+                                                  "--to")
+                                 .or_throw(ExitCode::usage);
+            return core::cmd_migrate(ctx, migrate);
         }
         return core::cmd_check(ctx);
     } catch (const Error& e) {

@@ -103,9 +103,7 @@ int cmd_check(const Context& ctx) {
 
 int cmd_presign(const Context& ctx, const PresignSettings& s) {
     Target target = resolve_target(ctx);
-    if (auto problem = s3::object_key_error(s.key)) {
-        throw Error(ExitCode::usage, fmt::format("key: {}", *problem));
-    }
+    s3::check_object_key(s.key).or_throw(ExitCode::usage, "key: ");
     s3::PresignRequest req;
     req.scheme = target.endpoint.scheme();
     req.host = target.endpoint.host();

@@ -35,9 +35,7 @@ std::unique_ptr<storage::Store> open_store(const Context& ctx) {
     if (db.backend == storage::Backend::postgresql) {
         return std::make_unique<storage::PgStore>(db.value);
     }
-    if (auto err = util::make_dirs(util::parent_dir(db.value), 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    util::make_dirs(util::parent_dir(db.value), 0700).or_throw(ExitCode::state_error);
     return warn_mode_fixes(
         ctx, std::make_unique<storage::SqliteStore>(db.value, storage::Store::Access::read_write));
 }
@@ -69,25 +67,25 @@ bool state_file_exists(const Context& ctx) {
 std::uint64_t require_size(const std::string& option, const std::string& text) {
     auto parsed = util::parse_size(text);
     if (!parsed) {
-        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error()));
     }
-    return *parsed.value;
+    return *parsed;
 }
 
 double require_seconds(const std::string& option, const std::string& text) {
     auto parsed = util::parse_duration(text);
     if (!parsed) {
-        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error()));
     }
-    return static_cast<double>(parsed.value->count()) / 1000.0;
+    return static_cast<double>(parsed->count()) / 1000.0;
 }
 
 double require_rate(const std::string& option, const std::string& text) {
     auto parsed = util::parse_rate(text);
     if (!parsed) {
-        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error));
+        throw Error(ExitCode::usage, fmt::format("{}: {}", option, parsed.error()));
     }
-    return *parsed.value;
+    return *parsed;
 }
 
 PartPlan require_part_plan(const MultipartSettings& s) {

@@ -7,12 +7,14 @@
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/md5_lanes.hpp"
+#include "util/work_pool.hpp"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,12 +63,8 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
     // One folder per seed run keeps keys readable and runs apart.
     std::string batch = fmt::format("seed-{:016x}", base_seed);
     std::string dir = ctx.global.spool + "/" + batch;
-    if (auto err = util::make_dirs(ctx.global.spool, 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
-    if (auto err = util::make_dirs(dir, 0700)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    util::make_dirs(ctx.global.spool, 0700).or_throw(ExitCode::state_error);
+    util::make_dirs(dir, 0700).or_throw(ExitCode::state_error);
 
     auto store = open_store(ctx);
     Registrar registrar(*store, *ctx.log);
@@ -94,17 +92,38 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
         images.clear();
         registrar.flush_if_full();
     };
+    // Each batch's images are made and hashed on the pool, one task per image, then written in
+    // order by this thread.
+    util::WorkPool pool(s.jobs > 0 ? s.jobs : util::available_cores());
+    struct Planned {
+        std::uint64_t seed;
+        std::size_t size;
+        ImageFormat format;
+        std::string sha256;
+    };
+    std::vector<Planned> plan;
     for (std::int64_t i = 0; i < s.count;) {
+        plan.clear();
         std::size_t held = 0;
+        for (std::int64_t j = i; j < s.count && plan.size() < batch_images && held < batch_bytes;
+             ++j) {
+            std::uint64_t seed = base_seed + static_cast<std::uint64_t>(j) * 0x9E3779B97F4A7C15ULL;
+            std::size_t size = synth_size(seed, min_bytes, max_bytes);
+            plan.push_back({seed, size, synth_format(s.format, seed), {}});
+            held += size;
+        }
+        std::vector<std::function<void()>> tasks;
+        for (std::size_t k = 0; k < plan.size(); ++k) {
+            tasks.emplace_back([&, k] {
+                synth_image(plan[k].format, plan[k].seed, plan[k].size, bytes[k]);
+                plan[k].sha256 = util::to_hex(util::sha256(bytes[k]));
+            });
+        }
+        pool.run_all(std::move(tasks));
         try {
-            for (; i < s.count && images.size() < batch_images && held < batch_bytes; ++i) {
-                std::uint64_t seed =
-                    base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
-                std::size_t size = synth_size(seed, min_bytes, max_bytes);
-                ImageFormat format = synth_format(s.format, seed);
-                std::string& data = bytes[images.size()];
-                synth_image(format, seed, size, data);
-                std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
+            for (std::size_t k = 0; k < plan.size(); ++k, ++i) {
+                const std::string& data = bytes[k];
+                std::string name = fmt::format("img-{:06}.{}", i, file_extension(plan[k].format));
                 std::string path = fmt::format("{}/{}", dir, name);
                 write_image(path, data);
 
@@ -117,10 +136,9 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
                 ::stat(path.c_str(), &info);
                 image.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
                                  info.st_mtim.tv_nsec;
-                image.sha256 = util::to_hex(util::sha256(data));
-                image.content_type = std::string(content_type(format));
+                image.sha256 = std::move(plan[k].sha256);
+                image.content_type = std::string(content_type(plan[k].format));
                 images.push_back(std::move(image));
-                held += data.size();
             }
         } catch (...) {
             register_written();

@@ -9,6 +9,7 @@
 #include "model/image_state.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
+#include "s3/object_settings.hpp"
 #include "storage/db_target.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -44,6 +45,7 @@ struct SeedSettings {
     std::string max_bytes = "1M";
     SynthFormat format = SynthFormat::mixed;
     std::optional<std::uint64_t> seed;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 // --multipart-threshold and --part-size belong to add as well as to upload: add hashes each part
@@ -56,7 +58,9 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
+    std::string key_template; // --key-template: wins over the layout when set
     MultipartSettings multipart;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 struct ListSettings {
@@ -96,11 +100,20 @@ struct UploadSettings {
     ProgressMode progress = ProgressMode::automatic;
     storage::ClaimScope claim = storage::ClaimScope::local;
     std::string lease = "60s";
+    std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
+    double fleet_burst = 0; // 0: one second's worth
+    s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
+    bool if_none_match = false;
 };
 
 struct RetrySettings {
     bool all = false;
     std::vector<std::int64_t> ids;
+};
+
+struct MigrateSettings {
+    std::string to;           // the target's --db value
+    storage::DbTarget target; // classified (cli/ sets it)
 };
 
 struct PresignSettings {

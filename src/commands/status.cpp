@@ -17,11 +17,11 @@ StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
 }
 
 bool write_metrics(const std::string& path, const StatusReport& report, util::Logger& log) {
-    auto err = util::write_file_atomic(path, render_prometheus(report), 0644);
-    if (err) {
-        log.error("metrics_failed", {{"path", path}, {"error", *err}});
+    auto written = util::write_file_atomic(path, render_prometheus(report), 0644);
+    if (!written) {
+        log.error("metrics_failed", {{"path", path}, {"error", written.error()}});
     }
-    return !err;
+    return written.ok();
 }
 
 int cmd_status(const Context& ctx, const StatusSettings& s) {

@@ -28,9 +28,7 @@ Target resolve_target(const Context& ctx) {
         throw Error(ExitCode::usage, "no bucket: set --bucket, IMGSYNC_BUCKET or bucket = in the "
                                      "config file");
     }
-    if (auto problem = s3::bucket_name_error(g.bucket)) {
-        throw Error(ExitCode::usage, fmt::format("--bucket: {}", *problem));
-    }
+    s3::check_bucket_name(g.bucket).or_throw(ExitCode::usage, "--bucket: ");
 
     // Credentials from the config file rank after the environment and before the ~/.aws files.
     s3::CredentialSources sources;
@@ -42,13 +40,15 @@ Target resolve_target(const Context& ctx) {
     if (!g.profile.empty()) {
         sources.explicit_profile = g.profile;
     }
-    std::string read_error;
+    // A shared file that exists but cannot be read is an error, as for the AWS CLI: skipping it
+    // would silently pick other credentials.
     if (auto path = s3::credentials_file_path(sources.env)) {
-        sources.credentials_text = util::read_text_file(*path, &read_error).value_or("");
+        sources.credentials_text =
+            util::read_text_file(*path).or_throw(ExitCode::usage).value_or("");
         sources.credentials_display = *path;
     }
     if (auto path = s3::config_file_path(sources.env)) {
-        sources.config_text = util::read_text_file(*path, &read_error).value_or("");
+        sources.config_text = util::read_text_file(*path).or_throw(ExitCode::usage).value_or("");
         sources.config_display = *path;
     }
     auto creds = s3::resolve_credentials(sources);
@@ -64,11 +64,11 @@ Target resolve_target(const Context& ctx) {
     config.addressing = g.addressing;
     auto endpoint = s3::resolve_endpoint(config);
     if (!endpoint) {
-        throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error));
+        throw Error(ExitCode::usage, fmt::format("--endpoint: {}", endpoint.error()));
     }
-    auto proxy = util::proxy_for(endpoint.endpoint->scheme(), endpoint.endpoint->host(),
+    auto proxy = util::proxy_for(endpoint->scheme(), endpoint->host(),
                                  [](std::string_view name) { return getenv_nonempty(name); });
-    return Target{std::move(*endpoint.endpoint), std::move(*creds.credentials), std::move(proxy)};
+    return Target{std::move(endpoint).value(), std::move(*creds.credentials), std::move(proxy)};
 }
 
 std::string describe_proxy(const Target& target) {

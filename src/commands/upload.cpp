@@ -2,6 +2,7 @@
 #include "commands/common.hpp"
 #include "commands/status_io.hpp"
 #include "commands/target.hpp"
+#include "model/fleet_bucket.hpp"
 #include "pass/upload_pass.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <csignal>
 #include <unistd.h>
 
@@ -43,6 +45,8 @@ struct SignalScope {
 
 PassOptions pass_options(const UploadSettings& s) {
     PassOptions o;
+    o.object = s3::make_object_settings(s.object).or_throw(ExitCode::usage);
+    o.if_none_match = s.if_none_match;
     o.concurrency = s.concurrency;
     o.max_images = s.max_images;
     if (!s.max_bytes.empty()) {
@@ -61,9 +65,9 @@ PassOptions pass_options(const UploadSettings& s) {
     if (!s.bandwidth.empty()) {
         auto parsed = BandwidthSchedule::parse(s.bandwidth);
         if (!parsed) {
-            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error);
+            throw Error(ExitCode::usage, "--bandwidth: " + parsed.error());
         }
-        o.bandwidth = *parsed.value;
+        o.bandwidth = *parsed;
     }
     if (!s.max_duration.empty()) {
         o.max_duration = require_seconds("--max-duration", s.max_duration);
@@ -80,6 +84,13 @@ PassOptions pass_options(const UploadSettings& s) {
     o.connect_timeout_ms = std::max(
         1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
     o.claim_scope = s.claim;
+    if (!s.fleet_rate.empty()) {
+        o.fleet_rate = require_rate("--fleet-rate", s.fleet_rate);
+    }
+    if (s.fleet_burst < 0) {
+        throw Error(ExitCode::usage, "--fleet-burst must not be negative");
+    }
+    o.fleet_burst = s.fleet_burst > 0 ? s.fleet_burst : fleet_default_burst(o.fleet_rate);
     o.lease_seconds = require_seconds("--lease", s.lease);
     if (o.lease_seconds < 1) {
         throw Error(ExitCode::usage, "--lease must be at least 1s");
@@ -105,7 +116,10 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     options.host_id = ctx.global.host_id;
     // The lock is ours, so any image still "uploading" belongs to a pass that died (SQLite); or
     // the passes whose leases expired are recorded as crashed (PostgreSQL).
-    if (int recovered = store->recover_orphans(util::wall_epoch())) {
+    auto pid_alive = [](std::int64_t pid) {
+        return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    };
+    if (int recovered = store->recover_orphans(util::wall_epoch(), ctx.global.host_id, pid_alive)) {
         log.warn("recovered", {{"images", recovered},
                                {"reason", "left uploading by a pass that did not finish"}});
     }

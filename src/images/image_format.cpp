@@ -89,76 +89,73 @@ std::string printable_type(const std::array<char, 4>& type) {
 // The 12-byte IEND chunk: zero length, type, CRC. It is the same in every PNG.
 constexpr std::uint8_t iend_chunk[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
 
-std::optional<std::string> check_png(const std::uint8_t* head, std::size_t head_n,
-                                     const std::uint8_t* tail, std::size_t tail_n,
-                                     std::uint64_t total) {
+util::Result<void> check_png(const std::uint8_t* head, std::size_t head_n, const std::uint8_t* tail,
+                             std::size_t tail_n, std::uint64_t total) {
     // Signature, IHDR (25 bytes) and IEND (12 bytes) are the least a PNG can have.
     if (total < 8 + 25 + 12) {
-        return "truncated PNG (" + num(total) + " bytes)";
+        return util::fail("truncated PNG (" + num(total) + " bytes)");
     }
     if (head_n >= 16 && (be32(head + 8) != 13 || std::memcmp(head + 12, "IHDR", 4) != 0)) {
-        return std::string("PNG without IHDR chunk first");
+        return util::fail("PNG without IHDR chunk first");
     }
     if (tail_n >= sizeof iend_chunk && std::search(tail, tail + tail_n, std::begin(iend_chunk),
                                                    std::end(iend_chunk)) == tail + tail_n) {
-        return std::string("truncated PNG (no IEND chunk at the end)");
+        return util::fail(std::string("truncated PNG (no IEND chunk at the end)"));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_jpeg(const std::uint8_t* tail, std::size_t tail_n,
-                                      std::uint64_t total) {
+util::Result<void> check_jpeg(const std::uint8_t* tail, std::size_t tail_n, std::uint64_t total) {
     if (total < 4) {
-        return "truncated JPEG (" + num(total) + " bytes)";
+        return util::fail("truncated JPEG (" + num(total) + " bytes)");
     }
     if (tail_n < 2) {
-        return std::nullopt;
+        return {};
     }
     // Entropy-coded data stuffs every 0xFF with 0x00, so FF D9 at the end can only be EOI.
     const std::size_t end = unpadded_end(tail, tail_n);
     if (end < 2 || tail[end - 2] != 0xFF || tail[end - 1] != 0xD9) {
-        return std::string("truncated JPEG (no end-of-image marker)");
+        return util::fail(std::string("truncated JPEG (no end-of-image marker)"));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_gif(const std::uint8_t* tail, std::size_t tail_n,
-                                     std::uint64_t total) {
+util::Result<void> check_gif(const std::uint8_t* tail, std::size_t tail_n, std::uint64_t total) {
     // Header (6), logical screen descriptor (7), trailer (1).
     if (total < 14) {
-        return "truncated GIF (" + num(total) + " bytes)";
+        return util::fail("truncated GIF (" + num(total) + " bytes)");
     }
     if (tail_n < 1) {
-        return std::nullopt;
+        return {};
     }
     const std::size_t end = unpadded_end(tail, tail_n);
     if (end < 1 || tail[end - 1] != 0x3B) {
-        return std::string("GIF without trailer");
+        return util::fail("GIF without trailer");
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_webp(const std::uint8_t* head, std::size_t head_n,
-                                      std::uint64_t total) {
+util::Result<void> check_webp(const std::uint8_t* head, std::size_t head_n, std::uint64_t total) {
     if (total < 12) {
-        return "truncated WebP (" + num(total) + " bytes)";
+        return util::fail("truncated WebP (" + num(total) + " bytes)");
     }
     if (head_n < 8) {
-        return std::nullopt;
+        return {};
     }
     // The RIFF size counts everything after the 8-byte RIFF header.
     const std::uint64_t wanted = std::uint64_t{le32(head + 4)} + 8;
     if (wanted > total) {
-        return "WebP RIFF size says " + num(wanted) + " bytes, file has " + num(total);
+        return util::fail("WebP RIFF size says " + num(wanted) + " bytes, file has " + num(total));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_tiff(const std::uint8_t* head, std::size_t head_n,
-                                      std::uint64_t total) {
+util::Result<void> check_tiff(const std::uint8_t* head, std::size_t head_n, std::uint64_t total) {
     if (head_n < 8) {
-        return total < 8 ? std::optional<std::string>("truncated TIFF (" + num(total) + " bytes)")
-                         : std::nullopt;
+        if (total < 8) {
+            return util::fail("truncated TIFF (" + num(total) + " bytes)");
+        }
+        return {};
     }
     const bool little = head[0] == 'I';
     const bool big_tiff = (little ? le16(head + 2) : (head[2] << 8 | head[3])) == 43;
@@ -167,9 +164,10 @@ std::optional<std::string> check_tiff(const std::uint8_t* head, std::size_t head
     std::uint64_t ifd_head = 2; // the IFD's entry count
     if (big_tiff) {
         if (head_n < 16) {
-            return total < 16
-                       ? std::optional<std::string>("truncated TIFF (" + num(total) + " bytes)")
-                       : std::nullopt;
+            if (total < 16) {
+                return util::fail("truncated TIFF (" + num(total) + " bytes)");
+            }
+            return {};
         }
         ifd = little ? le64(head + 8) : be64(head + 8);
         min_ifd = 16;
@@ -178,50 +176,49 @@ std::optional<std::string> check_tiff(const std::uint8_t* head, std::size_t head
         ifd = little ? le32(head + 4) : be32(head + 4);
     }
     if (ifd < min_ifd || ifd > total || total - ifd < ifd_head) {
-        return "truncated TIFF (first IFD at offset " + num(ifd) + ", file has " + num(total) +
-               " bytes)";
+        return util::fail("truncated TIFF (first IFD at offset " + num(ifd) + ", file has " +
+                          num(total) + " bytes)");
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_bmp(const std::uint8_t* head, std::size_t head_n,
-                                     std::uint64_t total) {
+util::Result<void> check_bmp(const std::uint8_t* head, std::size_t head_n, std::uint64_t total) {
     // File header (14) and the smallest DIB header (12).
     if (total < 26) {
-        return "truncated BMP (" + num(total) + " bytes)";
+        return util::fail("truncated BMP (" + num(total) + " bytes)");
     }
     if (head_n < 14) {
-        return std::nullopt;
+        return {};
     }
     // Some writers leave the size field 0 or round it; only a claim beyond the end counts.
     const std::uint64_t declared = le32(head + 2);
     if (declared > total) {
-        return "truncated BMP (header says " + num(declared) + " bytes, file has " + num(total) +
-               ")";
+        return util::fail("truncated BMP (header says " + num(declared) + " bytes, file has " +
+                          num(total) + ")");
     }
     const std::uint64_t pixels = le32(head + 10);
     if (pixels > total) {
-        return "truncated BMP (pixel data at offset " + num(pixels) + ", file has " + num(total) +
-               " bytes)";
+        return util::fail("truncated BMP (pixel data at offset " + num(pixels) + ", file has " +
+                          num(total) + " bytes)");
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> check_bmff(ImageFormat format, const std::uint8_t* head,
-                                      std::size_t head_n, std::uint64_t total) {
+util::Result<void> check_bmff(ImageFormat format, const std::uint8_t* head, std::size_t head_n,
+                              std::uint64_t total) {
     const std::string name(format_name(format));
     if (total < 16) {
-        return "truncated " + name + " (" + num(total) + " bytes)";
+        return util::fail("truncated " + name + " (" + num(total) + " bytes)");
     }
     if (head_n < 4) {
-        return std::nullopt;
+        return {};
     }
     const std::uint64_t ftyp = be32(head);
     if (ftyp > total) {
-        return "truncated " + name + " (ftyp box needs " + num(ftyp) + " bytes, file has " +
-               num(total) + ")";
+        return util::fail("truncated " + name + " (ftyp box needs " + num(ftyp) +
+                          " bytes, file has " + num(total) + ")");
     }
-    return std::nullopt;
+    return {};
 }
 
 bool same_family(ImageFormat a, ImageFormat b) {
@@ -346,11 +343,11 @@ ImageFormat sniff(const std::uint8_t* head, std::size_t n) {
     return sniff_bmff(head, n);
 }
 
-std::optional<std::string> check_complete(ImageFormat format, const std::uint8_t* head,
-                                          std::size_t head_n, const std::uint8_t* tail,
-                                          std::size_t tail_n, std::uint64_t total_size) {
+util::Result<void> check_complete(ImageFormat format, const std::uint8_t* head, std::size_t head_n,
+                                  const std::uint8_t* tail, std::size_t tail_n,
+                                  std::uint64_t total_size) {
     if (total_size == 0) {
-        return std::string("zero-byte file");
+        return util::fail("zero-byte file");
     }
     if (head == nullptr) {
         head_n = 0;
@@ -365,7 +362,7 @@ std::optional<std::string> check_complete(ImageFormat format, const std::uint8_t
     if (format != ImageFormat::unknown &&
         head_n >= std::min<std::uint64_t>(total_size, image_head_bytes) && head_n >= 18 &&
         !same_family(sniff(head, head_n), format)) {
-        return std::string(format_name(format)) + " signature missing";
+        return util::fail(std::string(format_name(format)) + " signature missing");
     }
     switch (format) {
     case ImageFormat::png:
@@ -386,7 +383,7 @@ std::optional<std::string> check_complete(ImageFormat format, const std::uint8_t
     case ImageFormat::unknown:
         break;
     }
-    return std::nullopt;
+    return {};
 }
 
 void ImageProbe::update(const void* data, std::size_t size) {
@@ -482,35 +479,36 @@ ImageFormat ImageProbe::format() const {
     return sniff(head_.data(), head_n_);
 }
 
-std::optional<std::string> ImageProbe::problem() const {
+util::Result<void> ImageProbe::check() const {
     const ImageFormat f = format();
-    if (auto p = check_complete(f, head_.data(), head_n_, tail_.data(), tail_n_, size_)) {
-        return p;
+    if (auto ends = check_complete(f, head_.data(), head_n_, tail_.data(), tail_n_, size_); !ends) {
+        return ends;
     }
     const bool is_png = f == ImageFormat::png;
     if (!is_png && f != ImageFormat::avif && f != ImageFormat::heic) {
-        return std::nullopt;
+        return {};
     }
     const Walk& w = is_png ? png_ : bmff_;
     const std::string name(format_name(f));
     const char* unit = is_png ? "chunk" : "box";
     if (w.broken) {
-        return name + " " + unit + " at offset " + num(w.last_start) + " has an impossible " +
-               (is_png ? "length (" : "size (") + num(w.broken_size) + ")";
+        return util::fail(name + " " + unit + " at offset " + num(w.last_start) +
+                          " has an impossible " + (is_png ? "length (" : "size (") +
+                          num(w.broken_size) + ")");
     }
     if (w.done && !is_png) {
-        return std::nullopt; // a box that runs to the end of the file cannot be cut short
+        return {}; // a box that runs to the end of the file cannot be cut short
     }
     if (w.hdr_n > 0) {
-        return "truncated " + name + " (file ends inside a " + unit + " header at offset " +
-               num(w.next) + ")";
+        return util::fail("truncated " + name + " (file ends inside a " + unit +
+                          " header at offset " + num(w.next) + ")");
     }
     if (w.started && w.next > size_) {
-        return "truncated " + name + " (" + unit + " '" + printable_type(w.last_type) +
-               "' at offset " + num(w.last_start) + " ends at byte " + num(w.next) + ", file has " +
-               num(size_) + ")";
+        return util::fail("truncated " + name + " (" + unit + " '" + printable_type(w.last_type) +
+                          "' at offset " + num(w.last_start) + " ends at byte " + num(w.next) +
+                          ", file has " + num(size_) + ")");
     }
-    return std::nullopt;
+    return {};
 }
 
 } // namespace imgsync::core

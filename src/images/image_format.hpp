@@ -10,6 +10,8 @@
 // Neither decodes pixels nor verifies CRCs: a file that passes may still be corrupt inside.
 #pragma once
 
+#include "util/result.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -38,17 +40,17 @@ inline constexpr std::size_t image_tail_bytes = 16;
 // what is given). Anything not recognised is unknown.
 ImageFormat sniff(const std::uint8_t* head, std::size_t n);
 
-// Cheap completeness check from the ends of the file. Returns nullopt when nothing is wrong, or a
-// one-line reason ("truncated PNG (no IEND chunk at the end)", "zero-byte file", ...).
+// Cheap completeness check from the ends of the file: fine, or a failure with a one-line reason
+// ("truncated PNG (no IEND chunk at the end)", "zero-byte file", ...).
 //  head: the first min(total_size, image_head_bytes) bytes; tail: the last
 //  min(total_size, image_tail_bytes) bytes (it may overlap head in a small file); total_size: the
 //  file's size. Passing fewer bytes only skips the checks that need them.
 // What is checked: PNG IHDR first and IEND last; JPEG SOI first and EOI last; GIF trailer; WebP
 // RIFF size; TIFF first-IFD offset; BMP header size; HEIC/AVIF ftyp box fits. Unknown: only zero
 // size. Short trailing padding (NUL, CR, LF, space) after a JPEG EOI or GIF trailer is accepted.
-std::optional<std::string> check_complete(ImageFormat format, const std::uint8_t* head,
-                                          std::size_t head_n, const std::uint8_t* tail,
-                                          std::size_t tail_n, std::uint64_t total_size);
+util::Result<void> check_complete(ImageFormat format, const std::uint8_t* head, std::size_t head_n,
+                                  const std::uint8_t* tail, std::size_t tail_n,
+                                  std::uint64_t total_size);
 
 // Streaming companion of sniff()/check_complete(): feed every byte of the file, in order, in chunks
 // of any size, then ask. Constant memory, O(1) work per chunk plus one step per PNG chunk or
@@ -64,7 +66,7 @@ class ImageProbe {
     // Call after the last update(). check_complete()'s answer first; if that is fine, the
     // chunk/box walk's (PNG: a chunk running past the end; HEIC/AVIF: a box running past the end,
     // e.g. a cut 'mdat'; a length field that cannot be right).
-    std::optional<std::string> problem() const;
+    util::Result<void> check() const;
 
   private:
     std::array<std::uint8_t, image_head_bytes> head_{};

@@ -92,6 +92,7 @@ class Pass {
     // --- outcomes ------------------------------------------------------------------------------
     void on_done(std::uint64_t tag, util::HttpResponse&& response);
     void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
+    void on_existing(Job& job, const util::HttpResponse& r);
     void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                     const std::string& code, const std::string& message);
     void proved();
@@ -139,6 +140,10 @@ class Pass {
     storage::RunRecord run_;
     storage::Claimant claimant_;
     double renewed_at_ = 0; // monotonic: when the last renewal was sent
+    // Tokens taken from the fleet's bucket and not spent yet; when to ask it again.
+    std::int64_t fleet_tokens_ = 0;
+    double next_fleet_ask_ = 0;
+    bool fleet_allows(double now);
     std::int64_t deferred_ = 0;
     std::int64_t images_started_ = 0;
     std::uint64_t bytes_started_ = 0;

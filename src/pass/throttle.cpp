@@ -86,17 +86,16 @@ std::optional<int> parse_time_of_day(std::string_view s) {
 
 // "off", or a size. rclone's "UP:DOWN" pairs are refused rather than half-read: a lone "08:00"
 // would otherwise parse as 8 bytes/s up, where the operator forgot the limit of a time entry.
-util::Parsed<std::uint64_t> parse_limit(std::string_view text) {
-    using P = util::Parsed<std::uint64_t>;
+util::Result<std::uint64_t> parse_limit(std::string_view text) {
     if (text.find(':') != std::string_view::npos) {
         const std::string shown =
             text.size() > 64 ? std::string(text.substr(0, 64)) + "..." : std::string(text);
-        return P::fail(fmt::format("\"{}\" is not a limit (a timetable entry is HH:MM,LIMIT; "
-                                   "rclone's UP:DOWN pairs are not supported)",
-                                   shown));
+        return util::fail(fmt::format("\"{}\" is not a limit (a timetable entry is HH:MM,LIMIT; "
+                                      "rclone's UP:DOWN pairs are not supported)",
+                                      shown));
     }
     if (util::iequals(text, "off")) {
-        return P::ok(0);
+        return 0;
     }
     return util::parse_size(text);
 }
@@ -203,8 +202,7 @@ BandwidthSchedule::BandwidthSchedule() : BandwidthSchedule(0) {}
 BandwidthSchedule::BandwidthSchedule(std::uint64_t bytes_per_second)
     : entries_{ScheduleEntry{0, bytes_per_second}} {}
 
-util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) {
-    using P = util::Parsed<BandwidthSchedule>;
+util::Result<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) {
     const auto is_space = util::ascii_isspace;
     std::vector<std::string_view> tokens;
     for (std::size_t i = 0; i < text.size();) {
@@ -220,15 +218,15 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
         i = end;
     }
     if (tokens.empty()) {
-        return P::fail(fmt::format("empty bandwidth limit; {}", schedule_help));
+        return util::fail(fmt::format("empty bandwidth limit; {}", schedule_help));
     }
 
     if (tokens.size() == 1 && tokens[0].find(',') == std::string_view::npos) {
         const auto limit = parse_limit(tokens[0]);
         if (!limit) {
-            return P::fail(fmt::format("invalid bandwidth limit: {}", limit.error));
+            return util::fail(fmt::format("invalid bandwidth limit: {}", limit.error()));
         }
-        return P::ok(BandwidthSchedule(*limit.value));
+        return BandwidthSchedule(*limit);
     }
 
     struct Raw {
@@ -244,8 +242,8 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
             // Tokens contain no whitespace and are printed as typed; cut very long ones.
             const std::string shown =
                 token.size() > 64 ? std::string(token.substr(0, 64)) + "..." : std::string(token);
-            return P::fail(fmt::format("invalid bandwidth schedule entry \"{}\": {}; {}", shown,
-                                       why, schedule_help));
+            return util::fail(fmt::format("invalid bandwidth schedule entry \"{}\": {}; {}", shown,
+                                          why, schedule_help));
         };
         const std::size_t comma = token.find(',');
         if (comma == std::string_view::npos) {
@@ -267,14 +265,14 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
         }
         const auto limit = parse_limit(token.substr(comma + 1));
         if (!limit) {
-            return fail(limit.error);
+            return fail(limit.error());
         }
         if (day) {
-            raw.push_back(Raw{ScheduleEntry{*day * minutes_per_day + *minute, *limit.value}, t});
+            raw.push_back(Raw{ScheduleEntry{*day * minutes_per_day + *minute, *limit}, t});
             schedule.has_weekdays_ = true;
         } else {
             for (int d = 0; d < 7; ++d) {
-                raw.push_back(Raw{ScheduleEntry{d * minutes_per_day + *minute, *limit.value}, t});
+                raw.push_back(Raw{ScheduleEntry{d * minutes_per_day + *minute, *limit}, t});
             }
         }
     }
@@ -285,14 +283,14 @@ util::Parsed<BandwidthSchedule> BandwidthSchedule::parse(std::string_view text) 
         if (i > 0 && raw[i].entry.week_minute == raw[i - 1].entry.week_minute) {
             const std::size_t first = std::min(raw[i].token, raw[i - 1].token);
             const std::size_t second = std::max(raw[i].token, raw[i - 1].token);
-            return P::fail(
+            return util::fail(
                 fmt::format("invalid bandwidth schedule: entries \"{}\" and \"{}\" both set {}; {}",
                             tokens[first], tokens[second], weekday_time(raw[i].entry.week_minute),
                             schedule_help));
         }
         schedule.entries_.push_back(raw[i].entry);
     }
-    return P::ok(std::move(schedule));
+    return schedule;
 }
 
 std::size_t BandwidthSchedule::index_at(int minute) const {

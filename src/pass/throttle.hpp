@@ -107,7 +107,7 @@ class BandwidthSchedule {
     explicit BandwidthSchedule(std::uint64_t bytes_per_second);
 
     // Errors name the bad token and show the accepted syntax.
-    static util::Parsed<BandwidthSchedule> parse(std::string_view text);
+    static util::Result<BandwidthSchedule> parse(std::string_view text);
 
     // The limit at a week minute; 0 = unlimited. The argument is taken modulo a week. For a
     // timetable without weekdays any day gives the same answer, so a bare minute of the day

@@ -113,6 +113,28 @@ void Pass::lose(std::int64_t id) {
               {{"key", key}, {"reason", "the lease expired or another pass holds the image now"}});
 }
 
+// A token of the fleet's bucket is in hand, or one was taken now (about a quarter second's worth
+// at a time, so that a fast pass asks a few times a second; what a pass leaves unspent at its end
+// is lost to the fleet, which only errs on the slow side).
+bool Pass::fleet_allows(double now) {
+    if (o_.fleet_rate <= 0 || fleet_tokens_ > 0) {
+        return true;
+    }
+    if (now < next_fleet_ask_) {
+        return false;
+    }
+    commit(); // SQLite takes in a transaction of its own
+    auto want = static_cast<std::int64_t>(
+        std::max(1.0, std::min(static_cast<double>(o_.concurrency), o_.fleet_rate / 4)));
+    fleet_tokens_ +=
+        store_.take_fleet_tokens(o_.fleet_rate, o_.fleet_burst, want, clock_.wall_seconds());
+    if (fleet_tokens_ > 0) {
+        return true;
+    }
+    next_fleet_ask_ = now + std::min(1.0, 1 / o_.fleet_rate);
+    return false;
+}
+
 void Pass::update_limits(double now) {
     if (o_.rate > 0) {
         rate_.set_rate(now, o_.rate * adaptive_.rate_factor());
@@ -175,8 +197,11 @@ bool Pass::start_new_job(double now) {
     if (!health_.proven() && !last_failure_.empty() && !active_.empty()) {
         return false;
     }
-    if (!rate_.try_take(now, 1)) {
+    if (!fleet_allows(now) || !rate_.try_take(now, 1)) {
         return false;
+    }
+    if (o_.fleet_rate > 0) {
+        --fleet_tokens_;
     }
     auto job = std::move(queue_.front());
     queue_.pop_front();
@@ -242,7 +267,8 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
             // Parts the state file recorded are candidates; ListParts confirms them.
             job.next = Step::list_parts;
         } else {
-            job.next = Step::create;
+            // With --if-none-match, a key that exists is found before any part is sent.
+            job.next = o_.if_none_match ? Step::existing : Step::create;
         }
     }
     start_step(job, job.next, no_part, now);
@@ -253,12 +279,34 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     util::HttpRequest req;
     auto date = sign_date();
     switch (step) {
-    case Step::put:
+    case Step::put: {
+        if (img.md5.empty()) {
+            // add records no whole-file MD5 for a file it registered as multipart; sent with one
+            // PUT (a higher --multipart-threshold here), it is hashed now, and must still be the
+            // content add hashed.
+            std::string md5, sha;
+            if (!hash_range(job.fd.get(), 0, img.size, md5, sha)) {
+                fail_image(job, "cannot read the file");
+                return;
+            }
+            if (sha != img.sha256) {
+                fail_image(job, "file changed since it was added (its SHA-256 differs); run "
+                                "imgsync add on it again");
+                return;
+            }
+            job.image.md5 = md5;
+        }
+        auto headers = s3::object_headers(o_.object, img.sha256);
+        if (o_.if_none_match) {
+            headers.push_back({"if-none-match", "*"});
+        }
         req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
-                             img.content_type, date);
+                             img.content_type, headers, date);
         break;
+    }
     case Step::create:
-        req = s3_.create_multipart(img.key, img.content_type, date);
+        req = s3_.create_multipart(img.key, img.content_type,
+                                   s3::object_headers(o_.object, img.sha256), date);
         break;
     case Step::list_parts:
         req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
@@ -268,11 +316,15 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         for (const auto& p : job.parts) {
             parts.emplace_back(static_cast<int>(p.number), p.etag);
         }
-        req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
+        req = s3_.complete_multipart(img.key, job.upload_id, parts, o_.if_none_match, date);
         break;
     }
     case Step::verify:
+    case Step::existing:
         req = s3_.head_object(img.key, date);
+        break;
+    case Step::tag:
+        req = s3_.put_object_tagging(img.key, s3::tagging_body(o_.object.tags), date);
         break;
     case Step::part: {
         Part& p = job.parts[part];

@@ -9,6 +9,7 @@
 #include "model/image_state.hpp"
 #include "model/multipart.hpp"
 #include "pass/throttle.hpp"
+#include "s3/object_settings.hpp"
 #include "s3/operations.hpp"
 #include "storage/store.hpp"
 #include "util/clock.hpp"
@@ -52,6 +53,13 @@ struct PassOptions {
     std::string host_id;
     storage::ClaimScope claim_scope = storage::ClaimScope::local;
     double lease_seconds = 60;
+    // upload --fleet-rate, --fleet-burst: the bucket every pass on the backlog shares (0: none).
+    double fleet_rate = 0;
+    double fleet_burst = 0;
+    s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
+    // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
+    // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
+    bool if_none_match = false;
 };
 
 struct PassResult {

@@ -67,15 +67,17 @@ std::string quoted(std::string_view url) {
     return "'" + std::string(url) + "'";
 }
 
-std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& out) {
+util::Result<ParsedUrl> parse_endpoint_url(std::string_view url) {
+    ParsedUrl out;
     const std::string what = "invalid endpoint URL " + quoted(url) + ": ";
     const auto sep = url.find("://");
     if (sep == std::string_view::npos) {
-        return what + "no scheme; write it as https://HOST[:PORT] or http://HOST[:PORT]";
+        return util::fail(what +
+                          "no scheme; write it as https://HOST[:PORT] or http://HOST[:PORT]");
     }
     out.scheme = util::ascii_lower(url.substr(0, sep));
     if (out.scheme != "http" && out.scheme != "https") {
-        return what + "scheme must be http or https";
+        return util::fail(what + "scheme must be http or https");
     }
     std::string_view rest = url.substr(sep + 3);
     const auto authority_end = rest.find_first_of("/?#");
@@ -83,16 +85,17 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
     const std::string_view tail =
         authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
     if (authority.find('@') != std::string_view::npos) {
-        return what + "user information (user:password@) is not allowed; use AWS credentials";
+        return util::fail(what +
+                          "user information (user:password@) is not allowed; use AWS credentials");
     }
     if (tail.find('?') != std::string_view::npos) {
-        return what + "a query string is not allowed";
+        return util::fail(what + "a query string is not allowed");
     }
     if (tail.find('#') != std::string_view::npos) {
-        return what + "a fragment is not allowed";
+        return util::fail(what + "a fragment is not allowed");
     }
     if (!tail.empty() && tail != "/") {
-        return what + "a path is not allowed; give the bucket separately";
+        return util::fail(what + "a path is not allowed; give the bucket separately");
     }
 
     std::string_view host;
@@ -100,25 +103,25 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) {
-            return what + "unterminated IPv6 address";
+            return util::fail(what + "unterminated IPv6 address");
         }
         host = authority.substr(0, close + 1);
         const auto after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') {
-                return what + "unexpected characters after the IPv6 address";
+                return util::fail(what + "unexpected characters after the IPv6 address");
             }
             port = after.substr(1);
         }
         const auto inner = host.substr(1, host.size() - 2);
         if (inner.empty()) {
-            return what + "empty host";
+            return util::fail(what + "empty host");
         }
         for (char c : inner) {
             const bool ok = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
                             c == ':' || c == '.';
             if (!ok) {
-                return what + "malformed IPv6 address";
+                return util::fail(what + "malformed IPv6 address");
             }
         }
         out.ip = true;
@@ -129,35 +132,35 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
             port = authority.substr(colon + 1);
         }
         if (host.empty()) {
-            return what + "empty host";
+            return util::fail(what + "empty host");
         }
         for (char c : host) {
             const bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                             c == '-' || c == '.';
             if (!ok) {
-                return what + "the host may hold only letters, digits, '-' and '.'";
+                return util::fail(what + "the host may hold only letters, digits, '-' and '.'");
             }
         }
         if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
-            return what + "malformed host name";
+            return util::fail(what + "malformed host name");
         }
         out.ip = is_ipv4(host);
     }
     out.host = util::ascii_lower(host);
 
     if (!authority.empty() && authority.back() == ':' && port.empty()) {
-        return what + "empty port";
+        return util::fail(what + "empty port");
     }
     if (!port.empty()) {
         unsigned long value = 0;
         for (char c : port) {
             if (!is_digit(c) || port.size() > 5) {
-                return what + "the port must be a number from 1 to 65535";
+                return util::fail(what + "the port must be a number from 1 to 65535");
             }
             value = value * 10 + static_cast<unsigned long>(c - '0');
         }
         if (value < 1 || value > 65535) {
-            return what + "the port must be a number from 1 to 65535";
+            return util::fail(what + "the port must be a number from 1 to 65535");
         }
         const bool is_default =
             (out.scheme == "http" && value == 80) || (out.scheme == "https" && value == 443);
@@ -165,7 +168,7 @@ std::optional<std::string> parse_endpoint_url(std::string_view url, ParsedUrl& o
             out.port = std::to_string(value);
         }
     }
-    return std::nullopt;
+    return out;
 }
 
 bool valid_region(std::string_view region) {
@@ -178,12 +181,6 @@ bool valid_region(std::string_view region) {
         }
     }
     return true;
-}
-
-EndpointResult failure(std::string message) {
-    EndpointResult r;
-    r.error = std::move(message);
-    return r;
 }
 
 } // namespace
@@ -227,14 +224,14 @@ std::string Endpoint::object_url(std::string_view key, const std::vector<QueryPa
     return url(object_uri(key), query);
 }
 
-EndpointResult resolve_endpoint(const EndpointConfig& config) {
+util::Result<Endpoint> resolve_endpoint(const EndpointConfig& config) {
     const std::string region = config.region.empty() ? "us-east-1" : config.region;
     if (!valid_region(region)) {
-        return failure("invalid region '" + region +
-                       "': use lower-case letters, digits and '-' (e.g. eu-west-1)");
+        return util::fail("invalid region '" + region +
+                          "': use lower-case letters, digits and '-' (e.g. eu-west-1)");
     }
-    if (auto err = bucket_name_error(config.bucket)) {
-        return failure(*err);
+    if (auto bucket = check_bucket_name(config.bucket); !bucket) {
+        return util::fail(bucket.error());
     }
 
     ParsedUrl parsed;
@@ -246,9 +243,11 @@ EndpointResult resolve_endpoint(const EndpointConfig& config) {
             starts_with(region, "cn-") ? "amazonaws.com.cn" : "amazonaws.com";
         parsed.host = region == "us-east-1" ? "s3.amazonaws.com" : "s3." + region + "." + suffix;
     } else {
-        if (auto err = parse_endpoint_url(config.endpoint_url, parsed)) {
-            return failure(*err);
+        auto url = parse_endpoint_url(config.endpoint_url);
+        if (!url) {
+            return util::fail(url.error());
         }
+        parsed = std::move(url).value();
         aws = is_aws_host(parsed.host);
     }
 
@@ -264,13 +263,13 @@ EndpointResult resolve_endpoint(const EndpointConfig& config) {
         break;
     case Addressing::virtual_hosted:
         if (parsed.ip) {
-            return failure("virtual-hosted addressing needs a host name, but the endpoint is an "
-                           "IP address; use path addressing");
+            return util::fail("virtual-hosted addressing needs a host name, but the endpoint is an "
+                              "IP address; use path addressing");
         }
         if (tls_breaks) {
-            return failure("bucket '" + config.bucket +
-                           "' contains dots, so its virtual host name cannot match the "
-                           "server's wildcard TLS certificate; use path addressing");
+            return util::fail("bucket '" + config.bucket +
+                              "' contains dots, so its virtual host name cannot match the "
+                              "server's wildcard TLS certificate; use path addressing");
         }
         virtual_hosted = true;
         break;
@@ -286,52 +285,50 @@ EndpointResult resolve_endpoint(const EndpointConfig& config) {
     e.region_ = region;
     e.bucket_ = config.bucket;
     e.path_style_ = !virtual_hosted;
-    EndpointResult r;
-    r.endpoint = std::move(e);
-    return r;
+    return e;
 }
 
-std::optional<std::string> bucket_name_error(std::string_view bucket) {
+util::Result<void> check_bucket_name(std::string_view bucket) {
     const std::string what = "invalid bucket name '" + std::string(bucket) + "': ";
     if (bucket.empty()) {
-        return std::string("no bucket name given");
+        return util::fail("no bucket name given");
     }
     if (bucket.size() < 3 || bucket.size() > 63) {
-        return what + "must be 3 to 63 characters long";
+        return util::fail(what + "must be 3 to 63 characters long");
     }
     for (char c : bucket) {
         if (c >= 'A' && c <= 'Z') {
-            return what + "must be lower case";
+            return util::fail(what + "must be lower case");
         }
         if (!is_lower_alnum(c) && c != '.' && c != '-') {
-            return what + "may hold only lower-case letters, digits, '.' and '-'";
+            return util::fail(what + "may hold only lower-case letters, digits, '.' and '-'");
         }
     }
     if (!is_lower_alnum(bucket.front()) || !is_lower_alnum(bucket.back())) {
-        return what + "must start and end with a letter or digit";
+        return util::fail(what + "must start and end with a letter or digit");
     }
     if (bucket.find("..") != std::string_view::npos) {
-        return what + "must not contain \"..\"";
+        return util::fail(what + "must not contain \"..\"");
     }
     if (is_ipv4(bucket)) {
-        return what + "must not be an IP address";
+        return util::fail(what + "must not be an IP address");
     }
     if (starts_with(bucket, "xn--") || starts_with(bucket, "sthree-")) {
-        return what + "the prefixes xn-- and sthree- are reserved";
+        return util::fail(what + "the prefixes xn-- and sthree- are reserved");
     }
     if (ends_with(bucket, "-s3alias") || ends_with(bucket, "--ol-s3")) {
-        return what + "the suffixes -s3alias and --ol-s3 are reserved";
+        return util::fail(what + "the suffixes -s3alias and --ol-s3 are reserved");
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> object_key_error(std::string_view key) {
+util::Result<void> check_object_key(std::string_view key) {
     if (key.empty()) {
-        return std::string("object key is empty");
+        return util::fail("object key is empty");
     }
     if (key.size() > 1024) {
-        return "object key is " + std::to_string(key.size()) +
-               " bytes long; S3 allows at most 1024";
+        return util::fail("object key is " + std::to_string(key.size()) +
+                          " bytes long; S3 allows at most 1024");
     }
     const auto* p = reinterpret_cast<const unsigned char*>(key.data());
     const std::size_t n = key.size();
@@ -360,30 +357,31 @@ std::optional<std::string> object_key_error(std::string_view key) {
             lo = b0 == 0xF0 ? 0x90 : 0x80;
             hi = b0 == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
         } else {
-            return "object key is not valid UTF-8 (byte " + std::to_string(start) + ")";
+            return util::fail("object key is not valid UTF-8 (byte " + std::to_string(start) + ")");
         }
         if (start + len > n) {
-            return "object key is not valid UTF-8 (truncated sequence at byte " +
-                   std::to_string(start) + ")";
+            return util::fail("object key is not valid UTF-8 (truncated sequence at byte " +
+                              std::to_string(start) + ")");
         }
         for (std::size_t k = 1; k < len; ++k) {
             const unsigned char b = p[start + k];
             const unsigned char min = k == 1 ? lo : 0x80;
             const unsigned char max = k == 1 ? hi : 0xBF;
             if (b < min || b > max) {
-                return "object key is not valid UTF-8 (byte " + std::to_string(start) + ")";
+                return util::fail("object key is not valid UTF-8 (byte " + std::to_string(start) +
+                                  ")");
             }
             cp = (cp << 6) | (b & 0x3Fu);
         }
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
             char buf[16];
             std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
-            return "object key contains the control character " + std::string(buf) + " at byte " +
-                   std::to_string(start);
+            return util::fail("object key contains the control character " + std::string(buf) +
+                              " at byte " + std::to_string(start));
         }
         i = start + len;
     }
-    return std::nullopt;
+    return {};
 }
 
 } // namespace imgsync::s3

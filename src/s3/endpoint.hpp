@@ -1,13 +1,13 @@
 // Where a request goes: scheme, Host (and so the SigV4 `host` header), and the path of a bucket
 // or an object, for AWS S3 and for S3-compatible stores (Ceph radosgw, MinIO).
 //
-// Error handling: nothing here throws. resolve_endpoint() returns an EndpointResult holding
-// either an Endpoint or a one-line message for the user; the validators return
-// std::optional<std::string>, empty when the input is fine. Messages never repeat an endpoint
-// URL that carries user information, since that part may hold a password.
+// Error handling: nothing here throws. resolve_endpoint() and the validators return a
+// util::Result: an Endpoint (or nothing) or a one-line message for the user. Messages never repeat
+// an endpoint URL that carries user information, since that part may hold a password.
 #pragma once
 
 #include "s3/sigv4.hpp"
+#include "util/result.hpp"
 
 #include <optional>
 #include <string>
@@ -29,8 +29,6 @@ struct EndpointConfig {
     std::string bucket;
     Addressing addressing = Addressing::automatic;
 };
-
-struct EndpointResult;
 
 class Endpoint {
   public:
@@ -58,7 +56,7 @@ class Endpoint {
     std::string object_url(std::string_view key, const std::vector<QueryParam>& query = {}) const;
 
   private:
-    friend EndpointResult resolve_endpoint(const EndpointConfig& config);
+    friend util::Result<Endpoint> resolve_endpoint(const EndpointConfig& config);
     std::string scheme_;
     std::string host_;
     std::string base_path_;
@@ -67,22 +65,16 @@ class Endpoint {
     bool path_style_ = false;
 };
 
-struct EndpointResult {
-    std::optional<Endpoint> endpoint;
-    std::string error; // set exactly when endpoint is empty
-    explicit operator bool() const noexcept { return endpoint.has_value(); }
-};
-
-EndpointResult resolve_endpoint(const EndpointConfig& config);
+util::Result<Endpoint> resolve_endpoint(const EndpointConfig& config);
 
 // S3 bucket naming rules: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or
 // digit, no "..", not shaped like an IPv4 address, none of the reserved prefixes (xn--, sthree-)
 // or suffixes (-s3alias, --ol-s3).
-std::optional<std::string> bucket_name_error(std::string_view bucket);
+util::Result<void> check_bucket_name(std::string_view bucket);
 
 // Keys imgsync is willing to upload: non-empty, at most 1024 bytes, valid UTF-8, and no control
 // characters (C0, DEL, C1): S3 would take some of them, but they break listings, logs and tools.
 // The message names the offending byte offset, never the key itself.
-std::optional<std::string> object_key_error(std::string_view key);
+util::Result<void> check_object_key(std::string_view key);
 
 } // namespace imgsync::s3

@@ -19,10 +19,8 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
                                           Holder* holder) {
     // The holder's line is written into this file, so it must be our own regular file: a link
     // planted at <db>.lock would otherwise have its target truncated (or, dangling, created).
-    util::UniqueFd fd;
-    if (auto err = util::open_regular_file(lock_path, "lock file", "remove it", 0600, &fd)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    util::UniqueFd fd = util::open_regular_file(lock_path, "lock file", "remove it", 0600)
+                            .or_throw(ExitCode::state_error);
     if (auto st = util::stat_fd(fd.get()); st && st->links > 1) {
         throw Error(ExitCode::state_error,
                     fmt::format("lock file {} has {} hard links, so it is shared with another "

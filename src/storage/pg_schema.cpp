@@ -94,6 +94,13 @@ CREATE TABLE claims (
 );
 CREATE INDEX claims_image ON claims (image_id, claimed_at);
 
+-- The fleet's token bucket (upload --fleet-rate): one row, taken by one UPDATE.
+CREATE TABLE fleet_bucket (
+    id         integer PRIMARY KEY CHECK (id = 1),
+    tokens     double precision NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
 CREATE TABLE counter_deltas (
     state  text NOT NULL,
     images bigint NOT NULL,

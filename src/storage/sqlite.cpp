@@ -71,6 +71,11 @@ Statement& Statement::bind(int index, std::int64_t value) {
     return *this;
 }
 
+Statement& Statement::bind(int index, double value) {
+    sqlite3_bind_double(stmt_.get(), index, value);
+    return *this;
+}
+
 Statement& Statement::bind(int index, std::string_view value) {
     sqlite3_bind_text(stmt_.get(), index, value.data(), static_cast<int>(value.size()),
                       SQLITE_TRANSIENT);
@@ -118,6 +123,10 @@ void Statement::reset() {
 
 std::int64_t Statement::int64(int column) const {
     return sqlite3_column_int64(stmt_.get(), column);
+}
+
+double Statement::real(int column) const {
+    return sqlite3_column_double(stmt_.get(), column);
 }
 
 std::string Statement::text(int column) const {

@@ -23,6 +23,7 @@ class Statement {
 
     // Binding is 1-based, like SQLite. Returns *this so calls chain.
     Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view value);
     Statement& bind(int index, const std::string& value) {
         return bind(index, std::string_view(value));
@@ -39,6 +40,7 @@ class Statement {
     void reset();
 
     std::int64_t int64(int column) const;
+    double real(int column) const;
     std::string text(int column) const;
     std::optional<std::string> optional_text(int column) const;
     std::optional<std::int64_t> optional_int64(int column) const;

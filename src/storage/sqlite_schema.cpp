@@ -113,6 +113,15 @@ ALTER TABLE images ADD COLUMN host_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN host_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: the fleet's token bucket (upload --fleet-rate), one row.
+constexpr const char* schema_v4 = R"sql(
+CREATE TABLE fleet_bucket (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    tokens     REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -150,7 +159,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 3) {
         db_.exec(schema_v3);
     }
-    // Future migrations go here: if (version < 4) { ... }
+    if (version < 4) {
+        db_.exec(schema_v4);
+    }
+    // Future migrations go here: if (version < 5) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

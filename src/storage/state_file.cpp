@@ -67,11 +67,10 @@ void take_permissions(const std::string& path, unsigned mask, std::vector<ModeFi
 } // namespace
 
 bool check_state_file(const std::string& path) {
-    util::UniqueFd fd; // read-only: only to look at it; SQLite opens it itself
-    if (auto err = util::open_regular_file(path, "state file", "point --db at the file itself",
-                                           0600, &fd, false)) {
-        throw Error(ExitCode::state_error, *err);
-    }
+    // Read-only: only to look at it; SQLite opens it itself.
+    const util::UniqueFd fd =
+        util::open_regular_file(path, "state file", "point --db at the file itself", 0600, false)
+            .or_throw(ExitCode::state_error);
     require_writable(path);
     for (const char* suffix : {"-wal", "-shm", "-journal"}) {
         std::string side = path + suffix;

@@ -24,9 +24,9 @@ void UniqueFd::reset(int fd) {
     fd_ = fd;
 }
 
-std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
+Result<void> make_dirs(const std::string& path, unsigned mode) {
     if (path.empty()) {
-        return std::nullopt;
+        return {};
     }
     std::string partial;
     std::size_t pos = 0;
@@ -37,14 +37,15 @@ std::optional<std::string> make_dirs(const std::string& path, unsigned mode) {
             continue;
         }
         if (::mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
-            return fmt::format("cannot create directory {}: {}", partial, std::strerror(errno));
+            return util::fail(
+                fmt::format("cannot create directory {}: {}", partial, std::strerror(errno)));
         }
     }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return fmt::format("{} is not a directory", path);
+        return util::fail(fmt::format("{} is not a directory", path));
     }
-    return std::nullopt;
+    return {};
 }
 
 namespace {
@@ -105,17 +106,18 @@ int write_all(int fd, std::string_view data) {
     return 0;
 }
 
-std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
-                                             unsigned mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
     TempFile tmp;
     std::string name = path + ".tmp.XXXXXX";
     UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
     if (!fd) {
-        return fmt::format("cannot create a temporary file for {}: {}", path, errno_text(errno));
+        return util::fail(
+            fmt::format("cannot create a temporary file for {}: {}", path, errno_text(errno)));
     }
     tmp.path = name;
     auto failed = [&](const char* step) {
-        return fmt::format("cannot write {} ({} {}): {}", path, step, tmp.path, errno_text(errno));
+        return util::fail(
+            fmt::format("cannot write {} ({} {}): {}", path, step, tmp.path, errno_text(errno)));
     };
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
         return failed("chmod");
@@ -131,7 +133,8 @@ std::optional<std::string> write_file_atomic(const std::string& path, std::strin
         return failed("close");
     }
     if (::rename(tmp.path.c_str(), path.c_str()) != 0) {
-        return fmt::format("cannot rename {} to {}: {}", tmp.path, path, errno_text(errno));
+        return util::fail(
+            fmt::format("cannot rename {} to {}: {}", tmp.path, path, errno_text(errno)));
     }
     tmp.keep = true;
     // The rename itself survives a power loss only once the directory is on disk. Best effort:
@@ -140,12 +143,11 @@ std::optional<std::string> write_file_atomic(const std::string& path, std::strin
     if (dir) {
         (void)::fsync(dir.get());
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> open_regular_file(const std::string& path, const std::string& what,
-                                             const std::string& hint, unsigned mode, UniqueFd* out,
-                                             bool writable) {
+Result<UniqueFd> open_regular_file(const std::string& path, const std::string& what,
+                                   const std::string& hint, unsigned mode, bool writable) {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
     int access = writable ? O_RDWR : O_RDONLY;
     UniqueFd fd(::open(path.c_str(), access | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
@@ -154,35 +156,36 @@ std::optional<std::string> open_regular_file(const std::string& path, const std:
         int err = errno;
         struct stat st {};
         if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-            return fmt::format("{} {} is {}, not a regular file: imgsync does not follow or use "
-                               "it ({})",
-                               what, path, file_kind(st.st_mode), hint);
+            return util::fail(
+                fmt::format("{} {} is {}, not a regular file: imgsync does not follow or use "
+                            "it ({})",
+                            what, path, file_kind(st.st_mode), hint));
         }
-        return fmt::format("cannot open {} {}: {}", what, path, errno_text(err));
+        return util::fail(fmt::format("cannot open {} {}: {}", what, path, errno_text(err)));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
-        return fmt::format("cannot open {} {}: {}", what, path, errno_text(errno));
+        return util::fail(fmt::format("cannot open {} {}: {}", what, path, errno_text(errno)));
     }
     if (!S_ISREG(st.st_mode)) {
-        return fmt::format("{} {} is {}, not a regular file: imgsync does not use it ({})", what,
-                           path, file_kind(st.st_mode), hint);
+        return util::fail(
+            fmt::format("{} {} is {}, not a regular file: imgsync does not use it ({})", what, path,
+                        file_kind(st.st_mode), hint));
     }
     int flags = ::fcntl(fd.get(), F_GETFL);
     if (flags >= 0) {
         (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
-    *out = std::move(fd);
-    return std::nullopt;
+    return fd;
 }
 
-std::optional<std::string> read_text_file(const std::string& path, std::string* error) {
+Result<std::optional<std::string>> read_text_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        if (error && errno != ENOENT) {
-            *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+        if (errno == ENOENT) {
+            return std::optional<std::string>();
         }
-        return std::nullopt;
+        return util::fail(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
     }
     std::string out;
     char buf[8192];
@@ -192,17 +195,14 @@ std::optional<std::string> read_text_file(const std::string& path, std::string* 
             continue;
         }
         if (n < 0) {
-            if (error) {
-                *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-            }
-            return std::nullopt;
+            return util::fail(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
         }
         if (n == 0) {
             break;
         }
         out.append(buf, static_cast<std::size_t>(n));
     }
-    return out;
+    return std::optional<std::string>(std::move(out));
 }
 
 std::string parent_dir(const std::string& path) {

@@ -1,6 +1,8 @@
 // The filesystem edge: file descriptors, private directories, atomic writes.
 #pragma once
 
+#include "util/result.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,8 +34,8 @@ class UniqueFd {
     int fd_ = -1;
 };
 
-// mkdir -p with `mode` for the directories it creates. Returns an error message or nullopt.
-std::optional<std::string> make_dirs(const std::string& path, unsigned mode);
+// mkdir -p with `mode` for the directories it creates.
+Result<void> make_dirs(const std::string& path, unsigned mode);
 
 // Writes a file by writing a temporary file beside it and renaming it over the target, so readers
 // (node_exporter's textfile collector) never see half a file. The one way the program writes a
@@ -43,9 +45,9 @@ std::optional<std::string> make_dirs(const std::string& path, unsigned mode);
 // - it gets exactly `mode` (fchmod, whatever the umask), is fsynced, renamed over `path`, and the
 //   directory is fsynced;
 // - a symbolic link at `path` is replaced by the new file; the file it pointed to is not touched.
-// Returns an error message naming the file, or nullopt; on error no temporary file is left.
-std::optional<std::string> write_file_atomic(const std::string& path, std::string_view content,
-                                             unsigned mode = 0644);
+// A failure names the file; on failure no temporary file is left.
+Result<void> write_file_atomic(const std::string& path, std::string_view content,
+                               unsigned mode = 0644);
 
 // Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of the
 // write that failed (ENOSPC for a write that wrote nothing).
@@ -55,16 +57,16 @@ int write_all(int fd, std::string_view data);
 // does not exist, but only as a regular file: a symbolic link there is not followed (O_NOFOLLOW;
 // a dangling one creates nothing), and a directory, FIFO, socket or device is refused before
 // anything is read or written. `what` names the file in the error ("lock file"), `hint` ends it
-// ("remove it"). Returns the error message, or nullopt with *fd set.
-std::optional<std::string> open_regular_file(const std::string& path, const std::string& what,
-                                             const std::string& hint, unsigned mode, UniqueFd* fd,
-                                             bool writable = true);
+// ("remove it").
+Result<UniqueFd> open_regular_file(const std::string& path, const std::string& what,
+                                   const std::string& hint, unsigned mode, bool writable = true);
 
 // "a symbolic link", "a directory", "a FIFO", ... for a st_mode; "a regular file" for one.
 std::string file_kind(unsigned st_mode);
 
-// Reads a whole small file (configuration, credentials). nullopt when it does not exist.
-std::optional<std::string> read_text_file(const std::string& path, std::string* error = nullptr);
+// Reads a whole small file (configuration, credentials): its text, nullopt when it does not
+// exist, or a failure naming the file when it exists but cannot be read.
+Result<std::optional<std::string>> read_text_file(const std::string& path);
 
 std::string parent_dir(const std::string& path);
 std::string base_name(const std::string& path);

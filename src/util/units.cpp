@@ -174,14 +174,13 @@ std::optional<double> decimal_to_double(std::string_view s) {
 
 } // namespace
 
-Parsed<std::uint64_t> parse_size(std::string_view text) {
-    using P = Parsed<std::uint64_t>;
+Result<std::uint64_t> parse_size(std::string_view text) {
     const std::string_view t = trim(text);
     const auto fail = [&](std::string_view why) {
-        return P::fail(fmt::format("invalid size {}: {}; {}", quote(text), why, size_help));
+        return util::fail(fmt::format("invalid size {}: {}; {}", quote(text), why, size_help));
     };
     if (t.empty()) {
-        return P::fail(fmt::format("empty size; {}", size_help));
+        return util::fail(fmt::format("empty size; {}", size_help));
     }
     if (t.front() == '-') {
         return fail("negative sizes are not allowed");
@@ -204,21 +203,21 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
             continue;
         }
         if (const auto bytes = scale(n, u.factor)) {
-            return P::ok(*bytes);
+            return *bytes;
         }
         return fail("too large (the limit is 16 EiB)");
     }
     return fail(fmt::format("unknown unit {}", quote(rest)));
 }
 
-Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
-    using P = Parsed<std::chrono::milliseconds>;
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     const std::string_view t = trim(text);
     const auto fail = [&](std::string_view why) {
-        return P::fail(fmt::format("invalid duration {}: {}; {}", quote(text), why, duration_help));
+        return util::fail(
+            fmt::format("invalid duration {}: {}; {}", quote(text), why, duration_help));
     };
     if (t.empty()) {
-        return P::fail(fmt::format("empty duration; {}", duration_help));
+        return util::fail(fmt::format("empty duration; {}", duration_help));
     }
     if (t.front() == '-') {
         return fail("negative durations are not allowed");
@@ -282,17 +281,16 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
         static_cast<std::uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max())) {
         return fail(too_large);
     }
-    return P::ok(std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(total)));
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(total));
 }
 
-Parsed<double> parse_rate(std::string_view text) {
-    using P = Parsed<double>;
+Result<double> parse_rate(std::string_view text) {
     const std::string_view t = trim(text);
     const auto fail = [&](std::string_view why) {
-        return P::fail(fmt::format("invalid rate {}: {}; {}", quote(text), why, rate_help));
+        return util::fail(fmt::format("invalid rate {}: {}; {}", quote(text), why, rate_help));
     };
     if (t.empty()) {
-        return P::fail(fmt::format("empty rate; {}", rate_help));
+        return util::fail(fmt::format("empty rate; {}", rate_help));
     }
     const std::size_t slash = t.find('/');
     const std::string_view count_text = trim(t.substr(0, slash));
@@ -321,16 +319,16 @@ Parsed<double> parse_rate(std::string_view text) {
         if (!period) {
             return fail(fmt::format("bad period {}", quote(period_text)));
         }
-        if (period.value->count() == 0) {
+        if (period->count() == 0) {
             return fail("the period must be longer than 0");
         }
-        period_seconds = static_cast<double>(period.value->count()) / 1000.0;
+        period_seconds = static_cast<double>(period->count()) / 1000.0;
     }
     const double rate = *count / period_seconds;
     if (!(rate > 0) || !std::isfinite(rate)) {
         return fail("out of range");
     }
-    return P::ok(rate);
+    return rate;
 }
 
 std::string format_bytes(std::uint64_t bytes) {

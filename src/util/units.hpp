@@ -1,12 +1,13 @@
 // Operator-facing quantities: sizes, durations and rates as typed on the command line or in the
 // config file, and their human-readable rendering for logs and progress lines.
 //
-// Error convention: the parsers never throw on bad input. They return Parsed<T>, which holds
-// either a value or a one-line message that quotes the offending text and says what is accepted,
-// so the CLI can print "imgsync: --bandwidth: <error>" and exit. The quoted text is escaped and
-// truncated, so even hostile input cannot break the message across lines. Only std::bad_alloc
-// escapes.
+// Error convention: the parsers never throw on bad input. They return util::Result<T>: either a
+// value or a one-line message that quotes the offending text and says what is accepted, so the CLI
+// can print "imgsync: --bandwidth: <error>" and exit. The quoted text is escaped and truncated, so
+// even hostile input cannot break the message across lines. Only std::bad_alloc escapes.
 #pragma once
+
+#include "util/result.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -17,35 +18,26 @@
 
 namespace imgsync::util {
 
-template <class T> struct Parsed {
-    std::optional<T> value;
-    std::string error; // empty exactly when value is set
-
-    static Parsed ok(T v) { return Parsed{std::optional<T>(std::move(v)), std::string()}; }
-    static Parsed fail(std::string message) { return Parsed{std::nullopt, std::move(message)}; }
-    explicit operator bool() const { return value.has_value(); }
-};
-
 // Bytes. A plain number is bytes; "B" is allowed as an explicit unit. K, M, G, T and
 // KiB, MiB, GiB, TiB are powers of 1024 (as in rclone); KB, MB, GB, TB are powers of 1000.
 // Units are case-insensitive and may be separated from the number by spaces ("1.5 MiB", which is
 // what format_bytes prints). Decimals are allowed; the result is rounded down to whole bytes
 // ("0.1K" = 102). "0" parses to 0: whether zero is meaningful is the caller's decision.
 // Errors: empty, negative, not a number, unknown unit, more than 2^64-1 bytes.
-Parsed<std::uint64_t> parse_size(std::string_view text);
+Result<std::uint64_t> parse_size(std::string_view text);
 
 // Units ms, s, m, h, d (lower case only: "M" would be read as months elsewhere), combined from
 // the largest to the smallest, each at most once: "1h30m", "4m30s", "90s", "500ms", "1h 30m".
 // A plain number is seconds ("90", "1.5"). Each component may have decimals ("1.5h"); the total
 // is rounded down to whole milliseconds.
 // Errors: empty, negative, unknown or missing unit, repeated or out-of-order unit, overflow.
-Parsed<std::chrono::milliseconds> parse_duration(std::string_view text);
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // Images per second, always > 0 and finite. "5" and "2.5" are per second; "COUNT/PERIOD" divides
 // by a duration as parse_duration reads it, where a bare unit means one of it:
 // "100/1m" = 1.667, "10/s" = 10, "3600/h" = 1, "1/90s" = 0.0111.
 // Errors: empty, zero or negative, not a number, bad or zero period.
-Parsed<double> parse_rate(std::string_view text);
+Result<double> parse_rate(std::string_view text);
 
 // Binary units with one decimal, rounded down so a value never displays as its next unit:
 // 0 -> "0 B", 512 -> "512 B", 1536 -> "1.5 KiB", 1048576 -> "1 MiB", 2^64-1 -> "15.9 EiB".

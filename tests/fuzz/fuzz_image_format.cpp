@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     whole.update(data, size);
     require(whole.size() == size);
     require(whole.format() == format);
-    const auto problem = whole.problem();
-    require(!expected || problem == expected);
+    const auto checked = whole.check();
+    require(expected || checked.error() == expected.error());
 
     // Chunk sizes 1..16 taken from the data itself, so the fuzzer explores the splits too.
     ImageProbe pieces;
@@ -48,12 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         at += step;
     }
     require(pieces.format() == format);
-    require(pieces.problem() == problem);
+    const auto pieces_checked = pieces.check();
+    require(pieces_checked.ok() == checked.ok() && pieces_checked.error() == checked.error());
 
     for (int f = 0; f <= static_cast<int>(ImageFormat::unknown); ++f) {
         const auto any = static_cast<ImageFormat>(f);
         const auto answer = check_complete(any, data, head, data + size - tail, tail, size);
-        require(!answer || !answer->empty());
+        require(answer || !answer.error().empty());
         // Fewer bytes than asked for must not hurt either.
         (void)check_complete(any, data, head / 2, data + size - tail / 2, tail / 2, size);
     }

@@ -186,6 +186,17 @@ EOF
         assert_not_contains "$(cat "$T_OUT" "$T_ERR")" "$SECRET" && t_ok
 fi
 
+if t_begin "a shared credentials file that cannot be read is an error naming it, not skipped"; then
+    fresh unreadable
+    # A directory where the file should be: open() works, read() fails (root reads any mode).
+    mkdir -p "$T_TMP/creds-dir"
+    AWS_SHARED_CREDENTIALS_FILE=$T_TMP/creds-dir assert_exit 2 imgsync_run upload &&
+        assert_contains "$(<"$T_ERR")" "cannot read $T_TMP/creds-dir" &&
+        AWS_CONFIG_FILE=$T_TMP/creds-dir assert_exit 2 imgsync_run check &&
+        assert_contains "$(<"$T_ERR")" "cannot read $T_TMP/creds-dir" &&
+        assert_exit 0 imgsync_run status && t_ok
+fi
+
 if t_begin "--help never shows a credential"; then
     printf 'aws_access_key_id = AKIAHELPTEST\naws_secret_access_key = %s\n' "$SECRET" >"$T_TMP/creds.conf"
     chmod 600 "$T_TMP/creds.conf"

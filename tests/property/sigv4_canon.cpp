@@ -82,11 +82,11 @@ std::string handle(std::string_view line) {
     config.region = std::string(f[11]);
     const auto endpoint = resolve_endpoint(config);
     if (!endpoint) {
-        return "ERR\t" + endpoint.error;
+        return "ERR\t" + endpoint.error();
     }
     const std::string key = uri_decode(f[3]);
-    if (auto err = object_key_error(key)) {
-        return "ERR\t" + *err;
+    if (auto checked = check_object_key(key); !checked) {
+        return "ERR\t" + checked.error();
     }
     const auto date = AmzDate::parse(f[10]);
     if (!date) {
@@ -95,8 +95,8 @@ std::string handle(std::string_view line) {
 
     HttpRequest request;
     request.method = std::string(f[0]);
-    request.host = endpoint.endpoint->host();
-    request.canonical_uri = endpoint.endpoint->object_uri(key);
+    request.host = endpoint->host();
+    request.canonical_uri = endpoint->object_uri(key);
     for (auto& [name, value] : pairs(f[4])) {
         request.query.push_back({name, value});
     }
@@ -111,10 +111,10 @@ std::string handle(std::string_view line) {
     credentials.session_token = Secret(uri_decode(f[9]));
 
     SigningOptions options;
-    options.region = endpoint.endpoint->region();
+    options.region = endpoint->region();
     const auto signed_request = sign_request(request, credentials, options, *date);
     return "OK\t" + signed_request.signature + "\t" +
-           endpoint.endpoint->url(request.canonical_uri, request.query) + "\t" +
+           endpoint->url(request.canonical_uri, request.query) + "\t" +
            escape_lines(signed_request.canonical_request);
 }
 

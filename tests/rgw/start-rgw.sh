@@ -260,6 +260,10 @@ ms_mon_client_mode = crc secure
 rgw_frontends = beast endpoint=127.0.0.1:$PORT
 rgw_data = $D/rgw
 rgw_thread_pool_size = 64
+# SSE-KMS with Ceph's built-in testing KMS (static keys, for tests only), over plain HTTP
+rgw_crypt_s3_kms_backend = testing
+rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo= testkey-2=aW1nc3luYy10ZXN0LWttcy1rZXktbnVtYmVyLXR3byE=
+rgw_crypt_require_ssl = false
 EOF
 
 # Talks to the monitor through librados (one process instead of one `ceph` CLI per command).

@@ -202,7 +202,7 @@ class Fixture {
         s3::Credentials creds;
         creds.access_key = "AKIDEXAMPLE";
         creds.secret_key = s3::Secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-        ops.emplace(*ep.endpoint, creds);
+        ops.emplace(*ep, creds);
         options.concurrency = 2;
     }
     ~Fixture() {

@@ -59,10 +59,10 @@ TEST_CASE("write_file_atomic writes the content with exactly the mode asked, wha
     TempDir dir;
     std::string path = dir / "imgsync.prom";
     Umask mask(077);
-    REQUIRE_FALSE(write_file_atomic(path, "a 1\n", 0644));
+    REQUIRE(write_file_atomic(path, "a 1\n", 0644));
     CHECK(slurp(path) == "a 1\n");
     CHECK((mode_of(path) & 07777) == 0644);
-    REQUIRE_FALSE(write_file_atomic(path, "a 2\n", 0600));
+    REQUIRE(write_file_atomic(path, "a 2\n", 0600));
     CHECK(slurp(path) == "a 2\n");
     CHECK((mode_of(path) & 07777) == 0600);
     CHECK(entries(dir.path) == 1); // no temporary file left behind
@@ -80,7 +80,7 @@ TEST_CASE("write_file_atomic follows no link planted at a predictable temporary 
         planted.push_back(path + ".tmp." + std::to_string(::getpid() + d));
     for (const auto& link : planted)
         REQUIRE(::symlink(victim.c_str(), link.c_str()) == 0);
-    REQUIRE_FALSE(write_file_atomic(path, "metrics\n"));
+    REQUIRE(write_file_atomic(path, "metrics\n"));
     CHECK(slurp(victim) == "precious");
     CHECK(S_ISREG(mode_of(path)));
     CHECK(slurp(path) == "metrics\n");
@@ -95,7 +95,7 @@ TEST_CASE("write_file_atomic replaces a symbolic link at the target, not the fil
     spit(victim, "precious");
     std::string path = dir / "imgsync.prom";
     REQUIRE(::symlink(victim.c_str(), path.c_str()) == 0);
-    REQUIRE_FALSE(write_file_atomic(path, "metrics\n"));
+    REQUIRE(write_file_atomic(path, "metrics\n"));
     CHECK(S_ISREG(mode_of(path)));
     CHECK(slurp(path) == "metrics\n");
     CHECK(slurp(victim) == "precious");
@@ -104,17 +104,17 @@ TEST_CASE("write_file_atomic replaces a symbolic link at the target, not the fil
 TEST_CASE("write_file_atomic fails with one line naming the file and leaves nothing behind") {
     TempDir dir;
     std::string missing = dir / "no-such-dir/imgsync.prom";
-    auto err = write_file_atomic(missing, "x\n");
-    REQUIRE(err);
-    CHECK(err->find(missing) != std::string::npos);
-    CHECK(err->find('\n') == std::string::npos);
+    auto written = write_file_atomic(missing, "x\n");
+    REQUIRE_FALSE(written);
+    CHECK(written.error().find(missing) != std::string::npos);
+    CHECK(written.error().find('\n') == std::string::npos);
 
     // The target is a directory: the rename fails, and the temporary file goes away.
     std::string target = dir / "a-directory";
     REQUIRE(::mkdir(target.c_str(), 0700) == 0);
-    err = write_file_atomic(target, "x\n");
-    REQUIRE(err);
-    CHECK(err->find(target) != std::string::npos);
+    written = write_file_atomic(target, "x\n");
+    REQUIRE_FALSE(written);
+    CHECK(written.error().find(target) != std::string::npos);
     CHECK(entries(dir.path) == 1);
 }
 
@@ -122,13 +122,14 @@ TEST_CASE("open_regular_file creates a missing file with the mode given") {
     TempDir dir;
     Umask mask(0);
     std::string path = dir / "x.lock";
-    UniqueFd fd;
-    REQUIRE_FALSE(open_regular_file(path, "lock file", "remove it", 0600, &fd));
-    CHECK(fd);
+    auto fd = open_regular_file(path, "lock file", "remove it", 0600);
+    REQUIRE(fd);
+    CHECK(*fd);
     CHECK((mode_of(path) & 07777) == 0600);
-    UniqueFd again; // and opens it when it exists
-    REQUIRE_FALSE(open_regular_file(path, "lock file", "remove it", 0600, &again));
-    CHECK(again);
+    auto again =
+        open_regular_file(path, "lock file", "remove it", 0600); // and opens it when it exists
+    REQUIRE(again);
+    CHECK(*again);
 }
 
 TEST_CASE("open_regular_file refuses links, dangling links, FIFOs and directories") {
@@ -147,12 +148,10 @@ TEST_CASE("open_regular_file refuses links, dangling links, FIFOs and directorie
     for (const Case& c : {Case{link, "a symbolic link"}, Case{dangling, "a symbolic link"},
                           Case{fifo, "a FIFO"}, Case{sub, "a directory"}}) {
         CAPTURE(c.name);
-        UniqueFd fd;
-        auto err = open_regular_file(c.name, "lock file", "remove it", 0600, &fd);
-        REQUIRE(err);
-        CHECK_FALSE(fd);
-        CHECK(err->find("lock file " + c.name + " is " + c.kind) != std::string::npos);
-        CHECK(err->find("remove it") != std::string::npos);
+        auto fd = open_regular_file(c.name, "lock file", "remove it", 0600);
+        REQUIRE_FALSE(fd);
+        CHECK(fd.error().find("lock file " + c.name + " is " + c.kind) != std::string::npos);
+        CHECK(fd.error().find("remove it") != std::string::npos);
     }
     CHECK(slurp(victim) == "precious");
     CHECK_FALSE(fs::exists(dir / "not-there"));

@@ -30,7 +30,9 @@ std::string cut(const std::string& s, std::size_t n) {
 std::optional<std::string> complete(const std::string& f) {
     const std::size_t head = std::min(f.size(), image_head_bytes);
     const std::size_t tail = std::min(f.size(), image_tail_bytes);
-    return check_complete(sniff(u8(f), head), u8(f), head, u8(f) + f.size() - tail, tail, f.size());
+    const auto checked =
+        check_complete(sniff(u8(f), head), u8(f), head, u8(f) + f.size() - tail, tail, f.size());
+    return checked ? std::nullopt : std::optional<std::string>(checked.error());
 }
 
 } // namespace
@@ -86,10 +88,10 @@ TEST_CASE("image synth: sniff and check_complete judge synthesized files") {
                 probe.update(f->data() + at, std::min<std::size_t>(4093, f->size() - at));
             }
             CHECK(probe.size() == f->size());
-            CHECK_FALSE(probe.problem().has_value());
+            CHECK(probe.check());
             ImageProbe cut_probe;
             cut_probe.update(f->data(), f->size() - 1);
-            CHECK(cut_probe.problem().has_value());
+            CHECK_FALSE(cut_probe.check());
         }
     }
 }

@@ -26,18 +26,18 @@ int at(int day, int hour, int minute) {
 
 BandwidthSchedule schedule(std::string_view text) {
     auto parsed = BandwidthSchedule::parse(text);
-    INFO("input: ", std::string(text), " error: ", parsed.error);
-    REQUIRE(parsed.value.has_value());
-    CHECK(parsed.error.empty());
-    return std::move(*parsed.value);
+    INFO("input: ", std::string(text), " error: ", parsed.error());
+    REQUIRE(parsed.ok());
+    CHECK(parsed.error().empty());
+    return std::move(*parsed);
 }
 
 std::string schedule_error(std::string_view text) {
     const auto parsed = BandwidthSchedule::parse(text);
     INFO("input: ", std::string(text));
-    CHECK_FALSE(parsed.value.has_value());
-    CHECK(parsed.error.find('\n') == std::string::npos);
-    return parsed.error;
+    CHECK_FALSE(parsed.ok());
+    CHECK(parsed.error().find('\n') == std::string::npos);
+    return parsed.error();
 }
 
 bool contains(const std::string& haystack, std::string_view needle) {
