@@ -43,6 +43,8 @@
 #   S3 (curl)   with_rgw s3_curl s3_mkbucket s3_rmbucket s3_put s3_get s3_head s3_header
 #               s3_exists s3_delete s3_list s3_count   (paths are "BUCKET/KEY", KEY unencoded)
 #   faultproxy  fp_start fp_stop fp_rules fp_reset fp_stat
+#   state       t_state t_newdb t_sql (backend-neutral) t_backend_is t_after_kill with_pg pg_psql
+#               pg_restart
 #
 # Environment:
 #   IMGSYNC_BIN      the imgsync binary under test (default: build/imgsync of this repo)
@@ -52,6 +54,8 @@
 #   T_ONLY           comma-separated words: run only the tests whose slug contains one (above)
 #   RGW_ENV_FILE / RGW_BASE  where with_rgw finds the running radosgw's env file
 #   S3_ENDPOINT      endpoint for the s3_* helpers (default $RGW_ENDPOINT; e.g. a faultproxy's)
+#   T_BACKEND        sqlite (default) | pg: where t_state / t_fixture put each test's state
+#   PG_ENV_FILE / PG_BASE    where with_pg finds the running test cluster's env file
 #
 # Only loopback traffic; every process a helper starts is stopped when the suite exits.
 
@@ -406,6 +410,123 @@ with open(sys.argv[1], "w") as f:
 sys.exit(128 - rc if rc < 0 else rc)' "$@"
 }
 
+# ---------- state backend --------------------------------------------------------------------
+# T_BACKEND chooses where each test's state lives: sqlite (a fresh file, as imgsync's default) or
+# pg (a fresh database on the throwaway cluster of tests/pg/start-pg.sh). Suites never build a
+# --db value themselves: t_state NAME gives one (IMGSYNC_DB), t_sql runs SQL on it, whichever
+# backend it is on. The pg values are URIs without a password (postgresql://USER@127.0.0.1:PORT/DB);
+# libpq takes the password from PGPASSFILE, as for psql.
+T_BACKEND=${T_BACKEND:-sqlite}
+case $T_BACKEND in
+sqlite | pg) ;;
+*)
+    echo "lib.sh: T_BACKEND must be sqlite or pg, not '$T_BACKEND'" >&2
+    exit 2
+    ;;
+esac
+export T_BACKEND
+T_PG_READY=0
+
+# with_pg: export PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE (and PG_*) from the env file of a
+# running test cluster (PG_ENV_FILE, else $PG_BASE/env, else /tmp/imgsync-pg-$UID/env). If none
+# answers, start one with tests/pg/start-pg.sh and stop it when the suite exits. t_state calls it.
+with_pg() {
+    [ "$T_PG_READY" = 1 ] && return 0
+    local envf=${PG_ENV_FILE:-${PG_BASE:-/tmp/imgsync-pg-$(id -u)}/env}
+    if [ -r "$envf" ]; then
+        # shellcheck disable=SC1090
+        . "$envf"
+        if pg__ping; then
+            T_PG_READY=1
+            return 0
+        fi
+    fi
+    echo "lib.sh: no PostgreSQL test cluster answering (env file $envf): starting one" >&2
+    local out base
+    out=$(bash "$T_LIB_DIR/pg/start-pg.sh") || t_die "start-pg.sh failed"
+    base=$(sed -n 's/^PG_BASE=//p' <<<"$out")
+    grep -q '^PG_REUSED=0' <<<"$out" && t_on_exit env PG_BASE="$base" bash "$T_LIB_DIR/pg/stop-pg.sh"
+    envf=$(sed -n 's/^PG_ENV_FILE=//p' <<<"$out")
+    export PG_ENV_FILE=$envf
+    # shellcheck disable=SC1090
+    . "$envf"
+    pg__ping || t_die "the PostgreSQL test cluster started but does not accept the test role"
+    T_PG_READY=1
+}
+
+pg__ping() { [ "$(PGCONNECT_TIMEOUT=5 psql -X -q -w -tAc 'select 1' 2>/dev/null)" = 1 ]; }
+
+# pg_psql [PSQL ARGS...]: psql as the test role on the test cluster's own database (no .psqlrc,
+# never a password prompt, stop at the first error).
+pg_psql() { PGCONNECT_TIMEOUT=10 psql -X -q -w -v ON_ERROR_STOP=1 "$@"; }
+
+# pg_restart: restart the test cluster (pg_ctl restart -m fast: every session is cut, as when a
+# database server restarts), and wait until it accepts connections again.
+pg_restart() {
+    with_pg
+    local u=()
+    [ "$(id -u)" = 0 ] && u=(runuser -u "$PG_OS_USER" --)
+    "${u[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_BASE/log/postgres.log" -m fast -w -t 60 restart \
+        >>"$T_TMP/pg_ctl.log" 2>&1 </dev/null || {
+        t_fail "pg_ctl restart failed: $(tail -n 3 "$T_TMP/pg_ctl.log" | tr '\n' ' ')"
+        return 1
+    }
+}
+
+# t_newdb NAME [SQLITE_PATH]: a fresh, empty state on T_BACKEND for NAME (a-z 0-9 - _), as the
+# value of --db in T_NEWDB (not exported): SQLITE_PATH or $T_TMP/NAME.db (removed first), or a new database named after the suite,
+# its PID and NAME (dropped first if it exists; dropped again when the suite exits, unless
+# T_KEEP_TMP=1) as postgresql://USER@127.0.0.1:PORT/DB.
+t_newdb() {
+    if [ "$T_BACKEND" = sqlite ]; then
+        T_NEWDB=${2:-$T_TMP/$1.db}
+        rm -f "$T_NEWDB" "$T_NEWDB-wal" "$T_NEWDB-shm" "$T_NEWDB-journal"
+        return 0
+    fi
+    with_pg
+    local db
+    db=$(printf 't_%s_%s_%s' "$T_SUITE" "$$" "$1" | tr 'A-Z-' 'a-z_' | tr -cd 'a-z0-9_' | cut -c1-63)
+    pg_psql -d "$PGDATABASE" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+        -c "CREATE DATABASE $db STRATEGY FILE_COPY" >"$T_TMP/createdb.log" 2>&1 ||
+        t_die "cannot create the database $db: $(tail -n 2 "$T_TMP/createdb.log" | tr '\n' ' ')"
+    [ "${T_KEEP_TMP:-0}" = 1 ] || t_on_exit pg_psql -d "$PGDATABASE" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    T_NEWDB=postgresql://$PGUSER@127.0.0.1:$PGPORT/$db
+}
+
+# t_state NAME [SQLITE_PATH]: t_newdb NAME, exported as IMGSYNC_DB (what every imgsync command of the test uses).
+t_state() {
+    t_newdb "$@"
+    export IMGSYNC_DB=$T_NEWDB
+}
+
+# t_sql SQL [DB]: run SQL on the state DB (default $IMGSYNC_DB), on its backend (a postgresql://
+# or postgres:// URI: psql; anything else: python3's sqlite3, committed); one line per row,
+# columns separated by "|". NULL prints as "None" on SQLite and "" on PostgreSQL: use coalesce.
+t_sql() {
+    local db=${2:-${IMGSYNC_DB:?t_state first}}
+    case $db in
+    postgresql://* | postgres://*) pg_psql -tA -F'|' -d "$db" -c "$1" ;;
+    *) "$T_PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join("|".join(map(str,r)) for r in c.execute(sys.argv[2]))); c.commit()' "$db" "$1" ;;
+    esac
+}
+
+# A pass killed with SIGKILL holds its images until its leases expire on PostgreSQL (other hosts
+# cannot tell a dead pass from a slow one); on SQLite the next pass takes them over at once (the
+# flock tells it the last pass died). So passes a test kills run with "${T_KILLED_PASS_OPTS[@]}"
+# (pg: a short --lease), and t_after_kill waits, on pg only, until such a lease has run out.
+T_KILLED_PASS_OPTS=()
+[ "$T_BACKEND" = pg ] && T_KILLED_PASS_OPTS=(--lease 2s)
+t_after_kill() { [ "$T_BACKEND" != pg ] || sleep 2.5; }
+
+# t_backend_is BACKEND REASON: status 0 if T_BACKEND is BACKEND; otherwise the current test is
+# skipped with REASON printed ("skip NAME: REASON (T_BACKEND=...)") and the status is 1:
+#   if t_begin "the state file is private" && t_backend_is sqlite "a file mode"; then ...
+t_backend_is() {
+    [ "$T_BACKEND" = "$1" ] && return 0
+    t_skip "$2 (T_BACKEND=$T_BACKEND)"
+    return 1
+}
+
 # ---------- radosgw --------------------------------------------------------------------------
 # with_rgw: export RGW_ENDPOINT RGW_ACCESS_KEY RGW_SECRET_KEY RGW_REGION (and AWS_*) from the
 # env file of a running radosgw (the one tests/run-tests.sh started: RGW_ENV_FILE, else
@@ -657,15 +778,17 @@ imgsync_env() {
 }
 
 # t_fixture NAME: a fixture of one test's own (after imgsync_env): an empty directory
-# TD=$T_TMP/t/NAME, the state file IMGSYNC_DB=$TD/state.db, the spool IMGSYNC_SPOOL=$TD/spool,
-# the key prefix IMGSYNC_PREFIX=NAME/ and a new bucket B (IMGSYNC_BUCKET). NAME: a-z 0-9 -.
+# TD=$T_TMP/t/NAME, a fresh state on T_BACKEND (t_state: IMGSYNC_DB=$TD/state.db or a new
+# PostgreSQL database), the spool IMGSYNC_SPOOL=$TD/spool, the key prefix IMGSYNC_PREFIX=NAME/
+# and a new bucket B (IMGSYNC_BUCKET). NAME: a-z 0-9 -.
 t_fixture() {
     TD=$T_TMP/t/$1
     rm -rf "$TD"
     mkdir -p "$TD" || t_die "cannot create $TD"
     B=$(t_bucket "$1")
     s3_mkbucket "$B" || t_die "cannot create bucket $B"
-    export IMGSYNC_DB=$TD/state.db IMGSYNC_SPOOL=$TD/spool IMGSYNC_PREFIX=$1/ IMGSYNC_BUCKET=$B
+    t_state "$1" "$TD/state.db"
+    export IMGSYNC_SPOOL=$TD/spool IMGSYNC_PREFIX=$1/ IMGSYNC_BUCKET=$B
 }
 
 # json FILE EXPR: evaluate a Python expression over the JSON document d in FILE.

@@ -15,10 +15,16 @@
 #               for 20 s on a temporary copy of its seed corpus tests/fuzz/corpus/<target>/ (and
 #               with tests/fuzz/<target>.dict); fails on any crash, leak, timeout or sanitizer
 #               report, and keeps the offending input in the log directory
-#   5. radosgw  tests/rgw/start-rgw.sh once (stopped and purged on exit, whatever happens)
+#   5. radosgw  tests/rgw/start-rgw.sh once (stopped and purged on exit, whatever happens), and
+#               tests/pg/start-pg.sh (a throwaway PostgreSQL; stopped and removed on exit) when a
+#               selected suite runs on PostgreSQL
 #   6. suites   every tests/integration/*.sh and tests/faults/*.sh (not starting with "_"), first
 #               with IMGSYNC_BIN=build/imgsync, then with build-asan/imgsync; each under a timeout.
 #               A suite with the line "# imgsync-test: binary-independent" runs once only.
+#               State backends (T_BACKEND, tests/lib.sh): every suite runs on sqlite; a suite with
+#               "# imgsync-test: backends sqlite pg" also runs on pg with the release build, and
+#               with the ASan build too if it has "# imgsync-test: pg-asan" ("backends pg": pg
+#               only). The reasons for that matrix: doc/testing.md.
 # A suite is a bash script that exits 0 on success (tests/lib.sh gives it t_begin/t_ok/...).
 # SUITE_FILTER: run only suites whose file name contains one of these words; SUITE:TEST runs
 # only the tests of those suites whose slug (tests/lib.sh: the test's name in lower case, other
@@ -38,6 +44,9 @@
 #   BUILD_JOBS (2)   SUITE_TIMEOUT seconds per suite (900)   UNIT_TIMEOUT seconds (900)
 #   RGW_BASE (/tmp/imgsync-test-rgw-$UID-<hash of this checkout>), RGW_PORT / RGW_MON_PORT (free
 #   ports picked), RGW_KEEP=1 (leave radosgw running for the next run, which then reuses it)
+#   PG_BASE (/tmp/imgsync-test-pg-$UID-<hash of this checkout>), PG_KEEP=1 (leave PostgreSQL
+#   running for the next run), SKIP_PG=1 (no PostgreSQL runs), BACKENDS="sqlite pg" (the default;
+#   "pg" or "sqlite" runs the suites on that backend only)
 #   TEST_LOG_DIR (build/test-logs): one log per step and suite
 set -uo pipefail
 
@@ -109,9 +118,15 @@ run_step() {
 
 # ---------- cleanup: whatever happens, stop what we started -----------------------------------
 RGW_STARTED=0
+PG_STARTED=0
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ "$PG_STARTED" = 1 ] && [ "${PG_KEEP:-0}" != 1 ]; then
+        echo "==== stopping PostgreSQL ($PG_BASE)"
+        bash "$ROOT/tests/pg/stop-pg.sh" >>"$LOG_DIR/pg.log" 2>&1 ||
+            echo "stop-pg.sh failed, see $LOG_DIR/pg.log"
+    fi
     if [ "$RGW_STARTED" = 1 ] && [ "${RGW_KEEP:-0}" != 1 ]; then
         echo "==== stopping radosgw ($RGW_BASE)"
         bash "$ROOT/tests/rgw/stop-rgw.sh" --purge >>"$LOG_DIR/rgw.log" 2>&1 ||
@@ -297,7 +312,45 @@ print(*[s.getsockname()[1] for s in ss])')
     return 1
 }
 
+# suite_backends FILE: the backends FILE runs on ("sqlite", "sqlite pg" or "pg"), as its
+# "# imgsync-test: backends ..." line says (default sqlite), filtered by BACKENDS and SKIP_PG.
+suite_backends() {
+    local line b out=""
+    line=$(sed -n 's/^# imgsync-test: backends //p' "$1" | head -n 1)
+    [ -n "$line" ] || line=sqlite
+    for b in $line; do
+        [[ " ${BACKENDS:-sqlite pg} " == *" $b "* ]] || continue
+        [ "$b" = pg ] && [ "${SKIP_PG:-0}" = 1 ] && continue
+        out+=${out:+ }$b
+    done
+    printf '%s' "$out"
+}
+start_pg() {
+    local tag out
+    tag=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+    export PG_BASE=${PG_BASE:-/tmp/imgsync-test-pg-$(id -u)-$tag}
+    PG_STARTED=1 # from here on, the EXIT trap stops whatever got started
+    out=$(bash "$ROOT/tests/pg/start-pg.sh") || return 1
+    printf '%s\n' "$out"
+    export PG_ENV_FILE=$PG_BASE/env
+}
+
 if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
+    NEED_PG=0
+    for s in "${SUITES[@]}"; do [[ " $(suite_backends "$s") " == *" pg "* ]] && NEED_PG=1; done
+    PG_OK=0
+    if [ $NEED_PG = 1 ]; then
+        t0=$SECONDS
+        say "PostgreSQL"
+        if start_pg 2>"$LOG_DIR/pg.log"; then
+            cat "$LOG_DIR/pg.log"
+            record pass "PostgreSQL start" $((SECONDS - t0))
+            PG_OK=1
+        else
+            tail -n 60 "$LOG_DIR/pg.log"
+            record FAIL "PostgreSQL start" $((SECONDS - t0)) "log $LOG_DIR/pg.log"
+        fi
+    fi
     t0=$SECONDS
     say "radosgw"
     if start_rgw 2>"$LOG_DIR/rgw.log"; then
@@ -311,12 +364,19 @@ if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
     fi
 
     independent_done=()
-    for v in release asan; do
+    for run in release:sqlite release:pg asan:sqlite asan:pg; do
+        v=${run%%:*} be=${run#*:}
         [ "$v" = asan ] && [ "${SKIP_ASAN:-0}" = 1 ] && continue
         built=0
         for b in "${VARIANTS[@]}"; do [ "$b" = "$v" ] && built=1; done
         for s in "${SUITES[@]}"; do
-            name="$(basename "$s" .sh) [$v]"
+            [[ " $(suite_backends "$s") " == *" $be "* ]] || continue
+            if [ "$be" = pg ] && [ "$v" = asan ] && ! grep -q '^# imgsync-test: pg-asan' "$s"; then
+                continue
+            fi
+            tag=$v
+            [ "$be" = sqlite ] || tag="$v, $be"
+            name="$(basename "$s" .sh) [$tag]"
             indep=0
             grep -q '^# imgsync-test: binary-independent' "$s" && indep=1
             if [ $indep = 1 ]; then
@@ -330,15 +390,25 @@ if [ "${SKIP_SUITES:-0}" != 1 ] && [ ${#SUITES[@]} -gt 0 ]; then
                 record skip "$name" 0 "no radosgw"
                 continue
             fi
+            if [ "$be" = pg ] && [ "$PG_OK" = 0 ]; then
+                record skip "$name" 0 "no PostgreSQL"
+                continue
+            fi
+            # (a build from before the PostgreSQL backend: its --help names no postgresql:// URI)
+            if [ "$be" = pg ] && ! "$(variant_dir "$v")/imgsync" --help 2>/dev/null | grep -q 'postgresql://'; then
+                record skip "$name" 0 "this imgsync build has no PostgreSQL backend"
+                continue
+            fi
             [ $indep = 1 ] && independent_done+=("$s")
             log="$LOG_DIR/suite-$(basename "$s" .sh)-$v.log"
+            [ "$be" = sqlite ] || log="$LOG_DIR/suite-$(basename "$s" .sh)-$v-$be.log"
             only=${SUITE_ONLY[$s]}
             say "suite $name${only:+ (T_ONLY=$only)}"
             st=$SECONDS
             SUITE_TIMEOUT_PID_FILE=$log.pid
             rm -f "$log.pid" "$log.rc"
             {
-                IMGSYNC_BIN="$(variant_dir "$v")/imgsync" IMGSYNC_VARIANT=$v T_ONLY=$only \
+                IMGSYNC_BIN="$(variant_dir "$v")/imgsync" IMGSYNC_VARIANT=$v T_ONLY=$only T_BACKEND=$be \
                     timeout -k 15 "$SUITE_TIMEOUT" bash "$s" </dev/null 2>&1 &
                 echo $! >"$log.pid"
                 wait $!

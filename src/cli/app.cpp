@@ -169,12 +169,67 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
     return static_cast<int>(code);
 }
 
+// --db classified (a password in a URI is refused when it was typed on the command line) and the
+// host id defaulted to the host name.
+void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
+    bool on_command_line = false;
+    for (auto w : words) {
+        if (w == "--db" || w.rfind("--db=", 0) == 0) {
+            on_command_line = true;
+        }
+    }
+    g.db_target =
+        storage::classify_db(g.db, on_command_line ? storage::DbSource::command_line
+                                                   : storage::DbSource::environment_or_config)
+            .or_throw(ExitCode::usage);
+    if (g.host_id.empty()) {
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
+            throw Error(ExitCode::usage, "--host-id: the host name is unknown; give --host-id");
+        }
+        g.host_id = name;
+    }
+    if (g.host_id.size() > 200 || !util::is_printable(g.host_id)) {
+        throw Error(ExitCode::usage, "--host-id: at most 200 printable characters");
+    }
+}
+
 // add hashes the parts of a large file for the part size upload will use, so both take these.
 void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
     cmd->add_option("--multipart-threshold", s.multipart_threshold,
                     "Files at least this large use multipart upload");
     cmd->add_option("--part-size", s.part_size,
                     "Multipart part size (grown to stay within 10,000 parts)");
+}
+
+// How each object is stored (s3/object_settings validates the values before any request).
+void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
+    cmd->add_option("--storage-class", s.storage_class,
+                    "Storage class of each object (STANDARD_IA, GLACIER_IR, a store's own, ...)");
+    cmd->add_option("--cache-control", s.cache_control, "Cache-Control header of each object");
+    cmd->add_option("--content-disposition", s.content_disposition,
+                    "Content-Disposition header of each object");
+    cmd->add_option("--metadata", s.metadata,
+                    "User metadata KEY=VALUE (x-amz-meta-KEY); repeat it or separate entries "
+                    "with commas")
+        ->delimiter(',');
+    cmd->add_option("--tagging", s.tagging, "Object tags as K=V&K2=V2 (URL-encoded)");
+    add_enum_option(*cmd, "--acl", s.acl,
+                    {s3::CannedAcl::private_acl, s3::CannedAcl::public_read,
+                     s3::CannedAcl::public_read_write, s3::CannedAcl::authenticated_read,
+                     s3::CannedAcl::aws_exec_read, s3::CannedAcl::bucket_owner_read,
+                     s3::CannedAcl::bucket_owner_full_control},
+                    "none", "Canned ACL of each object (none: the bucket's default)");
+    add_enum_option(*cmd, "--sse", s.sse, {s3::Sse::aes256, s3::Sse::kms}, "none",
+                    "Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)");
+    cmd->add_option("--sse-kms-key-id", s.sse_kms_key_id,
+                    "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
+}
+
+// add and seed hash on this many threads.
+void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
+    cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
+        ->check(CLI::Range(0, 256));
 }
 
 } // namespace
@@ -206,7 +261,13 @@ int run(int argc, char** argv) {
                    "Config file (key = value lines); default /etc/imgsync/imgsync.conf when it "
                    "exists")
         ->envname("IMGSYNC_CONFIG");
-    app.add_option("--db", g.db, "State file (SQLite), created on first use with mode 0600");
+    app.add_option("--db", g.db,
+                   "State file (SQLite, created on first use with mode 0600), or a PostgreSQL "
+                   "URI postgresql://USER@HOST:PORT/DBNAME (password from ~/.pgpass, "
+                   "PGPASSWORD, IMGSYNC_DB or the config file, never the command line)");
+    app.add_option("--host-id", g.host_id,
+                   "This host's name in a shared backlog, recorded by add, seed and upload "
+                   "(default: the host name)");
     app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
     app.add_option("--bucket", g.bucket, "Destination bucket");
     app.add_option("--prefix", g.prefix, "Prepended to every object key, e.g. photos/");
@@ -239,15 +300,23 @@ int run(int argc, char** argv) {
                     {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
                     "png, jpeg or mixed");
     seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
+    add_jobs_option(seed_cmd, seed.jobs);
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", add.paths, "Files or directories")->required();
     add_enum_option(*add_cmd, "--key-layout", add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date},
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
                     "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name");
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    add_cmd->add_option("--key-template", add.key_template,
+                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                        "minute second date)");
 
     add_multipart_options(add_cmd, add.multipart);
+    add_jobs_option(add_cmd, add.jobs);
 
     auto* list_cmd = app.add_subcommand("list", "List the backlog");
     add_enum_option(*list_cmd, "--state", list.state,
@@ -313,10 +382,21 @@ int run(int argc, char** argv) {
     upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
+    add_enum_option(*upload_cmd, "--claim", upload.claim,
+                    {storage::ClaimScope::local, storage::ClaimScope::any},
+                    "local: only images added with this --host-id; any: every image (files on a "
+                    "filesystem every uploader mounts)");
+    upload_cmd->add_option("--lease", upload.lease,
+                           "How long a claimed image stays reserved without renewal "
+                           "(PostgreSQL; renewed every third of it)");
     add_enum_option(
         *upload_cmd, "--progress", upload.progress,
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
         "Live progress line: auto (only on a terminal), always, never");
+    add_object_options(upload_cmd, upload.object);
+    upload_cmd->add_flag("--if-none-match", upload.if_none_match,
+                         "Never overwrite an object: a key that exists counts as uploaded only "
+                         "if it holds this image (its x-amz-meta-sha256)");
 
     auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
     retry_cmd->add_flag("--all", retry.all, "Every failed image");
@@ -358,6 +438,11 @@ int run(int argc, char** argv) {
     }
     // Now the settings are known, from the environment and the config file too.
     how = status_cmd->parsed() && status.check ? Reporting::plugin : Reporting::command;
+    try {
+        settle_globals(words, g);
+    } catch (const Error& e) {
+        return fail(how, e.code(), e.what());
+    }
 
     util::Logger log(stderr, g.log_format, util::threshold_for(g.verbose, g.quiet));
     log.set_color(g.log_format == util::Logger::Format::logfmt && ::isatty(2) &&

@@ -1,28 +1,29 @@
 // imgsync add: register existing image files.
 #include "commands/common.hpp"
+#include "images/exif.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/pipeline.hpp"
+#include "model/key_template.hpp"
+#include "util/dir_walk.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/json.hpp"
+#include "util/work_pool.hpp"
 
 #include <fmt/format.h>
 
 #include <ctime>
+#include <deque>
+#include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
+#include <unordered_set>
 
 namespace imgsync::core {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string extension_for(const std::string& content_type) {
-    if (content_type == "image/jpeg") {
-        return ".jpg";
-    }
-    auto slash = content_type.find('/');
-    return "." + content_type.substr(slash + 1);
-}
 
 // S3 keys are UTF-8. A name that is not valid UTF-8 or holds a control character (a newline
 // would break every line-oriented tool downstream) is refused rather than silently mangled.
@@ -41,39 +42,85 @@ std::optional<std::string> key_problem(const std::string& key) {
     return std::nullopt;
 }
 
-std::string make_key(KeyLayout layout, const std::string& prefix, const std::string& relative,
-                     const storage::NewImage& image) {
-    switch (layout) {
-    case KeyLayout::sha256:
-        return fmt::format("{}{}/{}{}", prefix, image.sha256.substr(0, 2), image.sha256,
-                           extension_for(image.content_type));
-    case KeyLayout::date: {
-        std::time_t t = static_cast<std::time_t>(image.mtime_ns / 1000000000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        return fmt::format("{}{:04}/{:02}/{:02}/{}", prefix, tm.tm_year + 1900, tm.tm_mon + 1,
-                           tm.tm_mday, fs::path(relative).filename().string());
+// The built-in layouts are templates too; date-less templates never read EXIF data.
+model::KeyTemplate template_for(const AddSettings& s) {
+    if (!s.key_template.empty()) {
+        return model::KeyTemplate::parse(s.key_template).or_throw(ExitCode::usage);
     }
+    std::string_view text = "{prefix}{path}";
+    switch (s.key_layout) {
+    case KeyLayout::sha256:
+        text = "{prefix}{sha256:2}/{sha256}.{ext}";
+        break;
+    case KeyLayout::date:
+    case KeyLayout::exif_date:
+        text = "{prefix}{date}/{name}";
+        break;
     case KeyLayout::path:
         break;
     }
-    return prefix + relative;
+    return model::KeyTemplate::parse(text).or_throw(ExitCode::internal);
+}
+
+// "jpg" for image/jpeg, else the subtype: png, tiff, webp, heic, avif, gif, bmp.
+std::string_view extension_for(std::string_view content_type) {
+    if (content_type == "image/jpeg") {
+        return "jpg";
+    }
+    const auto slash = content_type.find('/');
+    return slash == std::string_view::npos ? content_type : content_type.substr(slash + 1);
+}
+
+// When the photo was taken: EXIF DateTimeOriginal from the start of the file, else the mtime.
+model::CalendarTime taken_at(const std::string& path, std::int64_t mtime_ns) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd) {
+        std::vector<std::uint8_t> head(images::exif_scan_bytes);
+        const long long n = util::read_at(fd.get(), head.data(), head.size(), 0);
+        if (n > 0) {
+            if (auto d = images::exif_date(head.data(), static_cast<std::size_t>(n))) {
+                return {d->year, d->month, d->day, d->hour, d->minute, d->second};
+            }
+        }
+    }
+    return model::utc_time(mtime_ns);
+}
+
+std::string make_key(const model::KeyTemplate& key, KeyLayout layout, const std::string& prefix,
+                     const std::string& relative, const storage::NewImage& image) {
+    model::KeyFields f;
+    f.prefix = prefix;
+    f.relative = relative;
+    f.sha256 = image.sha256;
+    f.ext = extension_for(image.content_type);
+    if (key.uses_date()) {
+        f.taken = layout == KeyLayout::date ? model::utc_time(image.mtime_ns)
+                                            : taken_at(image.path, image.mtime_ns);
+    }
+    return key.render(f);
 }
 
 struct AddRun {
     const Context& ctx;
     const AddSettings& settings;
+    const model::KeyTemplate& key;
     storage::Store& store;
     Registrar registrar;
-    PartPlan parts;
+    IngestPipeline& pipeline;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
-    // Files found but not read yet: read in batches, so that ingest_files() hashes sixteen at once.
+    // Files found but not read yet: looked up in the state file a batch at a time, then read
+    // by the pipeline while the walk goes on.
     struct Candidate {
         std::string path, relative;
         std::optional<std::int64_t> replace_id;
     };
     static constexpr std::size_t ingest_batch = 64;
+    // Batches in the pipeline before the oldest is registered: enough to keep every worker busy
+    // while this thread walks and writes the state file.
+    static constexpr std::size_t batches_in_flight = 8;
     std::vector<Candidate> pending{};
+    std::deque<std::vector<Candidate>> reading{}; // submitted, in order
+    std::unordered_set<std::string> reading_paths{};
 
     void refuse(const std::string& path, const std::string& reason) {
         ++refused;
@@ -81,12 +128,16 @@ struct AddRun {
     }
 
     void file(const fs::path& path, const std::string& relative) {
-        std::string abs = fs::absolute(path).lexically_normal().string();
+        found(fs::absolute(path).lexically_normal().string(), relative);
+    }
+
+    // A file by its absolute, normalized path.
+    void found(std::string abs, const std::string& relative) {
         if (auto problem = key_problem(relative)) {
             refuse(abs, *problem);
             return;
         }
-        pending.push_back({abs, relative, std::nullopt});
+        pending.push_back({std::move(abs), relative, std::nullopt});
         if (pending.size() == ingest_batch) {
             ingest_pending();
         }
@@ -117,12 +168,21 @@ struct AddRun {
         return true;
     }
 
-    // Reads and registers the files queued by file(), in the order they were found. The state
-    // file is read in one snapshot before and one after the files are read.
+    // Looks up the files queued by file() in one snapshot of the state file and hands those to
+    // read to the pipeline; registers the oldest batches once enough are in flight.
     void ingest_pending() {
+        // A path found again while its first sighting is still being read (a file named on the
+        // command line and found in a tree too): what is in flight is registered first, so the
+        // lookup below sees it, as it would without the pipeline.
+        for (const auto& c : pending) {
+            if (reading_paths.count(c.path) != 0) {
+                drain();
+                break;
+            }
+        }
         std::vector<Candidate> to_read;
         {
-            storage::ReadTransaction snapshot(store.db());
+            storage::ReadSnapshot snapshot(store);
             for (auto& c : pending) {
                 if (needs_reading(c)) {
                     to_read.push_back(std::move(c));
@@ -130,23 +190,48 @@ struct AddRun {
             }
         }
         pending.clear();
+        if (to_read.empty()) {
+            return;
+        }
         std::vector<std::string> paths;
         paths.reserve(to_read.size());
         for (const auto& c : to_read) {
             paths.push_back(c.path);
+            reading_paths.insert(c.path);
         }
-        auto results = ingest_files(paths, parts);
+        pipeline.submit(std::move(paths));
+        reading.push_back(std::move(to_read));
+        while (reading.size() >= batches_in_flight) {
+            register_oldest();
+        }
+    }
+
+    // Registers every batch in flight, in order.
+    void drain() {
+        while (!reading.empty()) {
+            register_oldest();
+        }
+    }
+
+    // The oldest batch's answers, registered in the order the files were found. The state
+    // file is read in one snapshot for the batch.
+    void register_oldest() {
+        auto results = pipeline.next();
+        std::vector<Candidate> batch = std::move(reading.front());
+        reading.pop_front();
         {
-            storage::ReadTransaction snapshot(store.db());
-            for (std::size_t i = 0; i < to_read.size(); ++i) {
+            storage::ReadSnapshot snapshot(store);
+            for (std::size_t i = 0; i < batch.size(); ++i) {
                 Ingested& in = results[i];
-                const Candidate& c = to_read[i];
+                const Candidate& c = batch[i];
+                reading_paths.erase(c.path);
                 if (!in.image) {
                     refuse(c.path, in.refusal);
                     continue;
                 }
+                in.image->host_id = ctx.global.host_id;
                 in.image->key =
-                    make_key(settings.key_layout, ctx.global.prefix, c.relative, *in.image);
+                    make_key(key, settings.key_layout, ctx.global.prefix, c.relative, *in.image);
                 if (auto problem = key_problem(in.image->key)) {
                     refuse(c.path, *problem);
                     continue;
@@ -187,32 +272,30 @@ struct AddRun {
             status = fs::symlink_status(root, ec);
         }
         if (fs::is_directory(status)) {
-            auto it = fs::recursive_directory_iterator(
-                root, fs::directory_options::skip_permission_denied, ec);
-            for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                const auto& entry = *it;
-                auto st = entry.symlink_status(ec);
-                if (ec) {
-                    break;
-                }
-                if (fs::is_symlink(st)) {
-                    // Policy: links are not followed inside a tree (no loops, no escaping it).
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "symbolic link (not followed)"}});
-                    continue;
-                }
-                if (fs::is_regular_file(st)) {
-                    file(entry.path(), entry.path().lexically_relative(root).string());
-                } else if (!fs::is_directory(st)) {
-                    // FIFOs, sockets, devices: never images, and opening a FIFO could block.
-                    ++skipped;
-                    ctx.log->info("add_skipped", {{"path", entry.path().string()},
-                                                  {"reason", "not a regular file"}});
-                }
-            }
-            if (ec) {
-                refuse(arg, fmt::format("cannot walk directory: {}", ec.message()));
+            // Normalized once: the names below it hold no "." or ".." and no "/", so each
+            // file's path is normal as the walk builds it.
+            auto walked =
+                util::walk_tree(root.lexically_normal().string(), [&](const util::WalkEntry& e) {
+                    switch (e.kind) {
+                    case util::EntryKind::regular:
+                        found(e.path, std::string(e.relative));
+                        return;
+                    case util::EntryKind::symlink:
+                        // Policy: links are not followed inside a tree (no loops, no escaping it).
+                        ++skipped;
+                        ctx.log->info("add_skipped", {{"path", e.path},
+                                                      {"reason", "symbolic link (not followed)"}});
+                        return;
+                    case util::EntryKind::other:
+                        // FIFOs, sockets, devices: never images, and opening a FIFO could block.
+                        ++skipped;
+                        ctx.log->info("add_skipped",
+                                      {{"path", e.path}, {"reason", "not a regular file"}});
+                        return;
+                    }
+                });
+            if (!walked) {
+                refuse(arg, fmt::format("cannot walk directory: {}", walked.error()));
             }
             return;
         }
@@ -233,12 +316,17 @@ struct AddRun {
 
 int cmd_add(const Context& ctx, const AddSettings& s) {
     PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
+    const model::KeyTemplate key = template_for(s);
     auto store = open_store(ctx);
-    AddRun run{ctx, s, *store, Registrar(*store, *ctx.log), parts};
+    IngestOptions options;
+    options.jobs = s.jobs > 0 ? s.jobs : util::available_cores();
+    IngestPipeline pipeline(parts, options);
+    AddRun run{ctx, s, key, *store, Registrar(*store, *ctx.log), pipeline};
     for (const auto& arg : s.paths) {
         run.argument(arg);
     }
     run.ingest_pending();
+    run.drain();
     run.registrar.flush();
     run.unchanged += run.registrar.duplicates;
     run.refused += run.registrar.refused;

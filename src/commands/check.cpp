@@ -36,22 +36,21 @@ util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
 int cmd_check(const Context& ctx) {
     const auto& g = ctx.global;
     // The state file: usable, or creatable.
-    struct stat st {};
-    if (::stat(g.db.c_str(), &st) == 0) {
+    if (state_file_exists(ctx)) {
         auto store = open_existing_store(ctx);
         std::string integrity = store->integrity_check();
         if (integrity != "ok") {
-            throw Error(
-                ExitCode::state_error,
-                fmt::format("state file {} fails its integrity check: {}", g.db, integrity));
+            throw Error(ExitCode::state_error,
+                        fmt::format("state file {} fails its integrity check: {}",
+                                    store->describe(), integrity));
         }
         auto counts = store->counts();
         std::printf("ok: state file %s (%lld pending, %lld failed)\n",
-                    util::printable(g.db).c_str(), static_cast<long long>(counts.pending),
-                    static_cast<long long>(counts.failed));
+                    util::printable(store->describe()).c_str(),
+                    static_cast<long long>(counts.pending), static_cast<long long>(counts.failed));
     } else {
         std::printf("ok: state file %s does not exist yet; it is created on first use\n",
-                    util::printable(g.db).c_str());
+                    util::printable(g.db_target.value).c_str());
     }
 
     Target target = resolve_target(ctx);

@@ -1,5 +1,7 @@
 #include "commands/common.hpp"
 
+#include "storage/pg_store.hpp"
+#include "storage/sqlite_store.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -29,21 +31,37 @@ std::unique_ptr<storage::Store> warn_mode_fixes(const Context& ctx,
 } // namespace
 
 std::unique_ptr<storage::Store> open_store(const Context& ctx) {
-    util::make_dirs(util::parent_dir(ctx.global.db), 0700).or_throw(ExitCode::state_error);
+    const storage::DbTarget& db = ctx.global.db_target;
+    if (db.backend == storage::Backend::postgresql) {
+        return std::make_unique<storage::PgStore>(db.value);
+    }
+    util::make_dirs(util::parent_dir(db.value), 0700).or_throw(ExitCode::state_error);
     return warn_mode_fixes(
-        ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
+        ctx, std::make_unique<storage::SqliteStore>(db.value, storage::Store::Access::read_write));
 }
 
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx) {
-    struct stat st {};
-    if (::stat(ctx.global.db.c_str(), &st) != 0) {
+    const storage::DbTarget& db = ctx.global.db_target;
+    if (db.backend == storage::Backend::postgresql) {
+        return std::make_unique<storage::PgStore>(db.value);
+    }
+    if (!state_file_exists(ctx)) {
         throw Error(ExitCode::state_error,
                     fmt::format("state file {} does not exist yet (imgsync add or seed creates "
                                 "it; --db or IMGSYNC_DB names another)",
-                                ctx.global.db));
+                                db.value));
     }
     return warn_mode_fixes(
-        ctx, std::make_unique<storage::Store>(ctx.global.db, storage::Store::Access::read_write));
+        ctx, std::make_unique<storage::SqliteStore>(db.value, storage::Store::Access::read_write));
+}
+
+bool state_file_exists(const Context& ctx) {
+    const storage::DbTarget& db = ctx.global.db_target;
+    if (db.backend != storage::Backend::sqlite) {
+        return true;
+    }
+    struct stat st {};
+    return ::stat(db.value.c_str(), &st) == 0;
 }
 
 std::uint64_t require_size(const std::string& option, const std::string& text) {
@@ -132,7 +150,7 @@ void Registrar::flush() {
     auto now = util::wall_epoch();
     std::vector<bool> held; // replacements refused because a pass claimed the row meanwhile
     try {
-        storage::Transaction txn(store_.db());
+        storage::WriteTransaction txn(store_);
         for (const auto& p : batch_) {
             if (p.replace_id) {
                 held.push_back(!store_.replace_content(*p.replace_id, p.image, now));

@@ -17,6 +17,8 @@ namespace imgsync::core {
 std::unique_ptr<storage::Store> open_store(const Context& ctx);
 // For read-only commands: refuses a missing state file instead of creating it.
 std::unique_ptr<storage::Store> open_existing_store(const Context& ctx);
+// Whether --db names a state file that exists, or a database (which exists or fails to connect).
+bool state_file_exists(const Context& ctx);
 
 // Option values that are parsed late (sizes, durations, rates): a bad one is a usage error that
 // names the option.

@@ -7,12 +7,14 @@
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/md5_lanes.hpp"
+#include "util/work_pool.hpp"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,7 +79,7 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
         std::vector<std::string_view> views(bytes.begin(), bytes.begin() + images.size());
         auto md5s = util::Md5Lanes().hash_all(views);
         {
-            storage::ReadTransaction snapshot(store->db());
+            storage::ReadSnapshot snapshot(*store);
             for (std::size_t k = 0; k < images.size(); ++k) {
                 images[k].md5 = util::to_hex(md5s[k]);
                 registrar.add(images[k], std::nullopt);
@@ -90,32 +92,53 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
         images.clear();
         registrar.flush_if_full();
     };
+    // Each batch's images are made and hashed on the pool, one task per image, then written in
+    // order by this thread.
+    util::WorkPool pool(s.jobs > 0 ? s.jobs : util::available_cores());
+    struct Planned {
+        std::uint64_t seed;
+        std::size_t size;
+        ImageFormat format;
+        std::string sha256;
+    };
+    std::vector<Planned> plan;
     for (std::int64_t i = 0; i < s.count;) {
+        plan.clear();
         std::size_t held = 0;
+        for (std::int64_t j = i; j < s.count && plan.size() < batch_images && held < batch_bytes;
+             ++j) {
+            std::uint64_t seed = base_seed + static_cast<std::uint64_t>(j) * 0x9E3779B97F4A7C15ULL;
+            std::size_t size = synth_size(seed, min_bytes, max_bytes);
+            plan.push_back({seed, size, synth_format(s.format, seed), {}});
+            held += size;
+        }
+        std::vector<std::function<void()>> tasks;
+        for (std::size_t k = 0; k < plan.size(); ++k) {
+            tasks.emplace_back([&, k] {
+                synth_image(plan[k].format, plan[k].seed, plan[k].size, bytes[k]);
+                plan[k].sha256 = util::to_hex(util::sha256(bytes[k]));
+            });
+        }
+        pool.run_all(std::move(tasks));
         try {
-            for (; i < s.count && images.size() < batch_images && held < batch_bytes; ++i) {
-                std::uint64_t seed =
-                    base_seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
-                std::size_t size = synth_size(seed, min_bytes, max_bytes);
-                ImageFormat format = synth_format(s.format, seed);
-                std::string& data = bytes[images.size()];
-                synth_image(format, seed, size, data);
-                std::string name = fmt::format("img-{:06}.{}", i, file_extension(format));
+            for (std::size_t k = 0; k < plan.size(); ++k, ++i) {
+                const std::string& data = bytes[k];
+                std::string name = fmt::format("img-{:06}.{}", i, file_extension(plan[k].format));
                 std::string path = fmt::format("{}/{}", dir, name);
                 write_image(path, data);
 
                 storage::NewImage image;
                 image.path = path;
+                image.host_id = ctx.global.host_id;
                 image.key = fmt::format("{}{}/{}", ctx.global.prefix, batch, name);
                 image.size = data.size();
                 struct stat info {};
                 ::stat(path.c_str(), &info);
                 image.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
                                  info.st_mtim.tv_nsec;
-                image.sha256 = util::to_hex(util::sha256(data));
-                image.content_type = std::string(content_type(format));
+                image.sha256 = std::move(plan[k].sha256);
+                image.content_type = std::string(content_type(plan[k].format));
                 images.push_back(std::move(image));
-                held += data.size();
             }
         } catch (...) {
             register_written();

@@ -9,6 +9,9 @@
 #include "model/image_state.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
+#include "s3/object_settings.hpp"
+#include "storage/db_target.hpp"
+#include "storage/store.hpp"
 #include "util/log.hpp"
 
 #include <cstdint>
@@ -21,6 +24,8 @@ namespace imgsync::core {
 struct GlobalSettings {
     std::string config_file;
     std::string db = "/var/lib/imgsync/state.db";
+    storage::DbTarget db_target; // --db classified (cli/ sets it)
+    std::string host_id;         // empty on the command line: the host name (cli/ sets it)
     std::string spool = "/var/lib/imgsync/spool";
     std::string bucket;
     std::string prefix;
@@ -40,6 +45,7 @@ struct SeedSettings {
     std::string max_bytes = "1M";
     SynthFormat format = SynthFormat::mixed;
     std::optional<std::uint64_t> seed;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 // --multipart-threshold and --part-size belong to add as well as to upload: add hashes each part
@@ -52,7 +58,9 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
+    std::string key_template; // --key-template: wins over the layout when set
     MultipartSettings multipart;
+    unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 struct ListSettings {
@@ -90,6 +98,10 @@ struct UploadSettings {
     std::string wait_timeout; // empty: no limit
     std::string metrics_file;
     ProgressMode progress = ProgressMode::automatic;
+    s3::ObjectSettingsInput object; // validated by s3::make_object_settings before any request
+    bool if_none_match = false;
+    storage::ClaimScope claim = storage::ClaimScope::local;
+    std::string lease = "60s";
 };
 
 struct RetrySettings {

@@ -3,7 +3,6 @@
 #include "commands/status_io.hpp"
 #include "commands/target.hpp"
 #include "pass/upload_pass.hpp"
-#include "storage/pass_lock.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -44,6 +43,8 @@ struct SignalScope {
 
 PassOptions pass_options(const UploadSettings& s) {
     PassOptions o;
+    o.object = s3::make_object_settings(s.object).or_throw(ExitCode::usage);
+    o.if_none_match = s.if_none_match;
     o.concurrency = s.concurrency;
     o.max_images = s.max_images;
     if (!s.max_bytes.empty()) {
@@ -80,6 +81,11 @@ PassOptions pass_options(const UploadSettings& s) {
         std::max(1L, static_cast<long>(require_seconds("--stall-timeout", s.stall_timeout)));
     o.connect_timeout_ms = std::max(
         1L, static_cast<long>(1000 * require_seconds("--connect-timeout", s.connect_timeout)));
+    o.claim_scope = s.claim;
+    o.lease_seconds = require_seconds("--lease", s.lease);
+    if (o.lease_seconds < 1) {
+        throw Error(ExitCode::usage, "--lease must be at least 1s");
+    }
     o.progress = s.progress == ProgressMode::always ||
                  (s.progress == ProgressMode::automatic && ::isatty(2));
     return o;
@@ -95,19 +101,12 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     util::Logger& log = *ctx.log;
 
     std::string started_at = util::iso8601_utc(util::wall_epoch());
-    storage::PassLock::Holder holder;
-    util::make_dirs(util::parent_dir(ctx.global.db), 0700).or_throw(ExitCode::state_error);
-    auto lock = storage::PassLock::acquire(storage::PassLock::path_for(ctx.global.db), s.wait,
-                                           wait_timeout, started_at, &holder);
-    if (!lock) {
-        throw Error(ExitCode::locked,
-                    fmt::format("another pass holds the lock (pid {}, started {}); use --wait to "
-                                "wait for it",
-                                holder.pid, holder.started_at.empty() ? "?" : holder.started_at));
-    }
-
     auto store = open_store(ctx);
-    // The lock is ours, so any image still "uploading" belongs to a pass that died.
+    // SQLite: one pass at a time (the flock). PostgreSQL: passes share the backlog under leases.
+    store->lock_pass(s.wait, wait_timeout, started_at);
+    options.host_id = ctx.global.host_id;
+    // The lock is ours, so any image still "uploading" belongs to a pass that died (SQLite); or
+    // the passes whose leases expired are recorded as crashed (PostgreSQL).
     if (int recovered = store->recover_orphans(util::wall_epoch())) {
         log.warn("recovered", {{"images", recovered},
                                {"reason", "left uploading by a pass that did not finish"}});
@@ -128,7 +127,8 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
         };
     }
 
-    std::int64_t run_id = store->begin_run(util::wall_epoch(), ::getpid());
+    std::int64_t run_id =
+        store->begin_run(util::wall_epoch(), ::getpid(), ctx.global.host_id, options.lease_seconds);
     // The proxy, as libcurl will choose it: "proxy=none", or the proxy and the variable that
     // named it (never its user name or password); proxy_from=NO_PROXY when that excluded it.
     const util::ProxyChoice& proxy = target.proxy;
@@ -139,6 +139,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                                                : std::string("never");
     const std::string proxy_shown = proxy.route == util::ProxyRoute::proxied ? proxy.proxy : "none";
     std::vector<util::Field> started{{"run", run_id},
+                                     {"host_id", ctx.global.host_id},
                                      {"bucket", target.endpoint.bucket()},
                                      {"endpoint", endpoint},
                                      {"concurrency", options.concurrency},

@@ -30,6 +30,8 @@ struct ImageRecord {
     std::optional<std::string> upload_id; // multipart upload in progress
     std::int64_t part_size = 0;
     bool has_part_digests = false; // add recorded part digests (set by Store::claim only)
+    std::int64_t lease_token = 0;  // the claim's fencing token (set by Store::claim only)
+    std::string host_id;           // the host that registered it
 };
 
 // The digests of one part of a file that will go up as a multipart upload, computed by add in
@@ -51,6 +53,7 @@ struct NewImage {
     std::string content_type;
     std::uint64_t digest_part_size = 0; // 0: no part digests (below the multipart threshold)
     std::vector<PartDigest> part_digests;
+    std::string host_id; // --host-id of the add or seed that registered it
 };
 
 struct PartRecord {

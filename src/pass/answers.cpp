@@ -52,6 +52,18 @@ void Pass::on_done(std::uint64_t tag, util::HttpResponse&& r) {
         on_success(job, req.step, req.part, r);
         return;
     }
+    if (o_.if_none_match && r.transport == util::Transport::ok) {
+        if (r.status == 412 && (req.step == Step::put || req.step == Step::complete)) {
+            // The key exists: whether it already holds this image decides (Step::existing).
+            log_.info("key_exists", {{"key", job.image.key}, {"step", step_name(req.step)}});
+            job.next = Step::existing;
+            return;
+        }
+        if (r.status == 404 && req.step == Step::existing) {
+            job.next = job.multipart ? Step::create : Step::put;
+            return;
+        }
+    }
     if (r.transport == util::Transport::ok && code.empty()) {
         if (auto err = s3::parse_error(r.body)) {
             code = err->code;
@@ -71,10 +83,20 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         adaptive_.on_success(clock_.monotonic_seconds());
         proved();
     };
+    // A multipart object is complete; its tags are set again before it counts (see Step::tag).
+    auto completed = [&](const std::string& etag) {
+        if (o_.object.tags.empty()) {
+            return succeed(job, etag);
+        }
+        job.completed_etag = etag;
+        job.next = Step::tag;
+    };
     switch (step) {
     case Step::put:
         // Confirmed only if the server's ETag is the MD5 we sent (and it checked as Content-MD5).
-        if (normalize_etag(r.etag) != job.image.md5) {
+        // Under SSE-KMS the ETag is opaque: the server's check of Content-MD5 and of the signed
+        // SHA-256 is what confirms the bytes.
+        if (o_.object.etag_is_md5() && normalize_etag(r.etag) != job.image.md5) {
             return refuse(fmt::format("ETag {} does not match the MD5 sent", r.etag));
         }
         accepted();
@@ -88,8 +110,8 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         accepted();
         job.upload_id = *id;
         write([&] {
-            store_.set_multipart(job.image.id, job.upload_id,
-                                 static_cast<std::int64_t>(job.part_size));
+            (void)store_.set_multipart(lease_of(job), job.upload_id,
+                                       static_cast<std::int64_t>(job.part_size));
         });
         job.next = Step::part;
         log_.debug("multipart_started", {{"key", job.image.key}, {"parts", job.parts.size()}});
@@ -109,8 +131,8 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
                 continue;
             }
             Part& p = job.parts[index];
-            if (lp.size != p.length) {
-                continue;
+            if (lp.size != p.length || !o_.object.etag_is_md5()) {
+                continue; // under SSE-KMS a listed part cannot be checked: it is sent again
             }
             if (p.md5_hex.empty() &&
                 !hash_range(job.fd.get(), p.offset, p.length, p.md5_hex, p.sha256_hex)) {
@@ -140,13 +162,13 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::part: {
         Part& p = job.parts[part];
-        if (normalize_etag(r.etag) != p.md5_hex) {
+        if (o_.object.etag_is_md5() && normalize_etag(r.etag) != p.md5_hex) {
             return refuse(fmt::format("part ETag {} does not match the MD5 sent", r.etag));
         }
         accepted();
         p.done = true;
         p.etag = r.etag;
-        write([&] { store_.add_part(job.image.id, {p.number, p.etag, p.length}); });
+        write([&] { (void)store_.add_part(lease_of(job), {p.number, p.etag, p.length}); });
         if (std::all_of(job.parts.begin(), job.parts.end(), [](auto& x) { return x.done; })) {
             job.next = Step::complete;
         }
@@ -154,7 +176,7 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
     }
     case Step::complete: {
         auto outcome = s3::parse_complete_multipart_upload(r.body);
-        if (outcome.result->etag.empty()) {
+        if (outcome.result->etag.empty() || !o_.object.etag_is_md5()) {
             accepted();
             job.next = Step::verify;
             log_.debug("complete_without_etag", {{"key", job.image.key}});
@@ -166,19 +188,60 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
                                       outcome.result->etag, expected_etag(job)));
         }
         accepted();
-        succeed(job, outcome.result->etag);
+        completed(outcome.result->etag);
         return;
     }
     case Step::verify:
+        if (!o_.object.etag_is_md5()) {
+            // An opaque ETag: the object is the image if its size and the SHA-256 stored with it
+            // are the image's.
+            if (r.content_length != std::to_string(job.image.size) ||
+                r.meta_sha256 != job.image.sha256) {
+                return refuse(fmt::format("the completed object ({} bytes, sha256 {}) is not the "
+                                          "image ({} bytes, sha256 {})",
+                                          r.content_length.empty() ? "?" : r.content_length,
+                                          r.meta_sha256.empty() ? "?" : r.meta_sha256,
+                                          job.image.size, job.image.sha256));
+            }
+            accepted();
+            completed(r.etag);
+            return;
+        }
         if (normalize_etag(r.etag) != expected_etag(job)) {
             return refuse(fmt::format("the completed object's ETag {} is not {}, the one of the "
                                       "parts sent",
                                       r.etag, expected_etag(job)));
         }
         accepted();
-        succeed(job, r.etag);
+        completed(r.etag);
         return;
+    case Step::tag:
+        accepted();
+        succeed(job, job.completed_etag);
+        return;
+    case Step::existing:
+        accepted();
+        return on_existing(job, r);
     }
+}
+
+// The key exists (upload --if-none-match). It is this image if the SHA-256 imgsync stored with it
+// is the image's, or, for an object without one, if its size and its ETag (the MD5, for an object
+// of one PUT) are; otherwise it is another file's, and it is left as it is.
+void Pass::on_existing(Job& job, const util::HttpResponse& r) {
+    const auto& img = job.image;
+    const bool same_size = r.content_length == std::to_string(img.size);
+    const bool same = !r.meta_sha256.empty()
+                          ? r.meta_sha256 == img.sha256 && same_size
+                          : same_size && !job.multipart && normalize_etag(r.etag) == img.md5;
+    if (same) {
+        log_.info("already_uploaded", {{"key", img.key}, {"etag", r.etag}});
+        return succeed(job, r.etag);
+    }
+    fail_image(job, fmt::format("the key exists with other content ({} bytes, sha256 {}); "
+                                "--if-none-match leaves it as it is",
+                                r.content_length.empty() ? "?" : r.content_length,
+                                r.meta_sha256.empty() ? "not recorded" : r.meta_sha256));
 }
 
 void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
@@ -270,7 +333,7 @@ bool Pass::restart_multipart(Job& job, Step step, const std::string& code, int s
     }
     job.next = Step::create;
     job.list_marker = 0;
-    write([&] { store_.set_multipart(job.image.id, std::nullopt, 0); });
+    write([&] { (void)store_.set_multipart(lease_of(job), std::nullopt, 0); });
     return true;
 }
 

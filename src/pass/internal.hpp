@@ -23,8 +23,9 @@ class Pass {
           rate_(options.rate,
                 options.burst > 0 ? options.burst : std::max(1.0, double(options.concurrency))),
           bandwidth_(0, 1), adaptive_(make_adaptive(options)), rng_(std::random_device{}()),
-          writes_(store.db()), health_(options.hold_limit) {
+          writes_(store), health_(options.hold_limit) {
         run_.id = run_id;
+        claimant_ = {run_id, options.host_id, options.claim_scope, options.lease_seconds};
         credentials_refresh_at_ = options.credentials_refresh_at;
         event_level_ = o_.progress ? util::Level::debug : util::Level::info;
     }
@@ -74,6 +75,7 @@ class Pass {
         std::string key;
         std::uint64_t bytes;
         std::int64_t ms;
+        std::int64_t token;
     };
     std::map<std::int64_t, Confirmed> confirmed_; // by image id
     void record_uploaded();
@@ -92,6 +94,7 @@ class Pass {
     // --- outcomes ------------------------------------------------------------------------------
     void on_done(std::uint64_t tag, util::HttpResponse&& response);
     void on_success(Job& job, Step step, std::size_t part, const util::HttpResponse& r);
+    void on_existing(Job& job, const util::HttpResponse& r);
     void on_failure(Job& job, Step step, std::size_t part, const util::HttpResponse& r,
                     const std::string& code, const std::string& message);
     void proved();
@@ -104,6 +107,13 @@ class Pass {
     void hold(Job& job, FailureClass failure);
     void release(Job& job, std::int64_t next_attempt_at);
     void drop(std::int64_t id);
+    storage::Lease lease_of(const Job& job) const {
+        return {run_.id, job.image.id, job.image.lease_token};
+    }
+    // Renews the leases of every image the pass holds when lease_rules says so, and stops
+    // uploading those whose lease is lost.
+    void maybe_renew(double now);
+    void lose(std::int64_t id);
     void cancel_requests(Job& job);
     s3::AmzDate sign_date() const {
         return s3::AmzDate::from_epoch(clock_.wall_epoch() + clock_offset_);
@@ -130,6 +140,8 @@ class Pass {
     WriteBatch writes_;
 
     storage::RunRecord run_;
+    storage::Claimant claimant_;
+    double renewed_at_ = 0; // monotonic: when the last renewal was sent
     std::int64_t deferred_ = 0;
     std::int64_t images_started_ = 0;
     std::uint64_t bytes_started_ = 0;

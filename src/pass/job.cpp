@@ -26,6 +26,10 @@ const char* step_name(Step s) {
         return "complete_multipart";
     case Step::verify:
         return "verify";
+    case Step::tag:
+        return "put_tagging";
+    case Step::existing:
+        return "head_existing";
     }
     return "?";
 }

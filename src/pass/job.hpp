@@ -20,7 +20,11 @@ constexpr std::size_t no_part = static_cast<std::size_t>(-1);
 
 // verify: a HEAD of the object, when CompleteMultipartUpload answered without an ETag (radosgw
 // before Quincy does on the first answer), so that the ETag is still checked.
-enum class Step { put, create, list_parts, part, complete, verify };
+// tag: PutObjectTagging of a completed multipart object, when tags are set: some stores ignore
+// them on CreateMultipartUpload.
+// existing: with --if-none-match, a HEAD of the key: before a multipart upload starts, or after a
+// conditional write was refused (412) because the key exists.
+enum class Step { put, create, list_parts, part, complete, verify, tag, existing };
 
 const char* step_name(Step s);
 
@@ -52,6 +56,7 @@ struct Job {
     int parts_in_flight = 0;
     std::int64_t list_marker = 0;
     std::string last_error;
+    std::string completed_etag; // the multipart object's, kept while its tags are set
 
     bool parts_phase() const { return multipart && next == Step::part; }
     int in_flight() const { return parts_in_flight + (step_in_flight ? 1 : 0); }

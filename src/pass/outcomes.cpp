@@ -20,12 +20,15 @@ void Pass::succeed(Job& job, const std::string& etag) {
     std::int64_t id = job.image.id;
     bool part_rows = !job.upload_id.empty() || !job.parts.empty() || job.image.has_part_digests;
     if (!part_rows) {
-        write([&] { confirmed_.emplace(id, Confirmed{etag, job.image.key, job.image.size, ms}); });
+        write([&] {
+            confirmed_.emplace(
+                id, Confirmed{etag, job.image.key, job.image.size, ms, job.image.lease_token});
+        });
         drop(id);
         return;
     }
     if (!record_outcome(
-            job, [&] { return store_.mark_uploaded(run_.id, id, etag, clock_.wall_epoch()); })) {
+            job, [&] { return store_.mark_uploaded(lease_of(job), etag, clock_.wall_epoch()); })) {
         return;
     }
     ++run_.uploaded;
@@ -44,9 +47,9 @@ void Pass::record_uploaded() {
     }
     std::vector<storage::Store::Uploaded> images;
     for (const auto& [id, c] : confirmed_) {
-        images.push_back({id, c.etag});
+        images.push_back({{run_.id, id, c.token}, c.etag});
     }
-    for (auto id : store_.mark_uploaded(run_.id, images, clock_.wall_epoch())) {
+    for (auto id : store_.mark_uploaded(images, clock_.wall_epoch())) {
         auto it = confirmed_.find(id);
         ++run_.uploaded;
         run_.bytes += it->second.bytes;
@@ -75,9 +78,9 @@ void Pass::fail_image(Job& job, const std::string& reason) {
         req.stall_seconds = o_.stall_seconds;
         req.connect_timeout_ms = o_.connect_timeout_ms;
         http_.start(next_tag_++, std::move(req));
-        write([&] { store_.set_multipart(id, std::nullopt, 0); });
+        write([&] { (void)store_.set_multipart(lease_of(job), std::nullopt, 0); });
     }
-    if (!record_outcome(job, [&] { return store_.mark_failed(run_.id, id, attempts, reason); })) {
+    if (!record_outcome(job, [&] { return store_.mark_failed(lease_of(job), attempts, reason); })) {
         return;
     }
     ++run_.failed;
@@ -93,7 +96,7 @@ void Pass::defer(Job& job, const std::string& reason) {
     std::int64_t id = job.image.id;
     if (next && next->state == ImageState::failed) {
         if (!record_outcome(
-                job, [&] { return store_.mark_failed(run_.id, id, next->attempts, reason); })) {
+                job, [&] { return store_.mark_failed(lease_of(job), next->attempts, reason); })) {
             return;
         }
         ++run_.failed;
@@ -103,7 +106,7 @@ void Pass::defer(Job& job, const std::string& reason) {
     } else {
         std::int64_t at = next ? next->next_attempt_at : clock_.wall_epoch();
         if (!record_outcome(job, [&] {
-                return store_.mark_pending(run_.id, id, job.image.attempts, at, reason);
+                return store_.mark_pending(lease_of(job), job.image.attempts, at, reason);
             })) {
             return;
         }
@@ -123,9 +126,9 @@ void Pass::release(Job& job, std::int64_t next_attempt_at) {
     std::int64_t id = job.image.id;
     bool charged = health_.proven() && !job.last_error.empty();
     write([&] {
-        store_.mark_pending(run_.id, id, charged ? job.image.attempts : job.attempts_at_claim,
-                            next_attempt_at,
-                            charged ? std::optional<std::string>(job.last_error) : std::nullopt);
+        (void)store_.mark_pending(
+            lease_of(job), charged ? job.image.attempts : job.attempts_at_claim, next_attempt_at,
+            charged ? std::optional<std::string>(job.last_error) : std::nullopt);
     });
     drop(id);
 }

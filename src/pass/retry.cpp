@@ -16,7 +16,7 @@ struct CodeClass {
     FailureClass failure;
 };
 
-constexpr std::array<CodeClass, 36> code_table{{
+constexpr std::array<CodeClass, 41> code_table{{
     {"SlowDown", FailureClass::transient},
     {"ServiceUnavailable", FailureClass::transient},
     {"InternalError", FailureClass::transient},
@@ -50,6 +50,13 @@ constexpr std::array<CodeClass, 36> code_table{{
     {"InvalidToken", FailureClass::pass},
     {"MissingSecurityHeader", FailureClass::pass},
     {"NotImplemented", FailureClass::refused},
+    // The request's settings (upload --storage-class, --sse, ...): every image of the pass
+    // would get the same answer, so they must not fail images before the pass proved itself.
+    {"InvalidArgument", FailureClass::refused},
+    {"InvalidRequest", FailureClass::refused},
+    {"InvalidStorageClass", FailureClass::refused},
+    {"InvalidEncryptionAlgorithmError", FailureClass::refused},
+    {"KMS.NotFoundException", FailureClass::refused},
 
     // Spelled by some S3-compatible servers; same meaning as above.
     {"TooManyRequests", FailureClass::transient},
@@ -86,6 +93,9 @@ std::optional<FailureClass> from_status(int status, bool has_code) {
     case 401:
     case 404:
         return FailureClass::pass;
+    case 413: // the body is too large
+    case 414: // the key is too long
+        return FailureClass::image;
     default:
         break;
     }
@@ -93,7 +103,8 @@ std::optional<FailureClass> from_status(int status, bool has_code) {
         return FailureClass::pass;
     }
     if (status >= 400 && status < 500) {
-        return FailureClass::image;
+        // An unknown 4xx: nothing says it is the image's, so it is not marked failed at once.
+        return FailureClass::refused;
     }
     // 5xx, and nonsense such as 1xx or 600 from a broken proxy: worth another try.
     return FailureClass::transient;

@@ -16,7 +16,9 @@ enum class FailureClass {
     image,     // this image can never succeed as it is: mark it failed, carry on with the others
     refused,   // the server refused this request for a reason that may hold for some keys only (a
                // bucket policy's AccessDenied, SignatureDoesNotMatch for one key's spelling,
-               // NotImplemented for one kind of request): the pass's until a request of the pass
+               // NotImplemented for one kind of request), or because of how it was asked (a
+               // storage class, encryption or argument the store does not take; any 4xx S3
+               // code not known to be the image's): the pass's until a request of the pass
                // succeeds, the image's after that (see pass/verdict.hpp)
     pass,      // nothing will succeed (credentials, bucket, endpoint): stop the pass, keep images
 };

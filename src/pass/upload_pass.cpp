@@ -1,5 +1,6 @@
 #include "pass/internal.hpp"
 
+#include "model/lease.hpp"
 #include "s3/credential_chain.hpp"
 #include "s3/xml.hpp"
 #include "util/hash.hpp"
@@ -37,7 +38,7 @@ void Pass::refill(double now) {
         return;
     }
     commit(); // claim() runs its own transaction
-    auto batch = store_.claim(run_.id, clock_.wall_epoch(), want);
+    auto batch = store_.claim(claimant_, clock_.wall_epoch(), want);
     if (batch.size() < static_cast<std::size_t>(want)) {
         source_done_ = true;
     }
@@ -47,6 +48,69 @@ void Pass::refill(double now) {
         queue_.push_back(std::move(job));
     }
     (void)now;
+}
+
+void Pass::maybe_renew(double now) {
+    if (!store_.leases() || !renewal_due(renewed_at_, now, o_.lease_seconds)) {
+        return;
+    }
+    commit(); // what the batch holds is written before the leases are counted
+    std::vector<storage::Lease> held;
+    if (lease_lost(renewed_at_, now, o_.lease_seconds)) {
+        // The loop did not renew in time: another pass may own these images by now.
+        std::vector<std::int64_t> ids;
+        for (auto& [id, job] : active_) {
+            ids.push_back(id);
+        }
+        for (auto& job : queue_) {
+            ids.push_back(job->image.id);
+        }
+        for (auto& job : held_) {
+            ids.push_back(job->image.id);
+        }
+        for (auto id : ids) {
+            lose(id);
+        }
+    }
+    for (auto& [id, job] : active_) {
+        held.push_back(lease_of(*job));
+    }
+    for (auto& job : queue_) {
+        held.push_back(lease_of(*job));
+    }
+    for (auto& job : held_) {
+        held.push_back(lease_of(*job));
+    }
+    auto renewed = store_.renew(claimant_, held);
+    renewed_at_ = now;
+    std::sort(renewed.begin(), renewed.end());
+    for (const auto& lease : held) {
+        if (!std::binary_search(renewed.begin(), renewed.end(), lease.image_id)) {
+            lose(lease.image_id);
+        }
+    }
+}
+
+// The lease is gone (expired and perhaps claimed by another pass): stop uploading the image and
+// write nothing about it.
+void Pass::lose(std::int64_t id) {
+    std::string key;
+    if (auto it = active_.find(id); it != active_.end()) {
+        key = it->second->image.key;
+        cancel_requests(*it->second);
+        drop(id);
+    }
+    auto gone = [&](const std::unique_ptr<Job>& job) {
+        if (job->image.id != id) {
+            return false;
+        }
+        key = job->image.key;
+        return true;
+    };
+    queue_.erase(std::remove_if(queue_.begin(), queue_.end(), gone), queue_.end());
+    held_.erase(std::remove_if(held_.begin(), held_.end(), gone), held_.end());
+    log_.warn("lease_lost",
+              {{"key", key}, {"reason", "the lease expired or another pass holds the image now"}});
 }
 
 void Pass::update_limits(double now) {
@@ -178,7 +242,8 @@ void Pass::begin_job(std::unique_ptr<Job> owned, double now) {
             // Parts the state file recorded are candidates; ListParts confirms them.
             job.next = Step::list_parts;
         } else {
-            job.next = Step::create;
+            // With --if-none-match, a key that exists is found before any part is sent.
+            job.next = o_.if_none_match ? Step::existing : Step::create;
         }
     }
     start_step(job, job.next, no_part, now);
@@ -189,12 +254,34 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
     util::HttpRequest req;
     auto date = sign_date();
     switch (step) {
-    case Step::put:
+    case Step::put: {
+        if (img.md5.empty()) {
+            // add records no whole-file MD5 for a file it registered as multipart; sent with one
+            // PUT (a higher --multipart-threshold here), it is hashed now, and must still be the
+            // content add hashed.
+            std::string md5, sha;
+            if (!hash_range(job.fd.get(), 0, img.size, md5, sha)) {
+                fail_image(job, "cannot read the file");
+                return;
+            }
+            if (sha != img.sha256) {
+                fail_image(job, "file changed since it was added (its SHA-256 differs); run "
+                                "imgsync add on it again");
+                return;
+            }
+            job.image.md5 = md5;
+        }
+        auto headers = s3::object_headers(o_.object, img.sha256);
+        if (o_.if_none_match) {
+            headers.push_back({"if-none-match", "*"});
+        }
         req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
-                             img.content_type, date);
+                             img.content_type, headers, date);
         break;
+    }
     case Step::create:
-        req = s3_.create_multipart(img.key, img.content_type, date);
+        req = s3_.create_multipart(img.key, img.content_type,
+                                   s3::object_headers(o_.object, img.sha256), date);
         break;
     case Step::list_parts:
         req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
@@ -204,11 +291,15 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         for (const auto& p : job.parts) {
             parts.emplace_back(static_cast<int>(p.number), p.etag);
         }
-        req = s3_.complete_multipart(img.key, job.upload_id, parts, date);
+        req = s3_.complete_multipart(img.key, job.upload_id, parts, o_.if_none_match, date);
         break;
     }
     case Step::verify:
+    case Step::existing:
         req = s3_.head_object(img.key, date);
+        break;
+    case Step::tag:
+        req = s3_.put_object_tagging(img.key, s3::tagging_body(o_.object.tags), date);
         break;
     case Step::part: {
         Part& p = job.parts[part];
@@ -317,6 +408,7 @@ void Pass::maybe_refresh_credentials() {
 
 PassResult Pass::run() {
     started_ = clock_.monotonic_seconds();
+    renewed_at_ = started_;
     auto counts = store_.counts();
     planned_ = o_.max_images ? std::min(*o_.max_images, counts.pending) : counts.pending;
     if (o_.bandwidth) {
@@ -385,6 +477,7 @@ PassResult Pass::run() {
             [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
         double after = clock_.monotonic_seconds();
         maybe_commit(after);
+        maybe_renew(after);
         progress(after, false);
     }
     commit(); // the final figures count the uploads it records
@@ -415,10 +508,9 @@ PassResult Pass::run() {
         release(*job, clock_.wall_epoch() + o_.retry.base_delay.count());
     }
     for (auto& job : queue_) {
-        auto id = job->image.id;
         write([&] {
-            store_.mark_pending(run_.id, id, job->image.attempts, job->image.next_attempt_at,
-                                std::nullopt);
+            (void)store_.mark_pending(lease_of(*job), job->image.attempts,
+                                      job->image.next_attempt_at, std::nullopt);
         });
     }
     queue_.clear();

@@ -1,12 +1,12 @@
 // The pass's writes to the state file, in batches: one transaction takes writes until 64 of them
 // or 250 ms have gone by, so that thousands of small uploads a minute cost a few commits a
 // second, and a crash loses at most the last quarter second (the next pass recovers those
-// images as orphans and uploads them again: same key, same bytes).
+// images as orphans and uploads them again: same key, same bytes). The store decides what a
+// batch is (Store::begin_batch): on PostgreSQL each write commits on its own, and the batch only
+// paces when the single PUTs confirmed meanwhile are written, in one statement.
 #pragma once
 
-#include "storage/sqlite.hpp"
-
-#include <optional>
+#include "storage/store.hpp"
 
 namespace imgsync::core::pass {
 
@@ -15,30 +15,38 @@ bool commit_due(int writes, double opened_at, double now);
 
 class WriteBatch {
   public:
-    explicit WriteBatch(storage::Database& db) : db_(db) {}
+    explicit WriteBatch(storage::Store& store) : store_(store) {}
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+    ~WriteBatch() {
+        if (open_) {
+            store_.rollback_batch();
+        }
+    }
 
-    // Runs f inside the open transaction, opening one at `now` if there is none.
+    // Runs f inside the open batch, opening one at `now` if there is none.
     template <typename F> void write(double now, F&& f) {
-        if (!txn_) {
-            txn_.emplace(db_);
+        if (!open_) {
+            store_.begin_batch();
+            open_ = true;
             opened_at_ = now;
             writes_ = 0;
         }
         f();
         ++writes_;
     }
-    bool open() const { return txn_.has_value(); }
-    bool due(double now) const { return txn_ && commit_due(writes_, opened_at_, now); }
+    bool open() const { return open_; }
+    bool due(double now) const { return open_ && commit_due(writes_, opened_at_, now); }
     void commit() {
-        if (txn_) {
-            txn_->commit();
-            txn_.reset();
+        if (open_) {
+            store_.commit_batch();
+            open_ = false;
         }
     }
 
   private:
-    storage::Database& db_;
-    std::optional<storage::Transaction> txn_;
+    storage::Store& store_;
+    bool open_ = false;
     double opened_at_ = 0;
     int writes_ = 0;
 };

@@ -51,10 +51,12 @@ util::HttpRequest Operations::build(const std::string& method, const std::string
 }
 
 util::HttpRequest Operations::put_object(const std::string& key, const FileBody& body,
-                                         const std::string& content_type, const AmzDate& date) {
-    auto req = build("PUT", endpoint_.object_uri(key), {},
-                     {{"content-type", content_type}, {"content-md5", md5_base64(body.md5_hex)}},
-                     body.sha256_hex, date);
+                                         const std::string& content_type,
+                                         const std::vector<Header>& object, const AmzDate& date) {
+    std::vector<Header> headers{{"content-type", content_type},
+                                {"content-md5", md5_base64(body.md5_hex)}};
+    headers.insert(headers.end(), object.begin(), object.end());
+    auto req = build("PUT", endpoint_.object_uri(key), {}, headers, body.sha256_hex, date);
     req.body_fd = body.fd;
     req.offset = body.offset;
     req.length = body.length;
@@ -63,9 +65,12 @@ util::HttpRequest Operations::put_object(const std::string& key, const FileBody&
 
 util::HttpRequest Operations::create_multipart(const std::string& key,
                                                const std::string& content_type,
+                                               const std::vector<Header>& object,
                                                const AmzDate& date) {
-    return build("POST", endpoint_.object_uri(key), {{"uploads", ""}},
-                 {{"content-type", content_type}}, std::string(kEmptyPayloadSha256), date);
+    std::vector<Header> headers{{"content-type", content_type}};
+    headers.insert(headers.end(), object.begin(), object.end());
+    return build("POST", endpoint_.object_uri(key), {{"uploads", ""}}, headers,
+                 std::string(kEmptyPayloadSha256), date);
 }
 
 util::HttpRequest Operations::upload_part(const std::string& key, const std::string& upload_id,
@@ -83,11 +88,25 @@ util::HttpRequest Operations::upload_part(const std::string& key, const std::str
 util::HttpRequest
 Operations::complete_multipart(const std::string& key, const std::string& upload_id,
                                const std::vector<std::pair<int, std::string>>& parts,
-                               const AmzDate& date) {
+                               bool if_none_match, const AmzDate& date) {
     std::string body = complete_multipart_body(parts);
-    auto req = build("POST", endpoint_.object_uri(key), {{"uploadId", upload_id}},
-                     {{"content-type", "application/xml"}}, util::sha256_hex(body), date);
+    std::vector<Header> headers{{"content-type", "application/xml"}};
+    if (if_none_match) {
+        headers.push_back({"if-none-match", "*"});
+    }
+    auto req = build("POST", endpoint_.object_uri(key), {{"uploadId", upload_id}}, headers,
+                     util::sha256_hex(body), date);
     req.memory = std::move(body);
+    return req;
+}
+
+util::HttpRequest Operations::put_object_tagging(const std::string& key, const std::string& body,
+                                                 const AmzDate& date) {
+    auto req =
+        build("PUT", endpoint_.object_uri(key), {{"tagging", ""}},
+              {{"content-md5", util::base64(util::md5(body))}, {"content-type", "application/xml"}},
+              util::sha256_hex(body), date);
+    req.memory = body;
     return req;
 }
 

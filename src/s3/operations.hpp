@@ -34,16 +34,19 @@ class Operations {
     // already built keep their signatures.
     void set_credentials(Credentials credentials) { credentials_ = std::move(credentials); }
 
+    // `object` is the object's own headers (s3/object_settings: object_headers), signed too.
     util::HttpRequest put_object(const std::string& key, const FileBody& body,
-                                 const std::string& content_type, const AmzDate& date);
+                                 const std::string& content_type, const std::vector<Header>& object,
+                                 const AmzDate& date);
     util::HttpRequest create_multipart(const std::string& key, const std::string& content_type,
-                                       const AmzDate& date);
+                                       const std::vector<Header>& object, const AmzDate& date);
     util::HttpRequest upload_part(const std::string& key, const std::string& upload_id,
                                   std::int64_t part_number, const FileBody& body,
                                   const AmzDate& date);
+    // if_none_match: If-None-Match: * (AWS refuses the completion with 412 if the key exists).
     util::HttpRequest complete_multipart(const std::string& key, const std::string& upload_id,
                                          const std::vector<std::pair<int, std::string>>& parts,
-                                         const AmzDate& date);
+                                         bool if_none_match, const AmzDate& date);
     util::HttpRequest abort_multipart(const std::string& key, const std::string& upload_id,
                                       const AmzDate& date);
     util::HttpRequest list_parts(const std::string& key, const std::string& upload_id,
@@ -52,6 +55,9 @@ class Operations {
     // ListObjectsV2 with max-keys: unlike HEAD, its errors carry an S3 error code.
     util::HttpRequest list_objects(std::int64_t max_keys, const AmzDate& date);
     util::HttpRequest head_object(const std::string& key, const AmzDate& date);
+    // PutObjectTagging with a body from s3::tagging_body.
+    util::HttpRequest put_object_tagging(const std::string& key, const std::string& body,
+                                         const AmzDate& date);
 
     // The signature of the last request built, for a debug log on SignatureDoesNotMatch.
     const std::string& last_canonical_request() const { return last_canonical_; }

@@ -1,37 +1,79 @@
-// The state file: one SQLite database in WAL mode that owns every image's path, size, hashes and
-// upload state, the passes' history and multipart progress. Image bytes never enter it.
-// This is the only code that speaks SQL.
+// The one storage interface the pass and the commands use: every image's path, size, hashes and
+// upload state, the passes' history and multipart progress, whichever backend keeps them. Image
+// bytes never enter it. Two implementations, each with its own SQL: SqliteStore (a state file on
+// this host, one pass at a time under a flock) and PgStore (one PostgreSQL backlog shared by
+// passes on many hosts, each claimed image under a lease). open_store() (storage/open.hpp) picks
+// one from --db.
 #pragma once
 
 #include "model/records.hpp"
-#include "storage/sqlite.hpp"
 #include "storage/state_file.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace imgsync::storage {
 
+// Which images a pass may claim: only those registered with its own host id (files on this
+// host's disks), or every image (files on a filesystem every uploader mounts).
+enum class ClaimScope { local, any };
+std::string_view to_string(ClaimScope scope);
+
+// Who claims: the pass (its run id), the host it runs on, what it may claim and for how long.
+struct Claimant {
+    std::int64_t run_id = 0;
+    std::string host_id;
+    ClaimScope scope = ClaimScope::local;
+    double lease_seconds = 60;
+};
+
+// The owner of one claimed image, named in every write about it: the run that claimed it and the
+// fencing token the claim returned (0 on SQLite, where the flock makes the run id enough). A write
+// under a token that is no longer the image's changes nothing.
+struct Lease {
+    std::int64_t run_id = 0;
+    std::int64_t image_id = 0;
+    std::int64_t token = 0;
+};
+
 class Store {
   public:
     enum class Access { read_write, read_only };
-    // Creates the file (mode 0600) and its schema on first use and migrates older schemas.
-    // read_only refuses a missing file instead of creating it.
-    Store(const std::string& path, Access access);
-
-    static constexpr int schema_version = 2;
-
-    // Permissions the constructor took away from the state file (or its -wal or -shm): all
-    // group and other permissions from a new (empty) file, those of others from an existing
-    // one (see state_file.hpp). The caller warns about each.
+    // Permissions a backend took away from its files (SQLite), for the caller's warning.
     using ModeFix = storage::ModeFix;
-    const std::vector<ModeFix>& mode_fixes() const { return mode_fixes_; }
 
-    Database& db() { return db_; }
+    Store() = default;
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+    virtual ~Store() = default;
+
+    // What the messages call it: the state file's path, or "PostgreSQL at HOST:PORT/DB".
+    virtual std::string describe() const = 0;
+    virtual const std::vector<ModeFix>& mode_fixes() const = 0;
+    // Whether claims carry leases that passes renew (PostgreSQL) rather than one pass at a time
+    // under a lock (SQLite).
+    virtual bool leases() const = 0;
+
+    // --- transactions (through WriteTransaction and ReadSnapshot below) -----------------------
+    virtual void begin_write() = 0;
+    virtual void commit_write() = 0;
+    virtual void rollback_write() noexcept = 0;
+    virtual void begin_read() = 0;
+    virtual void end_read() noexcept = 0;
+    // The pass's batch of outcome writes (pass/writes.hpp): a transaction on SQLite (a few
+    // commits a second), nothing on PostgreSQL, where each outcome commits on its own so that no
+    // transaction stays open while images upload.
+    virtual void begin_batch() = 0;
+    virtual void commit_batch() = 0;
+    virtual void rollback_batch() noexcept = 0;
+
+    // One pass at a time where the backend needs it (SQLite: the flock beside the state file;
+    // throws Error(locked) naming the holder). PostgreSQL's passes share the backlog: no lock.
+    virtual void lock_pass(bool wait, double wait_seconds, const std::string& started_at) = 0;
 
     // --- add ---------------------------------------------------------------------------------
     struct Known {
@@ -40,75 +82,106 @@ class Store {
         std::int64_t mtime_ns;
         core::ImageState state;
     };
-    std::optional<Known> find_by_path(const std::string& path);
+    virtual std::optional<Known> find_by_path(const std::string& path) = 0;
     // The path already registered under this key, if any.
-    std::optional<std::string> path_for_key(const std::string& key);
-    void insert_image(const NewImage& image, std::int64_t now);
+    virtual std::optional<std::string> path_for_key(const std::string& key) = 0;
+    virtual void insert_image(const NewImage& image, std::int64_t now) = 0;
     // The file behind an existing record changed: new content, back to pending. Returns false
     // (and changes nothing) when a running pass holds the row.
-    bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now);
+    virtual bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) = 0;
 
     // --- a pass ------------------------------------------------------------------------------
-    // Images left "uploading" by a pass that died: back to pending. Call only under the pass lock.
-    int recover_orphans(std::int64_t now);
-    std::int64_t begin_run(std::int64_t now, std::int64_t pid);
-    void finish_run(const RunRecord& totals, std::int64_t now);
-    // Moves up to `limit` due pending images, oldest first, to uploading and returns them.
-    std::vector<ImageRecord> claim(std::int64_t run_id, std::int64_t now, int limit);
-    // The outcomes below name the run that claimed the image, and apply only while the row is
-    // still "uploading" under that run; they return false (and change nothing) otherwise, so a
-    // stale pass can never overwrite another pass's outcome.
-    // Also forgets the image's multipart progress and part digests.
-    bool mark_uploaded(std::int64_t run_id, std::int64_t id, const std::string& etag,
-                       std::int64_t now);
-    // mark_uploaded() for images sent with one PUT each and claimed without part digests, so
-    // with nothing to forget, in one statement: one UPDATE per image cost a pass measurably more
-    // CPU (doc/benchmarks.md). Returns the ids among them that were still held (the others are
-    // unchanged).
+    // SQLite: images left "uploading" by a pass that died go back to pending (call only under the
+    // pass lock). PostgreSQL: passes whose leases expired are recorded as crashed (their images
+    // are claimable as they are). Returns the images recovered.
+    virtual int recover_orphans(std::int64_t now) = 0;
+    // The run's own lease (PostgreSQL: renewed with its images; a run whose lease expired
+    // without a recorded end crashed).
+    virtual std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
+                                   double lease_seconds) = 0;
+    virtual void finish_run(const RunRecord& totals, std::int64_t now) = 0;
+    // Moves up to `limit` due images, oldest first, to uploading for `who` and returns them, each
+    // with its fencing token.
+    virtual std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) = 0;
+    // Extends the leases of images still held (by their tokens), and of the run; returns the
+    // image ids renewed. An id missing from the answer is no longer this pass's to upload.
+    virtual std::vector<std::int64_t> renew(const Claimant& who,
+                                            const std::vector<Lease>& held) = 0;
+    // The outcomes below apply only while the row is still "uploading" under that lease; they
+    // return false (and change nothing) otherwise, so a stale pass can never overwrite another
+    // pass's outcome. Also forgets the image's multipart progress and part digests.
+    virtual bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) = 0;
+    // mark_uploaded() for images sent with one PUT each and claimed without part digests, in one
+    // statement. Returns the ids among them that were still held (the others are unchanged).
     struct Uploaded {
-        std::int64_t id;
+        Lease lease;
         std::string etag;
     };
-    std::vector<std::int64_t> mark_uploaded(std::int64_t run_id,
-                                            const std::vector<Uploaded>& images, std::int64_t now);
+    virtual std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
+                                                    std::int64_t now) = 0;
     // Back to pending: after a transient failure (attempts counted, retry after next_attempt_at)
     // or because the pass stopped before it finished (attempts unchanged).
-    bool mark_pending(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
-                      std::int64_t next_attempt_at, const std::optional<std::string>& last_error);
-    bool mark_failed(std::int64_t run_id, std::int64_t id, std::int64_t attempts,
-                     const std::string& error);
+    virtual bool mark_pending(const Lease& lease, std::int64_t attempts,
+                              std::int64_t next_attempt_at,
+                              const std::optional<std::string>& last_error) = 0;
+    virtual bool mark_failed(const Lease& lease, std::int64_t attempts,
+                             const std::string& error) = 0;
 
-    // Multipart progress, so a killed pass resumes instead of starting over.
-    void set_multipart(std::int64_t id, const std::optional<std::string>& upload_id,
-                       std::int64_t part_size);
-    void add_part(std::int64_t id, const PartRecord& part);
+    // Multipart progress, so a killed pass resumes instead of starting over (whoever started
+    // it). Under the lease, like the outcomes.
+    virtual bool set_multipart(const Lease& lease, const std::optional<std::string>& upload_id,
+                               std::int64_t part_size) = 0;
+    virtual bool add_part(const Lease& lease, const PartRecord& part) = 0;
     // The part digests add recorded for this part size, in part order (empty if none).
-    std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size);
+    virtual std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size) = 0;
 
     // --- operators ---------------------------------------------------------------------------
-    int requeue_failed(const std::vector<std::int64_t>& ids, bool all);
-    std::optional<ImageRecord> image(std::int64_t id);
-    // Streams rows (state "all" or one state) in id order without holding them all in memory.
-    // state: one state, or nullopt for all.
-    void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
-                        const std::function<void(const ImageRecord&)>& visit);
-    BacklogCounts counts();
-    std::vector<RunRecord> recent_runs(int limit);
+    virtual int requeue_failed(const std::vector<std::int64_t>& ids, bool all) = 0;
+    virtual std::optional<ImageRecord> image(std::int64_t id) = 0;
+    // Streams rows (one state, or nullopt for all) in id order without holding them all.
+    virtual void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
+                                const std::function<void(const ImageRecord&)>& visit) = 0;
+    virtual BacklogCounts counts() = 0;
+    virtual std::vector<RunRecord> recent_runs(int limit) = 0;
     // finished_at of the newest successful pass (core::is_success), however long ago.
-    std::optional<std::int64_t> last_success_at();
-    ArrivalWindow window(std::int64_t now, std::int64_t seconds);
-    std::string integrity_check();
+    virtual std::optional<std::int64_t> last_success_at() = 0;
+    virtual ArrivalWindow window(std::int64_t now, std::int64_t seconds) = 0;
+    // "ok", or the first problems on one line.
+    virtual std::string integrity_check() = 0;
+};
+
+// A write transaction: begun on construction, rolled back on destruction unless commit() ran, so
+// an exception in the middle never leaves a row half written.
+class WriteTransaction {
+  public:
+    explicit WriteTransaction(Store& store) : store_(store) { store_.begin_write(); }
+    WriteTransaction(const WriteTransaction&) = delete;
+    WriteTransaction& operator=(const WriteTransaction&) = delete;
+    ~WriteTransaction() {
+        if (open_) {
+            store_.rollback_write();
+        }
+    }
+    void commit() {
+        store_.commit_write();
+        open_ = false;
+    }
 
   private:
-    void migrate();
-    void insert_part_digests(std::int64_t id, const NewImage& image);
-    void forget_parts(std::int64_t id);
-    // Prepared once per connection; `sql` must be a string literal (the key is not copied).
-    Statement& stmt(std::string_view sql);
-    std::vector<ModeFix> mode_fixes_;
-    bool fresh_ = false; // before db_: set while db_ is opened
-    Database db_;
-    std::unordered_map<std::string_view, Statement> statements_;
+    Store& store_;
+    bool open_ = true;
+};
+
+// One read snapshot for several lookups (nothing may write inside it).
+class ReadSnapshot {
+  public:
+    explicit ReadSnapshot(Store& store) : store_(store) { store_.begin_read(); }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+    ~ReadSnapshot() { store_.end_read(); }
+
+  private:
+    Store& store_;
 };
 
 } // namespace imgsync::storage

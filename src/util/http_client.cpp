@@ -240,6 +240,8 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         t->response.etag.clear();
         t->response.date.clear();
         t->response.retry_after.clear();
+        t->response.content_length.clear();
+        t->response.meta_sha256.clear();
         return size * n;
     }
     auto colon = line.find(':');
@@ -258,6 +260,10 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         t->response.request_id.assign(value);
     } else if (iequals(name, "content-type")) {
         t->response.content_type.assign(value);
+    } else if (iequals(name, "content-length")) {
+        t->response.content_length.assign(value);
+    } else if (iequals(name, "x-amz-meta-sha256")) {
+        t->response.meta_sha256.assign(value);
     }
     return size * n;
 }

@@ -3,6 +3,7 @@
 # connections dropped mid-request and mid-response, stalls, trickles, clock skew, dead letters,
 # image-level and pass-level errors. Every pass must end (bounded by timeouts), and no image may be
 # marked uploaded unless radosgw holds exactly its bytes.
+# imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 fp_start || t_die "no fault proxy"
@@ -12,7 +13,8 @@ export T_CMD_TIMEOUT=180
 
 N=0
 fresh() { # NAME COUNT [GOOD]: COUNT images under NAME/, after GOOD older ones under NAME-ok/
-    export IMGSYNC_DB=$T_TMP/$1.db IMGSYNC_PREFIX=$1/
+    t_state "$1"
+    export IMGSYNC_PREFIX=$1/
     N=$2
     if [ "${3:-0}" -gt 0 ]; then
         IMGSYNC_PREFIX=$1-ok/ imgsync_run seed --count "$3" --min-bytes 8K --max-bytes 64K >/dev/null 2>&1 ||

@@ -3,19 +3,21 @@
 # of the backlog, without spending the images' attempts; a failure that hits some keys only is
 # those images'; an answer that does not check out (a wrong ETag) never counts as an upload.
 # Against radosgw, and tests/faults/faultproxy.py in front of it for answers radosgw never gives.
+# imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 fp_start || t_die "no fault proxy"
 export T_CMD_TIMEOUT=180
 
-sql() { "$T_PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join("|".join(map(str,r)) for r in c.execute(sys.argv[2]))); c.commit()' "$IMGSYNC_DB" "$1"; }
+sql() { t_sql "$@"; }
 last_run() { sql "SELECT outcome FROM runs ORDER BY id DESC LIMIT 1"; }
 attempts() { sql "SELECT coalesce(sum(attempts), 0) FROM images"; }
 
 # fresh NAME [ENDPOINT]: a new bucket, state file and prefix; no fault rules.
 fresh() {
     imgsync_env "${2:-$FP_ENDPOINT}"
-    export IMGSYNC_DB=$T_TMP/$1.db IMGSYNC_PREFIX=$1/
+    t_state "$1"
+    export IMGSYNC_PREFIX=$1/
     fp_rules
     fp_reset
 }

@@ -151,6 +151,14 @@ EOF
 }
 
 # ---------- 0. already running? --------------------------------------------------------------
+# Without RGW_PORT / RGW_MON_PORT, an earlier run's ports are those in its config: the check
+# below must ask our radosgw, not whatever else answers on the default port.
+if [ -r "$CONF" ]; then
+    p=$(sed -n 's/^rgw_frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$CONF")
+    [ -n "${RGW_PORT:-}" ] || [ -z "$p" ] || { PORT=$p; EP=http://127.0.0.1:$PORT; }
+    p=$(sed -n 's/^mon_host = v2:127\.0\.0\.1:\([0-9]*\)$/\1/p' "$CONF")
+    [ -n "${RGW_MON_PORT:-}" ] || [ -z "$p" ] || MON_PORT=$p
+fi
 if [ -d "$D/pids" ]; then
     alive=0
     for n in "${DAEMONS[@]}"; do our_pid "$n" >/dev/null && alive=$((alive + 1)); done
@@ -265,6 +273,10 @@ ms_mon_client_mode = crc secure
 rgw_frontends = beast endpoint=127.0.0.1:$PORT
 rgw_data = $D/rgw
 rgw_thread_pool_size = 64
+# SSE-KMS with Ceph's built-in testing KMS (static keys, for tests only), over plain HTTP
+rgw_crypt_s3_kms_backend = testing
+rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo= testkey-2=aW1nc3luYy10ZXN0LWttcy1rZXktbnVtYmVyLXR3byE=
+rgw_crypt_require_ssl = false
 
 [client.rgw.sts]
 ms_mon_client_mode = crc secure

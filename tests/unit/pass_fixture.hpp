@@ -6,7 +6,7 @@
 
 #include "pass/upload_pass.hpp"
 #include "s3/operations.hpp"
-#include "storage/store.hpp"
+#include "storage/sqlite_store.hpp"
 #include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -192,7 +192,7 @@ class ScriptedTransport final : public util::HttpTransport {
 class Fixture {
   public:
     Fixture() : tmp_("imgsync-test-pass"), dir(tmp_.path) {
-        store.emplace(dir + "/state.db", storage::Store::Access::read_write);
+        store.emplace(dir + "/state.db", storage::SqliteStore::Access::read_write);
         log_file_ = std::tmpfile();
         log.emplace(log_file_, util::Logger::Format::logfmt, util::Level::debug,
                     [this] { return clock.wall_seconds(); });
@@ -241,7 +241,7 @@ class Fixture {
 
     core::PassResult run(ScriptedTransport::Script script) {
         transport.emplace(clock, std::move(script));
-        std::int64_t run_id = store->begin_run(clock.wall_epoch(), ::getpid());
+        std::int64_t run_id = store->begin_run(clock.wall_epoch(), ::getpid(), "host-a", 60);
         auto result = core::run_upload_pass(options, *store, *transport, *ops, *log, run_id, clock);
         store->finish_run(result.run, clock.wall_epoch());
         return result;
@@ -271,7 +271,7 @@ class Fixture {
   public:
     std::string dir;
     ManualClock clock;
-    std::optional<storage::Store> store;
+    std::optional<storage::SqliteStore> store;
     std::optional<util::Logger> log;
     std::optional<s3::Operations> ops;
     std::optional<ScriptedTransport> transport;

@@ -54,8 +54,16 @@ TEST_SUITE("retry") {
             INFO(code);
             CHECK(classify(ok, 403, code) == refused);
         }
-        // Codes are case-sensitive, as S3 spells them.
-        CHECK(classify(ok, 400, "accessdenied") == image);
+        // Refusals of how the request was asked (upload --storage-class, --sse, ...): held until
+        // the pass proved itself, so that a bad setting fails no image.
+        for (const char* code : {"InvalidArgument", "InvalidRequest", "InvalidStorageClass",
+                                 "InvalidEncryptionAlgorithmError", "KMS.NotFoundException"}) {
+            INFO(code);
+            CHECK(classify(ok, 400, code) == refused);
+        }
+        // Codes are case-sensitive, as S3 spells them: an unknown one is a 400's, refused.
+        CHECK(classify(ok, 400, "accessdenied") == refused);
+        CHECK(classify(ok, 400, "keytoolongerror") == refused);
     }
 
     TEST_CASE("classify: transport failures") {
@@ -83,10 +91,10 @@ TEST_SUITE("retry") {
         };
         const Row rows[] = {
             {0, transient},   {100, transient}, {301, pass},      {302, pass},
-            {304, pass},      {307, transient}, {400, image},     {401, pass},
+            {304, pass},      {307, transient}, {400, refused},   {401, pass},
             {403, refused},   {404, pass},      {405, refused},   {408, transient},
-            {409, transient}, {411, image},     {412, image},     {413, image},
-            {414, image},     {418, image},     {429, transient}, {499, image},
+            {409, transient}, {411, refused},   {412, refused},   {413, image},
+            {414, image},     {418, refused},   {429, transient}, {499, refused},
             {500, transient}, {501, refused},   {502, transient}, {503, transient},
             {504, transient}, {505, transient}, {599, transient}, {600, transient},
         };

@@ -245,8 +245,8 @@ TEST_SUITE("upload_pass") {
             // What another process reading the state file sees of image a when each request
             // starts: a finished at +0.01 s; b starts then (not committed yet); c starts after
             // b's answer at +0.4 s, past the 250 ms commit interval.
-            imgsync::storage::Store reader(f.dir + "/state.db",
-                                           imgsync::storage::Store::Access::read_only);
+            imgsync::storage::SqliteStore reader(f.dir + "/state.db",
+                                                 imgsync::storage::SqliteStore::Access::read_only);
             seen_state.push_back(reader.image(a)->state);
             Reply reply = s3_answer(s);
             reply.after = nth == 1 ? 0.4 : 0.01;

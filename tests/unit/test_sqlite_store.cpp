@@ -1,6 +1,6 @@
 // The state file's guards, on a real SQLite file: outcomes only for the pass that holds a row, and
 // add never replacing the content of a row a pass is uploading.
-#include "storage/store.hpp"
+#include "storage/sqlite_store.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -14,8 +14,10 @@
 
 #include <doctest/doctest.h>
 
+using imgsync::storage::Lease;
 using imgsync::storage::NewImage;
-using imgsync::storage::Store;
+using Store = imgsync::storage::SqliteStore;
+using imgsync::storage::Claimant;
 
 namespace {
 
@@ -64,29 +66,29 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
     Store stale(tmp.path, Store::Access::read_write);
     stale.insert_image(image("a.png"), 1000);
     stale.insert_image(image("b.png"), 1000);
-    std::int64_t run1 = stale.begin_run(1000, 1);
-    auto first = stale.claim(run1, 1000, 2);
+    std::int64_t run1 = stale.begin_run(1000, 1, "host-a", 60);
+    auto first = stale.claim(Claimant{run1, "host-a"}, 1000, 2);
     REQUIRE(first.size() == 2);
 
     // A second pass (its own connection) takes over: recovery, then its own claim.
     Store current(tmp.path, Store::Access::read_write);
     CHECK(current.recover_orphans(1001) == 2);
-    std::int64_t run2 = current.begin_run(1001, 2);
-    auto second = current.claim(run2, 1001, 2);
+    std::int64_t run2 = current.begin_run(1001, 2, "host-a", 60);
+    auto second = current.claim(Claimant{run2, "host-a"}, 1001, 2);
     REQUIRE(second.size() == 2);
 
-    CHECK_FALSE(stale.mark_uploaded(run1, first[0].id, "\"etag\"", 1002));
-    CHECK_FALSE(stale.mark_failed(run1, first[1].id, 5, "stale"));
-    CHECK_FALSE(stale.mark_pending(run1, first[1].id, 3, 0, std::string("stale")));
+    CHECK_FALSE(stale.mark_uploaded(Lease{run1, first[0].id, 0}, "\"etag\"", 1002));
+    CHECK_FALSE(stale.mark_failed(Lease{run1, first[1].id, 0}, 5, "stale"));
+    CHECK_FALSE(stale.mark_pending(Lease{run1, first[1].id, 0}, 3, 0, std::string("stale")));
     CHECK(current.image(first[0].id)->state == imgsync::core::ImageState::uploading);
     CHECK(current.image(first[1].id)->attempts == 0);
 
-    CHECK(current.mark_uploaded(run2, second[0].id, "\"etag\"", 1003));
-    CHECK(current.mark_failed(run2, second[1].id, 1, "broken"));
+    CHECK(current.mark_uploaded(Lease{run2, second[0].id, 0}, "\"etag\"", 1003));
+    CHECK(current.mark_failed(Lease{run2, second[1].id, 0}, 1, "broken"));
     CHECK(current.image(second[0].id)->state == imgsync::core::ImageState::uploaded);
     CHECK(current.image(second[1].id)->state == imgsync::core::ImageState::failed);
     // Done is done: a second outcome for the same row changes nothing either.
-    CHECK_FALSE(current.mark_pending(run2, second[0].id, 1, 0, std::nullopt));
+    CHECK_FALSE(current.mark_pending(Lease{run2, second[0].id, 0}, 1, 0, std::nullopt));
     CHECK(current.counts().uploaded == 1);
     CHECK(current.counts().failed == 1);
 }
@@ -96,15 +98,16 @@ TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass
     Store store(tmp.path, Store::Access::read_write);
     for (const char* name : {"a.png", "b.png", "c.png", "d.png"})
         store.insert_image(image(name), 1000);
-    std::int64_t run = store.begin_run(1000, 1);
-    auto claimed = store.claim(run, 1000, 3);
+    std::int64_t run = store.begin_run(1000, 1, "host-a", 60);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1000, 3);
     REQUIRE(claimed.size() == 3);
     std::int64_t a = claimed[0].id, b = claimed[1].id, c = claimed[2].id;
     std::int64_t d = store.find_by_path("/images/d.png")->id; // pending, not claimed
 
     // An ETag is stored as the server sent it, whatever characters it holds.
     std::string odd = "\"q\\\"x\u00e9\"";
-    auto held = store.mark_uploaded(run, {{a, "\"e-a\""}, {b, odd}, {d, "\"e-d\""}}, 1002);
+    auto held = store.mark_uploaded(
+        {{{run, a, 0}, "\"e-a\""}, {{run, b, 0}, odd}, {{run, d, 0}, "\"e-d\""}}, 1002);
     std::sort(held.begin(), held.end());
     CHECK(held == std::vector<std::int64_t>{a, b});
     CHECK(store.image(a)->state == imgsync::core::ImageState::uploaded);
@@ -118,9 +121,9 @@ TEST_CASE("mark_uploaded of a batch records each ETag and only the rows the pass
     CHECK(store.counts().uploading == 1);
     CHECK(store.counts().pending == 1);
     // Done is done: the same batch again changes nothing.
-    CHECK(store.mark_uploaded(run, {{a, "\"other\""}}, 1003).empty());
+    CHECK(store.mark_uploaded({{{run, a, 0}, "\"other\""}}, 1003).empty());
     CHECK(store.image(a)->etag == "\"e-a\"");
-    CHECK(store.mark_uploaded(run, std::vector<Store::Uploaded>{}, 1003).empty());
+    CHECK(store.mark_uploaded(std::vector<Store::Uploaded>{}, 1003).empty());
 }
 
 TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
@@ -131,11 +134,11 @@ TEST_CASE("replace_content leaves a row alone while a pass uploads it") {
     REQUIRE(known);
     auto changed = image("a.png");
     changed.size = 200;
-    std::int64_t run = store.begin_run(1000, 1);
-    REQUIRE(store.claim(run, 1000, 1).size() == 1);
+    std::int64_t run = store.begin_run(1000, 1, "host-a", 60);
+    REQUIRE(store.claim(Claimant{run, "host-a"}, 1000, 1).size() == 1);
     CHECK_FALSE(store.replace_content(known->id, changed, 1001));
     CHECK(store.image(known->id)->size == 100);
-    CHECK(store.mark_pending(run, known->id, 0, 0, std::nullopt));
+    CHECK(store.mark_pending(Lease{run, known->id, 0}, 0, 0, std::nullopt));
     CHECK(store.replace_content(known->id, changed, 1002));
     CHECK(store.image(known->id)->size == 200);
     CHECK(store.counts().bytes_pending == 200);
@@ -168,11 +171,11 @@ TEST_CASE("part digests: recorded with the image, read back for their part size 
     REQUIRE(digests.size() == 1);
     CHECK(digests[0].md5 == std::string(32, 'f'));
 
-    std::int64_t run = store.begin_run(1002, 1);
-    auto claimed = store.claim(run, 1002, 1);
+    std::int64_t run = store.begin_run(1002, 1, "host-a", 60);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1002, 1);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed[0].has_part_digests); // so the pass asks mark_uploaded to forget them
-    CHECK(store.mark_uploaded(run, id, "\"etag\"", 1003));
+    CHECK(store.mark_uploaded(Lease{run, id, 0}, "\"etag\"", 1003));
     CHECK(store.part_digests(id, 5 << 20).empty());
 }
 
@@ -182,8 +185,8 @@ TEST_CASE("claim tells which images have part digests") {
     NewImage small = image("small.png"), big = big_image();
     store.insert_image(small, 1000);
     store.insert_image(big, 1000);
-    std::int64_t run = store.begin_run(1001, 1);
-    auto claimed = store.claim(run, 1001, 10);
+    std::int64_t run = store.begin_run(1001, 1, "host-a", 60);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1001, 10);
     REQUIRE(claimed.size() == 2);
     for (const auto& r : claimed)
         CHECK(r.has_part_digests == (r.key == "big.png"));
@@ -279,7 +282,7 @@ TEST_CASE("last_success_at: the newest successful pass, however many failed sinc
     CHECK_FALSE(store.last_success_at());
     auto finish = [&](std::int64_t at, imgsync::core::RunOutcome outcome) {
         imgsync::storage::RunRecord r;
-        r.id = store.begin_run(at - 5, 1);
+        r.id = store.begin_run(at - 5, 1, "host-a", 60);
         r.outcome = outcome;
         store.finish_run(r, at);
     };

@@ -1,0 +1,92 @@
+// The SQLite backend: one state file in WAL mode on this host, one pass at a time under the flock
+// beside it (storage/pass_lock). Its SQL is in sqlite_store.cpp and its schema, versioned by
+// PRAGMA user_version and migrated on open, in sqlite_schema.cpp.
+#pragma once
+
+#include "storage/pass_lock.hpp"
+#include "storage/sqlite.hpp"
+#include "storage/store.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace imgsync::storage {
+
+class SqliteStore final : public Store {
+  public:
+    // Creates the file (mode 0600) and its schema on first use and migrates older schemas.
+    // read_only refuses a missing file instead of creating it.
+    SqliteStore(const std::string& path, Access access);
+
+    static constexpr int schema_version = 3;
+
+    std::string describe() const override { return db_.path(); }
+    // Permissions the constructor took away from the state file (or its -wal or -shm): all
+    // group and other permissions from a new (empty) file, those of others from an existing
+    // one (see state_file.hpp). The caller warns about each.
+    const std::vector<ModeFix>& mode_fixes() const override { return mode_fixes_; }
+    bool leases() const override { return false; }
+    Database& db() { return db_; }
+
+    void begin_write() override;
+    void commit_write() override;
+    void rollback_write() noexcept override;
+    void begin_read() override;
+    void end_read() noexcept override;
+    void begin_batch() override { begin_write(); }
+    void commit_batch() override { commit_write(); }
+    void rollback_batch() noexcept override { rollback_write(); }
+    void lock_pass(bool wait, double wait_seconds, const std::string& started_at) override;
+
+    std::optional<Known> find_by_path(const std::string& path) override;
+    std::optional<std::string> path_for_key(const std::string& key) override;
+    void insert_image(const NewImage& image, std::int64_t now) override;
+    bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
+
+    int recover_orphans(std::int64_t now) override;
+    std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
+                           double lease_seconds) override;
+    void finish_run(const RunRecord& totals, std::int64_t now) override;
+    // The scope is not applied: a state file is this host's own backlog.
+    std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
+    // The flock is the lease: every image the run holds stays held.
+    std::vector<std::int64_t> renew(const Claimant& who, const std::vector<Lease>& held) override;
+    bool mark_uploaded(const Lease& lease, const std::string& etag, std::int64_t now) override;
+    std::vector<std::int64_t> mark_uploaded(const std::vector<Uploaded>& images,
+                                            std::int64_t now) override;
+    bool mark_pending(const Lease& lease, std::int64_t attempts, std::int64_t next_attempt_at,
+                      const std::optional<std::string>& last_error) override;
+    bool mark_failed(const Lease& lease, std::int64_t attempts, const std::string& error) override;
+    bool set_multipart(const Lease& lease, const std::optional<std::string>& upload_id,
+                       std::int64_t part_size) override;
+    bool add_part(const Lease& lease, const PartRecord& part) override;
+    std::vector<PartDigest> part_digests(std::int64_t id, std::uint64_t part_size) override;
+
+    int requeue_failed(const std::vector<std::int64_t>& ids, bool all) override;
+    std::optional<ImageRecord> image(std::int64_t id) override;
+    void for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
+                        const std::function<void(const ImageRecord&)>& visit) override;
+    BacklogCounts counts() override;
+    std::vector<RunRecord> recent_runs(int limit) override;
+    std::optional<std::int64_t> last_success_at() override;
+    ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
+    std::string integrity_check() override;
+
+  private:
+    void insert_part_digests(std::int64_t id, const NewImage& image);
+    void forget_parts(std::int64_t id);
+    // Prepared once per connection; `sql` must be a string literal (the key is not copied).
+    Statement& stmt(std::string_view sql);
+    std::vector<ModeFix> mode_fixes_;
+    bool fresh_ = false; // before db_: set while db_ is opened
+    Database db_;
+    std::unordered_map<std::string_view, Statement> statements_;
+    std::optional<Transaction> txn_;
+    std::optional<ReadTransaction> read_;
+    std::optional<PassLock> lock_;
+};
+
+} // namespace imgsync::storage

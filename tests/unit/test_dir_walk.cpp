@@ -1,0 +1,109 @@
+#include "temp_dir.hpp"
+#include "util/dir_walk.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+using namespace imgsync;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Seen = std::vector<std::pair<std::string, std::string>>; // kind, relative path
+
+std::string kind_name(util::EntryKind k) {
+    switch (k) {
+    case util::EntryKind::regular:
+        return "file";
+    case util::EntryKind::symlink:
+        return "link";
+    case util::EntryKind::other:
+        return "other";
+    }
+    return "?";
+}
+
+// What std::filesystem::recursive_directory_iterator reports, the walk add made before.
+Seen by_filesystem(const std::string& root) {
+    Seen out;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
+        auto st = it->symlink_status();
+        if (fs::is_directory(st)) {
+            continue;
+        }
+        std::string kind = fs::is_symlink(st) ? "link" : fs::is_regular_file(st) ? "file" : "other";
+        out.emplace_back(kind, it->path().lexically_relative(root).string());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE(
+    "walk_tree: the entries and the order of recursive_directory_iterator, links unfollowed") {
+    test_support::TempDir dir("imgsync-walk");
+    const std::string root = dir.path;
+    for (const char* d : {"a", "a/b", "a/b/c", "empty", "z", "z/deep", "z/deep/er"}) {
+        REQUIRE(fs::create_directory(root + "/" + d));
+    }
+    for (int i = 0; i < 300; ++i) {
+        std::ofstream(root + "/" +
+                      (i % 3 == 0   ? "a/b/"
+                       : i % 3 == 1 ? "z/deep/er/"
+                                    : "") +
+                      "f" + std::to_string(i) + ".png")
+            << i;
+    }
+    std::ofstream(root + "/a/b/c/with\nnewline") << "x";
+    std::ofstream(root + "/a/b/c/\xff\xfe")
+        << "x";                                 // not UTF-8: add refuses it, the walk reports it
+    fs::create_symlink("a", root + "/dirlink"); // a link to a directory: not descended
+    fs::create_symlink("/nonexistent", root + "/z/broken.png");
+    fs::create_symlink(".", root + "/z/loop");
+    REQUIRE(::mkfifo((root + "/z/fifo").c_str(), 0600) == 0);
+
+    Seen seen;
+    std::size_t wrong_prefix = 0;
+    auto walked = util::walk_tree(root, [&](const util::WalkEntry& e) {
+        if (e.path != root + "/" + std::string(e.relative)) {
+            ++wrong_prefix;
+        }
+        seen.emplace_back(kind_name(e.kind), std::string(e.relative));
+    });
+    REQUIRE(walked);
+    CHECK(wrong_prefix == 0);
+    CHECK(seen.size() == 300 + 2 + 3 + 1);
+    CHECK(seen == by_filesystem(root));
+
+    // A trailing slash on the root changes no path.
+    Seen again;
+    REQUIRE(util::walk_tree(root + "/", [&](const util::WalkEntry& e) {
+        CHECK(e.path == root + "/" + std::string(e.relative));
+        again.emplace_back(kind_name(e.kind), std::string(e.relative));
+    }));
+    CHECK(again == seen);
+}
+
+TEST_CASE("walk_tree: a root that is no directory, or missing, is an error with its reason") {
+    test_support::TempDir dir("imgsync-walk");
+    std::ofstream(dir / "file") << "x";
+    int calls = 0;
+    auto count = [&](const util::WalkEntry&) { ++calls; };
+    auto missing = util::walk_tree(dir / "missing", count);
+    CHECK_FALSE(missing);
+    CHECK(missing.error() == "No such file or directory");
+    auto file = util::walk_tree(dir / "file", count);
+    CHECK_FALSE(file);
+    CHECK(file.error() == "Not a directory");
+    CHECK(calls == 0);
+    REQUIRE(util::walk_tree(dir.path, count));
+    CHECK(calls == 1);
+}
