@@ -170,18 +170,28 @@ fi
 
 # ---------- done --------------------------------------------------------------------------------
 REL_DEMO=${DEMO_DIR#"$ROOT"/}
-cat <<EOF
-
-Done. radosgw is still running at $RGW_ENDPOINT (bucket $BUCKET). To look around:
-
-  . $REL_DEMO/env
-  build/imgsync status --json
-  build/imgsync list --state uploaded --limit 5
-  build/imgsync seed --count 1000 && build/imgsync upload --rate 50 --max-duration 10s
-  build/imgsync status --check --warn-pending 100 --crit-pending 1000
-
-Stop the server (and --purge its data) with:
-
-  RGW_BASE=$RGW_BASE_USED bash tests/rgw/stop-rgw.sh --purge
-EOF
+# Under sudo the demo's files (state file 0600, spool 0700) belong to root: the hints say sudo
+# then, with the demo's environment sourced inside it (sudo resets the environment).
+if [ "$(id -u)" = 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+    hint() { printf "  sudo bash -c '. %s/env && %s'\n" "$REL_DEMO" "$1"; }
+    intro="The demo ran as root, so its state file and spool belong to root; as $SUDO_USER:"
+    stop_prefix="sudo "
+else
+    hint() { printf '  %s\n' "$1"; }
+    intro="To look around:"
+    stop_prefix=""
+    printf -v first '  . %s/env' "$REL_DEMO"
+fi
+echo
+echo "Done. radosgw is still running at $RGW_ENDPOINT (bucket $BUCKET). $intro"
+echo
+[ -z "${first:-}" ] || echo "$first"
+hint "build/imgsync status --json"
+hint "build/imgsync list --state uploaded --limit 5"
+hint "build/imgsync seed --count 1000 && build/imgsync upload --rate 50 --max-duration 10s"
+hint "build/imgsync status --check --warn-pending 100 --crit-pending 1000"
+echo
+echo "Stop the server (and --purge its data) with:"
+echo
+echo "  ${stop_prefix}RGW_BASE=$RGW_BASE_USED bash tests/rgw/stop-rgw.sh --purge"
 exit "$upload_rc"

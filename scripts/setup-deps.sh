@@ -3,12 +3,13 @@
 #
 # Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
 #   build  compiler, CMake and the libraries imgsync links, libpq-dev included (+ clang-format,
-#          clang-tidy, doctest)
+#          clang-tidy, doctest), dpkg-dev for scripts/build-deb.sh
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, PostgreSQL 15 (server and
 #          psql: tests/pg/start-pg.sh runs a throwaway cluster of its own; the system cluster the
 #          package creates on port 5432 is left as the package left it), curl, python3 (+botocore),
 #          systemd (for systemd-analyze verify of the shipped units), groff-base (man page check),
-#          exiftool (EXIF dates written by an independent tool, for --key-layout exif-date)
+#          exiftool (EXIF dates written by an independent tool, for --key-layout exif-date),
+#          lintian (the .deb) and prometheus (promtool, for the example alerting rules)
 #   fuzz   clang and compiler-rt (libFuzzer, ASan, UBSan runtimes), for the short fuzz runs
 #          of the test suite
 #   bench  the peer tools bench/peers compares imgsync with (rclone, aws-cli v2, s3cmd) and
@@ -24,9 +25,9 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
-    libsqlite3-dev libpq-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy)
+    libsqlite3-dev libpq-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy dpkg-dev)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados postgresql curl python3 python3-botocore
-    systemd groff-base coreutils util-linux diffutils libimage-exiftool-perl)
+    systemd groff-base coreutils util-linux diffutils libimage-exiftool-perl lintian prometheus)
 # clang-14 only recommends libclang-rt-14-dev, and we install without recommends: without it,
 # -fsanitize=fuzzer,address,undefined cannot find libclang_rt.{fuzzer,asan,ubsan...}-x86_64.a.
 FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
@@ -43,7 +44,7 @@ for g in "${groups[@]}"; do
     bench) want+=("${BENCH_PKGS[@]}") ;;
     all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
     -h | --help)
-        sed -n '2,23p' "$0"
+        sed -n '2,24p' "$0"
         exit 0
         ;;
     *)

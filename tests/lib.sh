@@ -428,11 +428,16 @@ export T_BACKEND
 T_PG_READY=0
 
 # with_pg: export PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE (and PG_*) from the env file of a
-# running test cluster (PG_ENV_FILE, else $PG_BASE/env, else /tmp/imgsync-pg-$UID/env). If none
-# answers, start one with tests/pg/start-pg.sh and stop it when the suite exits. t_state calls it.
+# running test cluster (PG_ENV_FILE, else $PG_BASE/env, else the one tests/run-tests.sh keeps
+# with PG_KEEP=1 for this checkout: /tmp/imgsync-test-pg-$UID-<hash of the checkout>/env). If
+# none answers, start one there with tests/pg/start-pg.sh and stop it when the suite exits.
+# t_state calls it.
 with_pg() {
     [ "$T_PG_READY" = 1 ] && return 0
-    local envf=${PG_ENV_FILE:-${PG_BASE:-/tmp/imgsync-pg-$(id -u)}/env}
+    local tag
+    tag=$(printf '%s' "$T_REPO_ROOT" | cksum | cut -d' ' -f1)
+    export PG_BASE=${PG_BASE:-/tmp/imgsync-test-pg-$(id -u)-$tag}
+    local envf=${PG_ENV_FILE:-$PG_BASE/env}
     if [ -r "$envf" ]; then
         # shellcheck disable=SC1090
         . "$envf"

@@ -1,8 +1,11 @@
 #include "cli/app.hpp"
 #include "cli/args.hpp"
+#include "cli/completion.hpp"
+#include "cli/suggest.hpp"
 
 #include "commands/commands.hpp"
 #include "report/report.hpp"
+#include "util/build_info.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/ini.hpp"
@@ -144,7 +147,7 @@ std::pair<std::string, bool> find_config_path(int argc, char** argv) {
     return {default_config_file, false};
 }
 
-void collect_option_names(CLI::App& app, std::set<std::string>& names) {
+void collect_option_names(CLI::App& app, std::set<std::string>& names, bool recurse = true) {
     for (const CLI::Option* opt : app.get_options()) {
         for (const std::string& n : opt->get_lnames()) {
             names.insert("--" + n);
@@ -153,8 +156,67 @@ void collect_option_names(CLI::App& app, std::set<std::string>& names) {
             names.insert("-" + n);
         }
     }
-    for (CLI::App* sub : app.get_subcommands({})) {
+    for (CLI::App* sub : recurse ? app.get_subcommands({}) : std::vector<CLI::App*>{}) {
         collect_option_names(*sub, names);
+    }
+}
+
+// The options of app (not of its subcommands) that take a value, with their dashes.
+std::set<std::string> valued_option_names(CLI::App& app) {
+    std::set<std::string> names;
+    for (const CLI::Option* opt : app.get_options()) {
+        if (opt->get_expected_min() > 0 && !opt->get_positional()) {
+            for (const std::string& n : opt->get_lnames()) {
+                names.insert("--" + n);
+            }
+        }
+    }
+    return names;
+}
+
+// What CLI11 did not expect: an unknown option named with the nearest real one (of the command
+// given and the global ones), an unknown command with the nearest command, else the words.
+std::string extras_problem(CLI::App& app, const std::vector<std::string_view>& words,
+                           const std::set<std::string>& commands) {
+    const std::vector<std::string> extras = app.remaining(true);
+    const std::vector<CLI::App*> given = app.get_subcommands();
+    for (const std::string& e : extras) {
+        if (e.size() > 1 && e[0] == '-') {
+            std::set<std::string> known;
+            collect_option_names(app, known, false);
+            if (!given.empty()) {
+                collect_option_names(*given.front(), known, false);
+            }
+            return option_problem(e, known, given.empty() ? "" : given.front()->get_name());
+        }
+    }
+    if (given.empty()) {
+        return command_problem(words, commands, valued_option_names(app));
+    }
+    return unexpected_arguments(extras, words);
+}
+
+// Each command's --help ends by saying where the global options are.
+void add_global_options_footer(CLI::App& app) {
+    std::string names = "  ";
+    std::size_t line = 2;
+    for (const CLI::Option* opt : app.get_options()) {
+        const auto& l = opt->get_lnames();
+        if (l.empty() || l[0] == "help" || l[0] == "version") {
+            continue;
+        }
+        const std::string item = (line > 2 ? " --" : "--") + l[0] + ",";
+        if (line + item.size() > 80) {
+            names += "\n  ";
+            line = 2;
+        }
+        names += line == 2 ? "--" + l[0] + "," : item;
+        line += item.size();
+    }
+    names.pop_back(); // the last ',
+    for (CLI::App* sub : app.get_subcommands({})) {
+        sub->footer("Global options (also after the command; imgsync --help describes them):\n" +
+                    names);
     }
 }
 
@@ -165,19 +227,26 @@ int fail(Reporting how, ExitCode code, std::string_view message) {
         std::puts(result.line.c_str());
         return result.exit_code;
     }
+    // What the command printed first comes first, also when stdout and stderr share one pipe
+    // (`check 2>&1 | logger`): stdout is fully buffered there, stderr is not.
+    std::fflush(stdout);
     std::fprintf(stderr, "imgsync: %s\n", util::printable(message).c_str());
     return static_cast<int>(code);
 }
 
 // --db classified (a password in a URI is refused when it was typed on the command line) and the
 // host id defaulted to the host name.
-void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
-    bool on_command_line = false;
+bool given_on_command_line(const std::vector<std::string_view>& words, const std::string& name) {
     for (auto w : words) {
-        if (w == "--db" || w.rfind("--db=", 0) == 0) {
-            on_command_line = true;
+        if (w == name || w.rfind(name + "=", 0) == 0) {
+            return true;
         }
     }
+    return false;
+}
+
+void settle_globals(const std::vector<std::string_view>& words, core::GlobalSettings& g) {
+    bool on_command_line = given_on_command_line(words, "--db");
     g.db_target =
         storage::classify_db(g.db, on_command_line ? storage::DbSource::command_line
                                                    : storage::DbSource::environment_or_config)
@@ -244,6 +313,7 @@ int run(int argc, char** argv) {
     core::UploadSettings upload;
     core::RetrySettings retry;
     core::PresignSettings presign;
+    core::MigrateSettings migrate;
 
     CLI::App app{"imgsync: moves a backlog of image files into S3 at a controlled pace.\n"
                  "Every option can also be set as IMGSYNC_<NAME> in the environment or as\n"
@@ -252,7 +322,7 @@ int run(int argc, char** argv) {
                  "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or ~/.aws profiles, never from\n"
                  "the command line.",
                  "imgsync"};
-    app.set_version_flag("--version", std::string("imgsync ") + IMGSYNC_VERSION);
+    app.set_version_flag("--version", util::version_line());
     app.require_subcommand(1);
     app.fallthrough();
     app.option_defaults()->always_capture_default();
@@ -270,7 +340,9 @@ int run(int argc, char** argv) {
                    "(default: the host name)");
     app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
     app.add_option("--bucket", g.bucket, "Destination bucket");
-    app.add_option("--prefix", g.prefix, "Prepended to every object key, e.g. photos/");
+    app.add_option("--prefix", g.prefix,
+                   "Prepended to every object key, e.g. photos/; applies to add and seed (the key "
+                   "is fixed when an image is registered)");
     app.add_option("--endpoint", g.endpoint,
                    "S3 endpoint URL (also AWS_ENDPOINT_URL); default AWS itself");
     app.add_option("--region", g.region,
@@ -331,17 +403,23 @@ int run(int argc, char** argv) {
     status_cmd->add_flag("--check", status.check,
                          "Nagios/Icinga plugin output; exit 0 OK, 1 WARNING, 2 CRITICAL, "
                          "3 UNKNOWN");
-    status_cmd->add_option("--warn-pending", status.warn_pending, "--check: pending images");
-    status_cmd->add_option("--crit-pending", status.crit_pending, "--check: pending images");
-    status_cmd->add_option("--warn-age", status.warn_age, "--check: oldest pending age, e.g. 1h");
-    status_cmd->add_option("--crit-age", status.crit_age, "--check: oldest pending age");
-    status_cmd->add_option("--crit-failed", status.crit_failed, "--check: failed images");
+    // Thresholds: N alerts at >= N; N:, ~:N, N:M and @N:M are Monitoring Plugins ranges.
+    status_cmd->add_option("--warn-pending", status.warn_pending,
+                           "--check: pending images; N (>= N) or a range N: ~:N N:M @N:M");
+    status_cmd->add_option("--crit-pending", status.crit_pending,
+                           "--check: pending images; N or a range, as --warn-pending");
+    status_cmd->add_option("--warn-age", status.warn_age,
+                           "--check: oldest pending age, e.g. 1h; N or a range, e.g. 10m:1h");
+    status_cmd->add_option("--crit-age", status.crit_age,
+                           "--check: oldest pending age; N or a range");
+    status_cmd->add_option("--crit-failed", status.crit_failed,
+                           "--check: failed images; N or a range");
     status_cmd->add_option("--crit-failed-passes", status.crit_failed_passes,
                            "--check: failed passes in a row (one failed pass is a WARNING)");
     status_cmd->add_option("--warn-success-age", status.warn_success_age,
-                           "--check: time since the last successful pass, e.g. 1h");
+                           "--check: time since the last successful pass, e.g. 1h; N or a range");
     status_cmd->add_option("--crit-success-age", status.crit_success_age,
-                           "--check: time since the last successful pass");
+                           "--check: time since the last successful pass; N or a range");
     status_cmd->add_option("--prometheus", status.prometheus,
                            "Also write metrics to FILE (node_exporter textfile format)");
     status_cmd->add_option("--window", status.window, "Window for arrival and upload rates");
@@ -379,7 +457,9 @@ int run(int argc, char** argv) {
     upload_cmd->add_flag("--wait", upload.wait,
                          "Wait for another pass to finish instead of "
                          "exiting with status 5");
-    upload_cmd->add_option("--wait-timeout", upload.wait_timeout, "With --wait: give up after");
+    upload_cmd->add_option("--wait-timeout", upload.wait_timeout,
+                           "With --wait: give up after this long (e.g. 10m) and exit with "
+                           "status 5; default: no limit");
     upload_cmd->add_option("--metrics-file", upload.metrics_file,
                            "Write Prometheus metrics to FILE after the pass");
     add_enum_option(*upload_cmd, "--claim", upload.claim,
@@ -410,8 +490,25 @@ int run(int argc, char** argv) {
     presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
         ->check(CLI::Range(1, 604800));
 
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate", "Copy the backlog from --db into another state (SQLite or PostgreSQL): every "
+                   "image with its state, attempts, errors and multipart progress, and the "
+                   "passes; idempotent, the source untouched, the counts verified");
+    migrate_cmd
+        ->add_option("--to", migrate.to,
+                     "The target, as for --db: a state file path or a postgresql:// URI")
+        ->required();
+    // Hidden (no group): the bash completion script, generated from this very table.
+    std::string completion_shell;
+    auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script");
+    completion_cmd->group("");
+    completion_cmd->add_option("shell", completion_shell, "bash")
+        ->required()
+        ->check(CLI::IsMember({"bash"}));
+
     std::set<std::string> keys;
     assign_env_names(app, keys);
+    add_global_options_footer(app);
 
     // Every failure from here on becomes an exit status in fail(), and nowhere else.
     const std::vector<std::string_view> words = option_words(argc, argv);
@@ -420,6 +517,8 @@ int run(int argc, char** argv) {
         commands.insert(sub->get_name());
     }
     collect_option_names(app, option_names);
+    std::set<std::string> visible_commands = commands;
+    visible_commands.erase("completion");
     Reporting how = reporting_for(words, commands);
     try {
         refuse_credential_options(words);
@@ -427,10 +526,16 @@ int run(int argc, char** argv) {
         load_config(config_path, required, keys, ctx);
         app.parse(argc, argv);
     } catch (const CLI::ExtrasError&) {
-        return fail(how, ExitCode::usage, unexpected_arguments(app.remaining(true), words));
+        return fail(how, ExitCode::usage, extras_problem(app, words, visible_commands));
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) {
             return app.exit(e);
+        }
+        // No command recognised (CLI11: "A subcommand is required"), not an option's problem.
+        if (app.get_subcommands().empty() &&
+            std::string_view(e.what()).find("subcommand") != std::string_view::npos) {
+            return fail(how, ExitCode::usage,
+                        command_problem(words, visible_commands, valued_option_names(app)));
         }
         return fail(how, ExitCode::usage, without_unknown_values(e.what(), words, option_names));
     } catch (const Error& e) {
@@ -450,6 +555,10 @@ int run(int argc, char** argv) {
     ctx.log = &log;
 
     try {
+        if (completion_cmd->parsed()) {
+            std::fputs(bash_completion(app).c_str(), stdout);
+            return 0;
+        }
         if (seed_cmd->parsed()) {
             return core::cmd_seed(ctx, seed);
         }
@@ -476,6 +585,15 @@ int run(int argc, char** argv) {
         }
         if (presign_cmd->parsed()) {
             return core::cmd_presign(ctx, presign);
+        }
+        if (migrate_cmd->parsed()) {
+            migrate.target = storage::classify_db(migrate.to,
+                                                  given_on_command_line(words, "--to")
+                                                      ? storage::DbSource::command_line
+                                                      : storage::DbSource::environment_or_config,
+                                                  "--to")
+                                 .or_throw(ExitCode::usage);
+            return core::cmd_migrate(ctx, migrate);
         }
         return core::cmd_check(ctx);
     } catch (const Error& e) {

@@ -165,7 +165,7 @@ CLI::Validator one_of(NameTable names) {
             }
             return input + " not in " + listed;
         },
-        listed);
+        listed, one_of_validator_name);
 }
 
 } // namespace imgsync::cli

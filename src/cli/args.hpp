@@ -56,8 +56,10 @@ Reporting reporting_for(const std::vector<std::string_view>& words,
 // (name, the text CLI11 then converts into the option's variable), in the order --help lists them.
 using NameTable = std::vector<std::pair<std::string, std::string>>;
 
-// A transformer from each name (exact, case-sensitive) to its text; refuses anything else.
+// A transformer from each name (exact, case-sensitive) to its text; refuses anything else. It is
+// named one_of_validator_name, and its description is "{a,b,c}" (the completion reads both).
 CLI::Validator one_of(NameTable names);
+inline constexpr const char* one_of_validator_name = "one_of";
 
 // Each value's name, and its number, which is what CLI11 converts into an enum.
 template <typename E> NameTable names_of(std::initializer_list<E> values) {

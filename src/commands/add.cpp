@@ -108,6 +108,7 @@ struct AddRun {
     Registrar registrar;
     IngestPipeline& pipeline;
     std::int64_t unchanged = 0, refused = 0, skipped = 0;
+    std::vector<std::string> missing{}; // arguments that do not exist: a usage error (exit 2)
     // Files found but not read yet: looked up in the state file a batch at a time, then read
     // by the pipeline while the walk goes on.
     struct Candidate {
@@ -250,6 +251,9 @@ struct AddRun {
         std::error_code ec;
         auto status = fs::symlink_status(arg, ec);
         if (ec) {
+            if (ec == std::errc::no_such_file_or_directory) {
+                missing.push_back(arg);
+            }
             refuse(arg, ec == std::errc::no_such_file_or_directory
                             ? std::string("no such file or directory")
                             : ec.message());
@@ -340,6 +344,15 @@ int cmd_add(const Context& ctx, const AddSettings& s) {
                 static_cast<long long>(run.registrar.updated),
                 static_cast<long long>(run.unchanged), static_cast<long long>(run.skipped),
                 static_cast<long long>(run.refused));
+    std::fflush(stdout); // the summary before the error line, also when both go to one pipe
+    if (!run.missing.empty()) {
+        // A path that does not exist is a mistyped argument: the rest was added all the same.
+        throw Error(ExitCode::usage,
+                    fmt::format("add: {}: no such file or directory{}", run.missing.front(),
+                                run.missing.size() > 1
+                                    ? fmt::format(" (and {} more)", run.missing.size() - 1)
+                                    : std::string()));
+    }
     return static_cast<int>(run.refused ? ExitCode::images_failed : ExitCode::ok);
 }
 

@@ -12,10 +12,47 @@
 
 #include <chrono>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace imgsync::core {
 
 namespace {
+
+// The nearest existing directory above path, when this user may not create entries in it (so
+// neither the missing directories nor the state file can be made); empty when it may.
+std::string uncreatable_by_this_user(const std::string& path) {
+    std::string dir = path;
+    for (int depth = 0; depth < 256; ++depth) { // bounded: each step drops one component
+        const auto slash = dir.find_last_of('/');
+        dir = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0) {
+            return ::access(dir.c_str(), W_OK | X_OK) == 0 ? std::string() : dir;
+        }
+        if (dir == "/" || dir == ".") {
+            return {};
+        }
+    }
+    return {};
+}
+
+// An answer that no S3 API gives: an HTML page, or a success that is not a bucket listing.
+bool looks_like_s3(const util::HttpResponse& r) {
+    const bool html = r.content_type.find("text/html") != std::string::npos ||
+                      r.body.find("<html") != std::string::npos ||
+                      r.body.find("<HTML") != std::string::npos;
+    if (html) {
+        return false;
+    }
+    if (r.status >= 200 && r.status < 300) {
+        return r.body.find("ListBucketResult") != std::string::npos;
+    }
+    return s3::parse_error(r.body).has_value();
+}
+
+constexpr const char* not_s3_hint =
+    "; the answer is not S3's: the endpoint is probably not an S3 API (check --endpoint: host, "
+    "port, scheme, and a path that should not be there)";
 
 // One request through the real HTTP client, waiting for its answer.
 util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
@@ -49,8 +86,17 @@ int cmd_check(const Context& ctx) {
                     util::printable(store->describe()).c_str(),
                     static_cast<long long>(counts.pending), static_cast<long long>(counts.failed));
     } else {
-        std::printf("ok: state file %s does not exist yet; it is created on first use\n",
-                    util::printable(g.db_target.value).c_str());
+        const std::string blocker = uncreatable_by_this_user(g.db_target.value);
+        if (blocker.empty()) {
+            std::printf("ok: state file %s does not exist yet; it is created on first use\n",
+                        util::printable(g.db_target.value).c_str());
+        } else {
+            std::printf("warning: state file %s does not exist yet, and this user cannot create "
+                        "it: %s is not writable (run check as the user that runs upload, e.g. "
+                        "sudo -u imgsync, or set --db)\n",
+                        util::printable(g.db_target.value).c_str(),
+                        util::printable(blocker).c_str());
+        }
     }
 
     Target target = resolve_target(ctx);
@@ -74,9 +120,26 @@ int cmd_check(const Context& ctx) {
     req.total_timeout_ms = 30000;
     auto r = send_one(http, std::move(req));
     if (r.transport != util::Transport::ok) {
+        // An http:// request to a TLS port gets a TLS alert back, which curl reports as a broken
+        // or unintelligible answer.
+        const bool maybe_tls_port =
+            target.endpoint.scheme() == "http" &&
+            (r.transport == util::Transport::other || r.transport == util::Transport::dropped);
         throw Error(ExitCode::pass_failed,
-                    fmt::format("cannot reach {}: {} ({})", target.endpoint.host(),
-                                r.transport_error, util::transport_name(r.transport)));
+                    fmt::format("cannot reach {}: {} ({}){}", target.endpoint.host(),
+                                r.transport_error, util::transport_name(r.transport),
+                                maybe_tls_port ? "; if this port speaks TLS, use https:// in "
+                                                 "--endpoint"
+                                               : ""));
+    }
+    if (!looks_like_s3(r)) {
+        throw Error(
+            ExitCode::pass_failed,
+            fmt::format("signed request to bucket {}: HTTP {}{}{}", target.endpoint.bucket(),
+                        r.status, r.content_type.empty() ? "" : " (" + r.content_type + ")",
+                        target.endpoint.scheme() == "http" && r.status == 400
+                            ? std::string(not_s3_hint) + "; if this port speaks TLS, use https://"
+                            : not_s3_hint));
     }
     if (r.status < 200 || r.status >= 300) {
         auto err = s3::parse_error(r.body);

@@ -25,5 +25,6 @@ int cmd_upload(const Context& ctx, const UploadSettings& s);
 int cmd_retry(const Context& ctx, const RetrySettings& s);
 int cmd_check(const Context& ctx);
 int cmd_presign(const Context& ctx, const PresignSettings& s);
+int cmd_migrate(const Context& ctx, const MigrateSettings& s);
 
 } // namespace imgsync::core

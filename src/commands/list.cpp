@@ -67,12 +67,16 @@ int cmd_list(const Context& ctx, const ListSettings& s) {
         std::fputc('\n', stdout);
         return 0;
     }
-    std::printf("%8s  %-9s  %8s  %3s  %s\n", "ID", "STATE", "SIZE", "TRY", "KEY");
+    // Fixed widths wide enough for every value (a row is printed as it is read, so the widths
+    // cannot come from the rows): ids up to 10 digits, "uploading", "1023.9 MiB", attempts up to
+    // the --max-attempts bound of 1000.
+    std::puts(fmt::format("{:>10}  {:<9}  {:>10}  {:>4}  {}", "ID", "STATE", "SIZE", "TRY", "KEY")
+                  .c_str());
     // Keys come from file names and errors from servers: escaped, so a row stays one line and
     // nothing reaches the terminal as a control sequence (list --json keeps them exact).
     store->for_each_image(s.state, s.limit, [&](const storage::ImageRecord& r) {
         std::string line =
-            fmt::format("{:>8}  {:<9}  {:>8}  {:>3}  {}", r.id, to_string(r.state),
+            fmt::format("{:>10}  {:<9}  {:>10}  {:>4}  {}", r.id, to_string(r.state),
                         util::format_bytes(r.size), r.attempts, util::printable(r.key));
         if (r.state == ImageState::failed && r.last_error) {
             line += "  (" + util::printable(*r.last_error) + ")";

@@ -72,7 +72,8 @@ struct ListSettings {
 struct StatusSettings {
     bool json = false;
     bool check = false;
-    std::optional<std::int64_t> warn_pending, crit_pending, crit_failed;
+    // Thresholds as typed: N, N:, ~:N, N:M or @N:M (report/threshold.hpp); empty: none.
+    std::string warn_pending, crit_pending, crit_failed;
     std::optional<std::int64_t> crit_failed_passes;
     std::string warn_age, crit_age;
     std::string warn_success_age, crit_success_age;
@@ -107,6 +108,11 @@ struct UploadSettings {
 struct RetrySettings {
     bool all = false;
     std::vector<std::int64_t> ids;
+};
+
+struct MigrateSettings {
+    std::string to;           // the target's --db value
+    storage::DbTarget target; // classified (cli/ sets it)
 };
 
 struct PresignSettings {

@@ -30,27 +30,31 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         throw Error(ExitCode::usage, "--window must be longer than 0s");
     }
     CheckThresholds thresholds;
-    if (s.check) {
-        thresholds.warn_pending = s.warn_pending;
-        thresholds.crit_pending = s.crit_pending;
-        thresholds.crit_failed = s.crit_failed;
-        if (!s.warn_age.empty()) {
-            thresholds.warn_age_seconds =
-                static_cast<std::int64_t>(require_seconds("--warn-age", s.warn_age));
-        }
-        if (!s.crit_age.empty()) {
-            thresholds.crit_age_seconds =
-                static_cast<std::int64_t>(require_seconds("--crit-age", s.crit_age));
-        }
+    { // also without --check: a bad value is refused either way
+        // Counts and durations, each as a plain number or a Monitoring Plugins range.
+        const BoundParser count = parse_count;
+        auto seconds_of = [](const std::string& option) {
+            return BoundParser([option](std::string_view text) -> util::Result<std::int64_t> {
+                return static_cast<std::int64_t>(require_seconds(option, std::string(text)));
+            });
+        };
+        auto read = [](const std::string& option, const std::string& text,
+                       const BoundParser& bound) -> std::optional<Threshold> {
+            if (text.empty()) {
+                return std::nullopt;
+            }
+            return parse_threshold(text, bound).or_throw(ExitCode::usage, option + ": ");
+        };
+        thresholds.warn_pending = read("--warn-pending", s.warn_pending, count);
+        thresholds.crit_pending = read("--crit-pending", s.crit_pending, count);
+        thresholds.crit_failed = read("--crit-failed", s.crit_failed, count);
+        thresholds.warn_age_seconds = read("--warn-age", s.warn_age, seconds_of("--warn-age"));
+        thresholds.crit_age_seconds = read("--crit-age", s.crit_age, seconds_of("--crit-age"));
         thresholds.crit_failed_passes = s.crit_failed_passes;
-        if (!s.warn_success_age.empty()) {
-            thresholds.warn_success_age_seconds = static_cast<std::int64_t>(
-                require_seconds("--warn-success-age", s.warn_success_age));
-        }
-        if (!s.crit_success_age.empty()) {
-            thresholds.crit_success_age_seconds = static_cast<std::int64_t>(
-                require_seconds("--crit-success-age", s.crit_success_age));
-        }
+        thresholds.warn_success_age_seconds =
+            read("--warn-success-age", s.warn_success_age, seconds_of("--warn-success-age"));
+        thresholds.crit_success_age_seconds =
+            read("--crit-success-age", s.crit_success_age, seconds_of("--crit-success-age"));
     }
     // Errors (unreadable state file, bad values) reach cli::run, which answers UNKNOWN for
     // --check.

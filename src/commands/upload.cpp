@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <csignal>
 #include <unistd.h>
 
@@ -107,7 +108,10 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     options.host_id = ctx.global.host_id;
     // The lock is ours, so any image still "uploading" belongs to a pass that died (SQLite); or
     // the passes whose leases expired are recorded as crashed (PostgreSQL).
-    if (int recovered = store->recover_orphans(util::wall_epoch())) {
+    auto pid_alive = [](std::int64_t pid) {
+        return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    };
+    if (int recovered = store->recover_orphans(util::wall_epoch(), ctx.global.host_id, pid_alive)) {
         log.warn("recovered", {{"images", recovered},
                                {"reason", "left uploading by a pass that did not finish"}});
     }

@@ -62,6 +62,15 @@ struct PartRecord {
     std::uint64_t size = 0;
 };
 
+// One image with everything imgsync migrate copies: its row, its multipart progress and the part
+// digests add recorded.
+struct ImageExport {
+    ImageRecord image;
+    std::vector<PartRecord> parts;
+    std::uint64_t digest_part_size = 0;
+    std::vector<PartDigest> digests;
+};
+
 struct BacklogCounts {
     std::int64_t pending = 0, uploading = 0, uploaded = 0, failed = 0;
     std::uint64_t bytes_pending = 0, bytes_uploaded = 0, bytes_failed = 0;
@@ -76,6 +85,8 @@ struct RunRecord {
     std::uint64_t bytes = 0;
     core::RunOutcome outcome = core::RunOutcome::running;
     std::string message;
+    std::int64_t pid = 0;
+    std::string host_id;
 };
 
 // Activity within [now - window_seconds, now], from the hourly activity table.

@@ -1,6 +1,7 @@
 #include "pass/internal.hpp"
 
 #include "model/lease.hpp"
+
 #include "s3/credential_chain.hpp"
 #include "s3/xml.hpp"
 #include "util/hash.hpp"

@@ -51,14 +51,14 @@ struct PassOptions {
     // Images that may fail before anything succeeded in the pass; that many make the pass a
     // failed one (see pass/verdict.hpp).
     int hold_limit = 3;
-    s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
-    // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
-    // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
-    bool if_none_match = false;
     // Who claims, what and for how long (upload --host-id, --claim, --lease).
     std::string host_id;
     storage::ClaimScope claim_scope = storage::ClaimScope::local;
     double lease_seconds = 60;
+    s3::ObjectSettings object; // storage class, headers, metadata, tags, ACL, encryption
+    // upload --if-none-match: never overwrite an object; a key that exists counts as uploaded
+    // only if its x-amz-meta-sha256 (or size and ETag) is the image's.
+    bool if_none_match = false;
     // Temporary credentials: when to replace them (seconds since the epoch), and how to get new
     // ones. Unset for static keys. A refresh that fails ends the pass as failed.
     std::optional<std::int64_t> credentials_refresh_at;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "util/build_info.hpp"
 #include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
@@ -119,13 +120,13 @@ struct Verdict {
     std::string note;
 };
 
-Verdict judge(std::int64_t value, const std::optional<std::int64_t>& warn,
-              const std::optional<std::int64_t>& crit, std::string (*show)(std::int64_t)) {
-    if (crit && value >= *crit) {
-        return Verdict{2, fmt::format(" (>= {})", show(*crit))};
+Verdict judge(std::int64_t value, const std::optional<Threshold>& warn,
+              const std::optional<Threshold>& crit, std::string (*show)(std::int64_t)) {
+    if (crit && crit->alerts(value)) {
+        return Verdict{2, fmt::format(" ({})", crit->describe(show))};
     }
-    if (warn && value >= *warn) {
-        return Verdict{1, fmt::format(" (>= {})", show(*warn))};
+    if (warn && warn->alerts(value)) {
+        return Verdict{1, fmt::format(" ({})", warn->describe(show))};
     }
     return Verdict{};
 }
@@ -137,19 +138,24 @@ std::string show_age(std::int64_t s) {
     return util::format_duration(s);
 }
 
+std::string threshold(const std::optional<Threshold>& t) {
+    return t ? t->perfdata() : std::string();
+}
 std::string threshold(const std::optional<std::int64_t>& t) {
     return t ? std::to_string(*t) : std::string();
 }
 
+// Plain numbers only: a range says by itself where it alerts.
 std::optional<std::string> misconfigured(std::string_view what,
-                                         const std::optional<std::int64_t>& warn,
-                                         const std::optional<std::int64_t>& crit) {
-    if ((warn && *warn < 0) || (crit && *crit < 0)) {
+                                         const std::optional<Threshold>& warn,
+                                         const std::optional<Threshold>& crit) {
+    const bool plain_warn = warn && warn->plain(), plain_crit = crit && crit->plain();
+    if ((plain_warn && *warn->low < 0) || (plain_crit && *crit->low < 0)) {
         return fmt::format("negative threshold for {}", what);
     }
-    if (warn && crit && *warn > *crit) {
+    if (plain_warn && plain_crit && *warn->low > *crit->low) {
         return fmt::format("warning threshold for {} ({}) is above the critical one ({})", what,
-                           *warn, *crit);
+                           *warn->low, *crit->low);
     }
     return std::nullopt;
 }
@@ -462,6 +468,14 @@ std::string render_prometheus(const StatusReport& r) {
     }
     e.gauge("imgsync_last_success_timestamp_seconds", "When the newest successful pass ended.",
             r.last_success_at);
+    // Build-time constants (the commit's characters are [A-Za-z0-9._+~-], no label escaping).
+    const std::string_view commit = util::build_commit();
+    e.header("imgsync_build_info", "gauge",
+             "Always 1; the labels name the imgsync version and the commit it was built from.");
+    e.sample("imgsync_build_info",
+             fmt::format("version=\"{}\",commit=\"{}\"", util::build_version(),
+                         commit.empty() ? "unknown" : commit),
+             1);
     return e.take();
 }
 
@@ -496,7 +510,10 @@ CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
     const std::int64_t failed_passes = r.failed_passes_in_a_row;
     Verdict passes;
     if (failed_passes > 0) {
-        passes = judge(failed_passes, 1, t.crit_failed_passes, show_count);
+        passes = judge(failed_passes, Threshold(1),
+                       t.crit_failed_passes ? std::optional<Threshold>(*t.crit_failed_passes)
+                                            : std::nullopt,
+                       show_count);
     }
 
     const bool success_thresholds = t.warn_success_age_seconds || t.crit_success_age_seconds;

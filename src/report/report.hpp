@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/records.hpp"
+#include "report/threshold.hpp"
 #include "util/json.hpp"
 
 namespace imgsync::core {
@@ -83,14 +84,15 @@ std::string render_prometheus(const StatusReport& report);
 // Alert when the value is >= the threshold. Whatever the thresholds, a last finished pass with
 // outcome "failed" is at least WARNING.
 struct CheckThresholds {
-    std::optional<std::int64_t> warn_pending, crit_pending;
-    std::optional<std::int64_t> warn_age_seconds, crit_age_seconds;
-    std::optional<std::int64_t> warn_failed, crit_failed;
+    // A plain number N alerts at >= N; a range (report/threshold.hpp) as the Monitoring Plugins.
+    std::optional<Threshold> warn_pending, crit_pending;
+    std::optional<Threshold> warn_age_seconds, crit_age_seconds;
+    std::optional<Threshold> warn_failed, crit_failed;
     // CRITICAL when this many finished passes in a row, the newest included, failed.
     std::optional<std::int64_t> crit_failed_passes;
     // Seconds since the newest successful pass ended. With passes on record but none successful
     // among them, every success-age threshold is reached; before the first pass, none is.
-    std::optional<std::int64_t> warn_success_age_seconds, crit_success_age_seconds;
+    std::optional<Threshold> warn_success_age_seconds, crit_success_age_seconds;
 };
 
 struct CheckResult {

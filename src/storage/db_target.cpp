@@ -66,23 +66,27 @@ bool uri_has_password(std::string_view uri) {
     return false;
 }
 
-util::Result<DbTarget> classify_db(std::string_view text, DbSource source) {
+util::Result<DbTarget> classify_db(std::string_view text, DbSource source,
+                                   std::string_view option) {
     if (text.empty()) {
-        return util::fail("--db must not be empty (a state file path or a postgresql:// URI)");
+        return util::fail(
+            fmt::format("{} must not be empty (a state file path or a postgresql:// URI)", option));
     }
     std::string scheme = util::ascii_lower(std::string(uri_scheme(text)));
     if (scheme.empty()) {
         return DbTarget{Backend::sqlite, std::string(text)};
     }
     if (scheme != "postgresql" && scheme != "postgres") {
-        return util::fail(fmt::format("--db: {}:// is not a state file path or a PostgreSQL URI "
+        return util::fail(fmt::format("{}: {}:// is not a state file path or a PostgreSQL URI "
                                       "(postgresql://USER@HOST:PORT/DBNAME)",
-                                      util::printable(scheme)));
+                                      option, util::printable(scheme)));
     }
     if (source == DbSource::command_line && uri_has_password(text)) {
-        return util::fail("--db: a password in the URI on the command line is visible to every "
-                          "user of this host; put it in ~/.pgpass (or PGPASSFILE), PGPASSWORD, "
-                          "IMGSYNC_DB or the config file");
+        return util::fail(fmt::format(
+            "{}: a password in the URI on the command line is visible to every user of this "
+            "host; put it in ~/.pgpass (or PGPASSFILE), PGPASSWORD, or the environment or the "
+            "config file ({})",
+            option, option == "--db" ? "IMGSYNC_DB" : "IMGSYNC_TO"));
     }
     return DbTarget{Backend::postgresql, std::string(text)};
 }

@@ -23,7 +23,9 @@ enum class DbSource { command_line, environment_or_config };
 
 // Refuses an empty value, a PostgreSQL URI with a password given on the command line, and a URI of
 // any other scheme (which would otherwise become a relative path such as "http:").
-util::Result<DbTarget> classify_db(std::string_view text, DbSource source);
+// `option` names the value in the messages (--db, or migrate's --to).
+util::Result<DbTarget> classify_db(std::string_view text, DbSource source,
+                                   std::string_view option = "--db");
 
 // Whether a PostgreSQL URI carries a password: in its user info (user:password@) or as a
 // password= parameter.

@@ -142,7 +142,7 @@ PgConnection::PgConnection(const std::string& conninfo) {
     // No statement may hang a pass, and no transaction may stay open (it would hold back vacuum
     // and the rows it locked). Times in UTC for the leases' timestamps.
     exec("SET statement_timeout = '30s'; SET idle_in_transaction_session_timeout = '60s'; "
-         "SET lock_timeout = '10s'; SET TIME ZONE 'UTC'");
+         "SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
 }
 
 void PgConnection::fail(std::string_view what) const {

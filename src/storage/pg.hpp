@@ -50,6 +50,9 @@ class PgParams {
         values_.push_back(v);
         return *this;
     }
+    PgParams& add(const std::optional<std::int64_t>& v) {
+        return add(v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt);
+    }
     PgParams& add_null() { return add(std::optional<std::string>()); }
     const std::vector<std::optional<std::string>>& values() const { return values_; }
 

@@ -176,6 +176,7 @@ std::vector<PartDigest> PgStore::part_digests(std::int64_t id, std::uint64_t par
                      "WHERE image_id = $1 AND part_size = $2 ORDER BY part_number",
                      PgParams().add(id).add(static_cast<std::int64_t>(part_size)));
     std::vector<PartDigest> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2)});
     }
@@ -208,7 +209,33 @@ bool PgStore::replace_content(std::int64_t id, const NewImage& image, std::int64
     return true;
 }
 
-int PgStore::recover_orphans(std::int64_t now) {
+int PgStore::recover_orphans(std::int64_t now, const std::string& host_id,
+                             const PidAlive& pid_alive) {
+    // This host's passes whose process is gone need not wait for their leases: their images go
+    // back to pending now (a pid reused by another process only makes us wait for the lease).
+    auto running = db_.run("SELECT id, pid FROM runs WHERE outcome = 'running' AND host_id = $1",
+                           PgParams().add(host_id));
+    std::vector<std::int64_t> dead;
+    for (int i = 0; i < running.rows(); ++i) {
+        if (!pid_alive(running.int64(i, 1))) {
+            dead.push_back(running.int64(i, 0));
+        }
+    }
+    int recovered = 0;
+    if (!dead.empty()) {
+        auto r = db_.run(
+            "WITH u AS (UPDATE images SET state = 'pending', run_id = NULL, lease_token = NULL, "
+            "  lease_expires_at = NULL WHERE state = 'uploading' AND run_id = ANY($1::bigint[]) "
+            "  RETURNING id), "
+            "c AS (UPDATE claims SET expires_at = least(expires_at, now()) "
+            "  WHERE run_id = ANY($1::bigint[]) AND released_at IS NULL), "
+            "r AS (UPDATE runs SET outcome = 'crashed', finished_at = $2, lease_expires_at = NULL, "
+            "  message = 'the pass ended without recording its end (killed or crashed)' "
+            "  WHERE id = ANY($1::bigint[]) AND outcome = 'running') "
+            "SELECT count(*) FROM u",
+            PgParams().add(pg_array(dead)).add(now));
+        recovered = static_cast<int>(r.int64(0, 0));
+    }
     db_.run("UPDATE runs SET outcome = 'crashed', finished_at = $1, "
             "message = 'the pass ended without recording its end (killed, crashed or cut off)' "
             "WHERE outcome = 'running' AND lease_expires_at < now()",
@@ -216,7 +243,7 @@ int PgStore::recover_orphans(std::int64_t now) {
     // Their images are claimable as they are; this says how many wait for it.
     auto r = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
                       "AND lease_expires_at < now()");
-    return static_cast<int>(r.int64(0, 0));
+    return recovered + static_cast<int>(r.int64(0, 0));
 }
 
 std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
@@ -296,6 +323,7 @@ std::vector<std::int64_t> PgStore::renew(const Claimant& who, const std::vector<
         "SELECT id FROM renewed",
         PgParams().add(who.run_id).add(pg_array(ids)).add(pg_array(tokens)).add(who.lease_seconds));
     std::vector<std::int64_t> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back(r.int64(i, 0));
     }
@@ -478,7 +506,7 @@ std::optional<std::int64_t> PgStore::last_success_at() {
 
 std::vector<RunRecord> PgStore::recent_runs(int limit) {
     auto r = db_.run("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                     "outcome, message FROM runs ORDER BY id DESC LIMIT $1",
+                     "outcome, message, pid, host_id FROM runs ORDER BY id DESC LIMIT $1",
                      PgParams().add(static_cast<std::int64_t>(limit)));
     std::vector<RunRecord> runs;
     for (int i = 0; i < r.rows(); ++i) {
@@ -498,6 +526,8 @@ std::vector<RunRecord> PgStore::recent_runs(int limit) {
         }
         run.outcome = *outcome;
         run.message = r.text(i, 8);
+        run.pid = r.int64(i, 9);
+        run.host_id = r.text(i, 10);
         runs.push_back(std::move(run));
     }
     return runs;

@@ -38,7 +38,8 @@ class PgStore final : public Store {
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
 
-    int recover_orphans(std::int64_t now) override;
+    int recover_orphans(std::int64_t now, const std::string& host_id,
+                        const PidAlive& pid_alive) override;
     std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                            double lease_seconds) override;
     void finish_run(const RunRecord& totals, std::int64_t now) override;
@@ -64,6 +65,10 @@ class PgStore final : public Store {
     std::optional<std::int64_t> last_success_at() override;
     ArrivalWindow window(std::int64_t now, std::int64_t seconds) override;
     std::string integrity_check() override;
+
+    ImageExport export_image(const ImageRecord& image) override;
+    bool import_image(const ImageExport& image) override;
+    bool import_run(const RunRecord& run) override;
 
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);

@@ -215,7 +215,10 @@ bool SqliteStore::replace_content(std::int64_t id, const NewImage& image, std::i
     return true;
 }
 
-int SqliteStore::recover_orphans(std::int64_t now) {
+int SqliteStore::recover_orphans(std::int64_t now, const std::string& host_id,
+                                 const PidAlive& pid_alive) {
+    (void)host_id; // under the flock, every pass but this one is gone
+    (void)pid_alive;
     Transaction txn(db_);
     int n = stmt("UPDATE images SET state = 'pending', run_id = NULL "
                  "WHERE state = 'uploading'")
@@ -491,7 +494,7 @@ std::optional<std::int64_t> SqliteStore::last_success_at() {
 
 std::vector<RunRecord> SqliteStore::recent_runs(int limit) {
     auto& s = stmt("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                   "outcome, message FROM runs ORDER BY id DESC LIMIT ?1");
+                   "outcome, message, pid, host_id FROM runs ORDER BY id DESC LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(limit));
     std::vector<RunRecord> runs;
     while (s.step()) {
@@ -511,6 +514,8 @@ std::vector<RunRecord> SqliteStore::recent_runs(int limit) {
         }
         r.outcome = *outcome;
         r.message = s.text(8);
+        r.pid = s.int64(9);
+        r.host_id = s.text(10);
         runs.push_back(std::move(r));
     }
     return runs;

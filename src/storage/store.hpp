@@ -92,9 +92,13 @@ class Store {
 
     // --- a pass ------------------------------------------------------------------------------
     // SQLite: images left "uploading" by a pass that died go back to pending (call only under the
-    // pass lock). PostgreSQL: passes whose leases expired are recorded as crashed (their images
-    // are claimable as they are). Returns the images recovered.
-    virtual int recover_orphans(std::int64_t now) = 0;
+    // pass lock). PostgreSQL: the running passes of this host id whose process is gone
+    // (pid_alive says no) are recorded as crashed and their images go back to pending at once;
+    // the passes of any host whose run lease expired are recorded as crashed (their images are
+    // claimable as they are). Returns the images recovered.
+    using PidAlive = std::function<bool(std::int64_t pid)>;
+    virtual int recover_orphans(std::int64_t now, const std::string& host_id,
+                                const PidAlive& pid_alive) = 0;
     // The run's own lease (PostgreSQL: renewed with its images; a run whose lease expired
     // without a recorded end crashed).
     virtual std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
@@ -148,6 +152,16 @@ class Store {
     virtual ArrivalWindow window(std::int64_t now, std::int64_t seconds) = 0;
     // "ok", or the first problems on one line.
     virtual std::string integrity_check() = 0;
+
+    // --- imgsync migrate ---------------------------------------------------------------------
+    // The image's multipart progress and part digests, for an export.
+    virtual ImageExport export_image(const ImageRecord& image) = 0;
+    // Adds an image with its state, attempts, error, multipart progress and digests unless its
+    // path is registered already (then returns false and changes nothing). An image "uploading"
+    // in the source arrives pending: no pass of the target holds it.
+    virtual bool import_image(const ImageExport& image) = 0;
+    // Adds a finished pass to the history unless one with the same start, pid and host is there.
+    virtual bool import_run(const RunRecord& run) = 0;
 };
 
 // A write transaction: begun on construction, rolled back on destruction unless commit() ran, so

@@ -13,6 +13,18 @@
 
 namespace imgsync::util {
 
+double log_precision(double d) {
+    const double a = std::fabs(d);
+    if (!std::isfinite(d) || d == 0 || a >= 1e12) {
+        return d;
+    }
+    if (a >= 1) {
+        return std::round(d * 1000) / 1000;
+    }
+    const double scale = std::pow(10.0, 2 - std::floor(std::log10(a)));
+    return std::round(d * scale) / scale;
+}
+
 namespace {
 
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -54,7 +66,7 @@ std::string logfmt_double(double d) {
     if (std::isinf(d)) {
         return d > 0 ? "+Inf" : "-Inf";
     }
-    return fmt::format("{}", d);
+    return fmt::format("{}", log_precision(d));
 }
 
 std::string_view color_of(Level level) {
@@ -183,7 +195,15 @@ std::string Logger::format_line(Level level, double ts, std::string_view event, 
         w.field("event", event);
         for (const Field* f = begin; f != end; ++f) {
             w.key(field_key(f->key()));
-            std::visit([&w](const auto& v) { w.value(v); }, f->value());
+            std::visit(
+                [&w](const auto& v) {
+                    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) {
+                        w.value(log_precision(v));
+                    } else {
+                        w.value(v);
+                    }
+                },
+                f->value());
         }
         w.end_object();
         std::string line = w.take();

@@ -31,6 +31,11 @@ Level threshold_for(bool verbose, bool quiet);
 // util/timefmt.hpp).
 std::string format_utc_millis(double epoch_seconds);
 
+// A double as a log field shows it: 3 decimals from 1 up (seconds=12.388, not
+// 12.387812193000002), 3 significant digits below 1 (0.00123), unchanged from 1e12 up or when
+// not finite.
+double log_precision(double d);
+
 // One key/value pair of an event. Holds views: build fields in the logging call itself (as the
 // initializer list does), do not keep them.
 class Field {

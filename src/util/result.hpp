@@ -47,6 +47,7 @@ template <class T> class [[nodiscard]] Result {
     T* operator->() { return &value(); }
 
     // The message; empty when the result holds a value.
+    // NOLINTNEXTLINE(bugprone-exception-escape): the empty static string cannot throw
     const std::string& error() const noexcept {
         static const std::string none;
         return ok() ? none : std::get<1>(v_).message;
@@ -83,6 +84,7 @@ template <> class [[nodiscard]] Result<void> {
 
     bool ok() const noexcept { return !failure_.has_value(); }
     explicit operator bool() const noexcept { return ok(); }
+    // NOLINTNEXTLINE(bugprone-exception-escape): the empty static string cannot throw
     const std::string& error() const noexcept {
         static const std::string none;
         return failure_ ? failure_->message : none;

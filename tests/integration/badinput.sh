@@ -427,7 +427,8 @@ if t_begin "links and special files named on the command line"; then
     export IMGSYNC_DB=$T_TMP/awkward-links.db
     add_tree
     links_made
-    assert_exit 1 add_links &&
+    assert_exit 2 add_links && # nonexistent.png: a path that does not exist is a usage error
+        assert_eq "imgsync: add: $T_TMP/nonexistent.png: no such file or directory" "$(grep -v "^ts=" "$T_ERR")" &&
         assert_contains "$(<"$T_OUT")" "added 3, updated 0, unchanged 0, skipped 0, refused 4" &&
         assert_contains "$(<"$T_ERR")" 'broken-link.png reason="broken symbolic link' &&
         assert_contains "$(<"$T_ERR")" 'fifo.png reason="not a regular file"' &&

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# One backlog, many hosts: four passes under four host ids drain one backlog on PostgreSQL at
-# once (upload --claim any), while passes are SIGKILLed at random moments, PostgreSQL restarts in
-# the middle and the dead passes' short leases expire. At the end every image is uploaded exactly
-# once in the state, every object is byte-identical (read back with curl --aws-sigv4), no lease is
-# left, no pass is left 'running' (the killed ones' runs are found out), and the backend's own
-# record of claims shows no image ever held by two live leases at once.
+# One backlog, many hosts, on PostgreSQL. --claim local takes only this host id's images, --claim
+# any every one. Then four passes under four host ids drain one backlog at once (upload --claim
+# any), while passes are SIGKILLed at random moments, PostgreSQL restarts in the middle and the
+# dead passes' short leases expire. At the end every image is uploaded exactly once in the
+# state, every object is byte-identical (read back with curl --aws-sigv4), no lease is left, no
+# pass is left 'running' (the killed ones' runs are found out), and the backend's own record of
+# claims shows no image ever held by two live leases at once.
 # Knobs: FLEET_IMAGES (300), FLEET_SECONDS (150: the drain's bound), FLEET_KILLS (6), FLEET_SEED.
 # imgsync-test: backends pg
 export T_BACKEND=pg # a fleet shares one PostgreSQL backlog, whatever the caller's backend
@@ -79,6 +80,22 @@ fleet_checks() {
         { [ "$kills" = 0 ] || [ "$(t_sql "SELECT count(*) FROM claims")" -gt "$N" ] ||
             t_fail "$kills passes killed, yet no image was claimed twice (no lease expired and was taken over)"; }
 }
+
+if t_begin "--claim local takes only this host id's images, --claim any the rest"; then
+    t_fixture claim-scope
+    imgsync_run --host-id host-a seed --count 6 >/dev/null 2>&1 &&
+        imgsync_run --host-id host-b seed --count 4 >/dev/null 2>&1 || t_die "seed"
+    a() { t_sql "SELECT count(*) FROM images WHERE state = 'uploaded' AND host_id = '$1'"; }
+    assert_eq "host-a|6 host-b|4" "$(t_sql "SELECT host_id, count(*) FROM images GROUP BY 1 ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')" "images per host id" &&
+        assert_exit 0 imgsync_run --host-id host-a upload --claim local &&
+        assert_eq "6 0" "$(a host-a) $(a host-b)" "uploaded after host-a's local pass" &&
+        assert_exit 0 imgsync_run --host-id host-c upload --claim local &&
+        assert_eq "6 0" "$(a host-a) $(a host-b)" "uploaded after host-c's local pass" &&
+        assert_exit 0 imgsync_run --host-id host-c upload --claim any &&
+        assert_eq "6 4" "$(a host-a) $(a host-b)" "uploaded after host-c's pass with --claim any" &&
+        assert_eq "host-a host-c host-c" "$(t_sql "SELECT host_id FROM runs ORDER BY id" | tr '\n' ' ' | sed 's/ $//')" "host ids of the passes" &&
+        verify_uploaded && t_ok
+fi
 
 if t_begin "four host ids drain one backlog through SIGKILLs, a PostgreSQL restart and expired leases"; then
     t_fixture fleet

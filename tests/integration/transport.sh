@@ -151,9 +151,11 @@ if t_begin "SSLKEYLOGFILE is not honoured: no TLS keys written, a warning instea
         # Control: the same libcurl does write the keys for a program that lets it.
         SSLKEYLOGFILE=$tls/curl-keys curl -s -o /dev/null --cacert "$tls/cert.pem" "https://127.0.0.1:$tls_port/" &&
             assert_match "$(cat "$tls/curl-keys" 2>/dev/null)" "TRAFFIC_SECRET" &&
-            assert_exit 0 run_env "SSLKEYLOGFILE=$tls/keys" -- --endpoint "https://127.0.0.1:$tls_port" \
+            # s_server -www answers with an HTML page, which check names as not S3's (exit 3):
+            # the TLS session was made all the same, and that is what matters here.
+            assert_exit 3 run_env "SSLKEYLOGFILE=$tls/keys" -- --endpoint "https://127.0.0.1:$tls_port" \
                 --ca-bundle "$tls/cert.pem" check &&
-            assert_contains "$(<"$T_OUT")" "signed request to bucket" &&
+            assert_contains "$(<"$T_ERR")" "the endpoint is probably not an S3 API" &&
             { [ ! -e "$tls/keys" ] || t_fail "imgsync let libcurl write TLS keys to $tls/keys"; } &&
             assert_contains "$(<"$T_ERR")" "event=tls_keylog_ignored file=$tls/keys" && t_ok
     fi

@@ -7,8 +7,18 @@
 # Usage: [RGW_BASE=DIR] stop-rgw.sh [--purge]
 #   --purge  also delete $RGW_BASE/data (config, mon store, logs, env file)
 # Knobs: RGW_BASE (default /tmp/imgsync-rgw-$UID, as start-rgw.sh), RGW_STOP_TIMEOUT.
-# Exit status: 0 when none of our daemons is left running.
+# Exit status: 0 when none of our daemons is left running; 2 for an unknown argument (nothing is
+# stopped then).
 set -uo pipefail
+
+PURGE=0
+for a in "$@"; do
+    case $a in
+    --purge) PURGE=1 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "stop-rgw: unknown argument '$a' (usage: stop-rgw.sh [--purge])" >&2; exit 2 ;;
+    esac
+done
 
 BASE=${RGW_BASE:-/tmp/imgsync-rgw-$(id -u)}
 case $BASE in /*) ;; *) BASE=$PWD/$BASE ;; esac
@@ -25,6 +35,11 @@ rc=0
 for n in rgw.sts rgw.a osd.0 mon.a; do
     [ -e "$D/pids/$n.pid" ] || continue
     if p=$(our_pid "$n"); then
+        if ! kill -0 "$p" 2>/dev/null; then
+            echo "stop-rgw: $n (pid $p): permission denied (started by another user? try sudo)" >&2
+            rc=1
+            continue
+        fi
         kill -TERM "$p" 2>/dev/null
         for _ in $(seq 1 $((TMO * 10))); do
             our_pid "$n" >/dev/null || break
@@ -47,7 +62,7 @@ for n in rgw.sts rgw.a osd.0 mon.a; do
     rm -f "$D/pids/$n.pid"
 done
 
-if [ "${1:-}" = --purge ] && [ $rc = 0 ] && [ -d "$D" ]; then
+if [ "$PURGE" = 1 ] && [ $rc = 0 ] && [ -d "$D" ]; then
     rm -rf "$D"
     rm -f "$BASE/apt-install.log"
     rmdir "$BASE" 2>/dev/null || true # only if nothing else is in there

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using imgsync::util::Field;
 using imgsync::util::format_utc_millis;
 using imgsync::util::Level;
+using imgsync::util::log_precision;
 using imgsync::util::logfmt_value;
 using imgsync::util::Logger;
 using imgsync::util::parse_level;
@@ -162,3 +164,16 @@ TEST_CASE("a null sink discards") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("log fields carry a sensible precision") {
+    CHECK(log_precision(12.387812193000002) == doctest::Approx(12.388).epsilon(1e-12));
+    CHECK(fmt::format("{}", log_precision(12.387812193000002)) == "12.388");
+    CHECK(fmt::format("{}", log_precision(0.0012345)) == "0.00123");
+    CHECK(fmt::format("{}", log_precision(104857.6)) == "104857.6");
+    CHECK(fmt::format("{}", log_precision(-3.14159)) == "-3.142");
+    CHECK(log_precision(0) == 0);
+    CHECK(log_precision(1.5e15 + 0.25) == 1.5e15 + 0.25); // unchanged from 1e12 up
+    const Logger log(nullptr);
+    CHECK(log.format_line(Level::info, t0, "pass_done", {{"seconds", 12.387812193000002}}) ==
+          "ts=2026-11-28T15:04:05.123Z level=info event=pass_done seconds=12.388\n");
+}

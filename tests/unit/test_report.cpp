@@ -1,4 +1,5 @@
 #include "report/report.hpp"
+#include "util/build_info.hpp"
 
 #include <cstdint>
 #include <string>
@@ -277,6 +278,18 @@ TEST_CASE("json status, pretty, before the first pass") {
 )");
 }
 
+// The last metric: the build's own version and commit.
+static std::string build_info_lines() {
+    const std::string commit = imgsync::util::build_commit();
+    return std::string(
+               "# HELP imgsync_build_info Always 1; the labels name the imgsync version and "
+               "the commit it was built from.\n"
+               "# TYPE imgsync_build_info gauge\n"
+               "imgsync_build_info{version=\"") +
+           imgsync::util::build_version() + "\",commit=\"" + (commit.empty() ? "unknown" : commit) +
+           "\"} 1\n";
+}
+
 TEST_CASE("prometheus textfile") {
     CHECK(render_prometheus(growing()) ==
           "# HELP imgsync_images Images in the state file by upload state.\n"
@@ -342,7 +355,8 @@ TEST_CASE("prometheus textfile") {
           "# HELP imgsync_last_success_timestamp_seconds When the newest successful pass "
           "ended.\n"
           "# TYPE imgsync_last_success_timestamp_seconds gauge\n"
-          "imgsync_last_success_timestamp_seconds 1795878035\n");
+          "imgsync_last_success_timestamp_seconds 1795878035\n" +
+              build_info_lines());
 }
 
 TEST_CASE("prometheus before the first pass leaves out pass metrics and shows an ETA of 0") {

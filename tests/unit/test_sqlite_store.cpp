@@ -72,7 +72,7 @@ TEST_CASE("a stale pass cannot overwrite the outcome of the pass that holds the 
 
     // A second pass (its own connection) takes over: recovery, then its own claim.
     Store current(tmp.path, Store::Access::read_write);
-    CHECK(current.recover_orphans(1001) == 2);
+    CHECK(current.recover_orphans(1001, "host-a", [](std::int64_t) { return false; }) == 2);
     std::int64_t run2 = current.begin_run(1001, 2, "host-a", 60);
     auto second = current.claim(Claimant{run2, "host-a"}, 1001, 2);
     REQUIRE(second.size() == 2);
@@ -322,4 +322,54 @@ TEST_CASE("opening a store keeps SQLite's locks on the WAL index") {
     REQUIRE(::waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK_MESSAGE(WEXITSTATUS(status) == 0, "the parent's lock on the -shm DMS byte is gone");
+}
+
+TEST_CASE("migrate's export and import between state files: every field, idempotent") {
+    TempDb from_file, to_file;
+    Store from(from_file.path, Store::Access::read_write);
+    from.insert_image(big_image(), 1000);
+    from.insert_image(image("small.png"), 1001);
+    std::int64_t run = from.begin_run(1002, 9, "host-a", 60);
+    auto claimed = from.claim(Claimant{run, "host-a"}, 1002, 2);
+    REQUIRE(claimed.size() == 2);
+    const auto& big = claimed[0].key == "big.png" ? claimed[0] : claimed[1];
+    const auto& small = claimed[0].key == "big.png" ? claimed[1] : claimed[0];
+    CHECK(from.set_multipart(Lease{run, big.id, 0}, std::string("upload-9"), 5 << 20));
+    CHECK(from.add_part(Lease{run, big.id, 0}, {1, "\"p1\"", 5 << 20}));
+    CHECK(from.mark_failed(Lease{run, small.id, 0}, 4, "broken"));
+    imgsync::storage::RunRecord done;
+    done.id = run;
+    done.outcome = imgsync::core::RunOutcome::partial;
+    from.finish_run(done, 1003);
+
+    Store to(to_file.path, Store::Access::read_write);
+    auto copy = [&] {
+        int n = 0;
+        from.for_each_image(std::nullopt, -1, [&](const imgsync::storage::ImageRecord& r) {
+            n += to.import_image(from.export_image(r)) ? 1 : 0;
+        });
+        for (const auto& r : from.recent_runs(10)) {
+            to.import_run(r);
+        }
+        return n;
+    };
+    CHECK(copy() == 2);
+    CHECK(copy() == 0);
+    CHECK(to.recent_runs(10).size() == 1);
+    auto moved = to.find_by_path(big_image().path);
+    REQUIRE(moved);
+    auto record = *to.image(moved->id);
+    CHECK(record.state == imgsync::core::ImageState::pending); // uploading arrives pending
+    CHECK(record.upload_id == "upload-9");
+    auto e = to.export_image(record);
+    REQUIRE(e.parts.size() == 1);
+    CHECK(e.parts[0].etag == "\"p1\"");
+    CHECK(e.digests.size() == 3);
+    CHECK(e.digest_part_size == 5 << 20);
+    auto failed = *to.image(to.find_by_path("/images/small.png")->id);
+    CHECK(failed.state == imgsync::core::ImageState::failed);
+    CHECK(failed.attempts == 4);
+    CHECK(failed.last_error == "broken");
+    CHECK(to.counts().failed == 1);
+    CHECK(to.counts().pending == 1);
 }
