@@ -73,8 +73,23 @@ struct ImageExport {
 
 struct BacklogCounts {
     std::int64_t pending = 0, uploading = 0, uploaded = 0, failed = 0;
-    std::uint64_t bytes_pending = 0, bytes_uploaded = 0, bytes_failed = 0;
+    std::uint64_t bytes_pending = 0, bytes_uploading = 0, bytes_uploaded = 0, bytes_failed = 0;
     std::optional<std::int64_t> oldest_pending_added_at; // epoch seconds
+
+    // One state's images and bytes, as a backend's totals name the state ("pending", ...);
+    // other names are ignored.
+    void set(std::string_view state, std::int64_t images, std::uint64_t bytes) {
+        const auto pick = [&](std::int64_t& n, std::uint64_t& b) { n = images, b = bytes; };
+        if (state == "pending") {
+            pick(pending, bytes_pending);
+        } else if (state == "uploading") {
+            pick(uploading, bytes_uploading);
+        } else if (state == "uploaded") {
+            pick(uploaded, bytes_uploaded);
+        } else if (state == "failed") {
+            pick(failed, bytes_failed);
+        }
+    }
 };
 
 struct RunRecord {

@@ -394,6 +394,7 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     w.end_object();
     w.key("bytes").begin_object();
     w.field("pending", c.bytes_pending);
+    w.field("uploading", c.bytes_uploading);
     w.field("uploaded", c.bytes_uploaded);
     w.field("failed", c.bytes_failed);
     w.end_object();
@@ -450,6 +451,7 @@ std::string render_prometheus(const StatusReport& r) {
     e.sample("imgsync_images", "state=\"failed\"", c.failed);
     e.header("imgsync_bytes", "gauge", "Bytes of image data in the state file by upload state.");
     e.sample("imgsync_bytes", "state=\"pending\"", c.bytes_pending);
+    e.sample("imgsync_bytes", "state=\"uploading\"", c.bytes_uploading);
     e.sample("imgsync_bytes", "state=\"uploaded\"", c.bytes_uploaded);
     e.sample("imgsync_bytes", "state=\"failed\"", c.bytes_failed);
     // 0 rather than absent when nothing waits, so "age > X" alerts need no absent() clause.

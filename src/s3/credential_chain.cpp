@@ -13,17 +13,6 @@ namespace imgsync::s3 {
 
 namespace {
 
-std::optional<std::string> get_env(const EnvLookup& env, std::string_view name) {
-    if (!env) {
-        return std::nullopt;
-    }
-    auto v = env(name);
-    if (v && v->empty()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 std::string value_of(const IniSection& section, std::string_view key) {
     const auto it = section.find(std::string(key));
     return it == section.end() ? std::string() : it->second;

@@ -11,17 +11,6 @@ namespace imgsync::s3 {
 
 namespace {
 
-std::optional<std::string> get_env(const EnvLookup& env, std::string_view name) {
-    if (!env) {
-        return std::nullopt;
-    }
-    auto v = env(name);
-    if (v && v->empty()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 bool ipv4_loopback(std::string_view host) {
     // 127.0.0.0/8 as a dotted quad
     if (host.rfind("127.", 0) != 0) {

@@ -133,8 +133,6 @@ EnvLookup env_from_map(std::map<std::string, std::string, std::less<>> vars) {
     };
 }
 
-namespace {
-
 std::optional<std::string> get_env(const EnvLookup& env, std::string_view name) {
     if (!env) {
         return std::nullopt;
@@ -145,6 +143,8 @@ std::optional<std::string> get_env(const EnvLookup& env, std::string_view name) 
     }
     return value;
 }
+
+namespace {
 
 std::optional<std::string> shared_file_path(const EnvLookup& env, std::string_view override_var,
                                             std::string_view leaf) {

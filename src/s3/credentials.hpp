@@ -109,6 +109,8 @@ const IniSection* find_config_profile(const IniFile& ini, std::string_view profi
 // Looks up one environment variable; nullopt when unset. An empty value counts as unset.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 EnvLookup env_from_map(std::map<std::string, std::string, std::less<>> vars);
+// A variable's value; nullopt when it is unset or empty (as the AWS CLI treats an empty one).
+std::optional<std::string> get_env(const EnvLookup& env, std::string_view name);
 
 // Where the shared files live: $AWS_SHARED_CREDENTIALS_FILE / $AWS_CONFIG_FILE, else
 // $HOME/.aws/credentials and $HOME/.aws/config. nullopt when neither the override nor HOME is set.

@@ -510,21 +510,7 @@ BacklogCounts PgStore::counts() {
     BacklogCounts c;
     auto r = db_.exec("SELECT state, sum(images), sum(bytes) FROM counter_deltas GROUP BY state");
     for (int i = 0; i < r.rows(); ++i) {
-        std::string state = r.text(i, 0);
-        std::int64_t n = r.int64(i, 1);
-        auto bytes = static_cast<std::uint64_t>(r.int64(i, 2));
-        if (state == "pending") {
-            c.pending = n;
-            c.bytes_pending = bytes;
-        } else if (state == "uploading") {
-            c.uploading = n;
-        } else if (state == "uploaded") {
-            c.uploaded = n;
-            c.bytes_uploaded = bytes;
-        } else if (state == "failed") {
-            c.failed = n;
-            c.bytes_failed = bytes;
-        }
+        c.set(r.text(i, 0), r.int64(i, 1), static_cast<std::uint64_t>(r.int64(i, 2)));
     }
     auto oldest = db_.exec("SELECT min(added_at) FROM images WHERE state = 'pending'");
     c.oldest_pending_added_at = oldest.optional_int64(0, 0);

@@ -481,21 +481,7 @@ BacklogCounts SqliteStore::counts() {
     BacklogCounts c;
     auto& s = stmt("SELECT state, images, bytes FROM totals");
     while (s.step()) {
-        std::string state = s.text(0);
-        std::int64_t n = s.int64(1);
-        auto bytes = static_cast<std::uint64_t>(s.int64(2));
-        if (state == "pending") {
-            c.pending = n;
-            c.bytes_pending = bytes;
-        } else if (state == "uploading") {
-            c.uploading = n;
-        } else if (state == "uploaded") {
-            c.uploaded = n;
-            c.bytes_uploaded = bytes;
-        } else if (state == "failed") {
-            c.failed = n;
-            c.bytes_failed = bytes;
-        }
+        c.set(s.text(0), s.int64(1), static_cast<std::uint64_t>(s.int64(2)));
     }
     auto& oldest =
         stmt("SELECT min(added_at) FROM images INDEXED BY images_queue WHERE state = 'pending'");

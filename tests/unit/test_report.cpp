@@ -216,7 +216,7 @@ TEST_CASE("json status, compact") {
     const std::string expected =
         R"({"generated_at":"2026-11-28T15:04:05Z",)"
         R"("counts":{"pending":1500,"uploading":0,"uploaded":5000,"failed":0},)"
-        R"("bytes":{"pending":1572864000,"uploaded":5242880000,"failed":0},)"
+        R"("bytes":{"pending":1572864000,"uploading":0,"uploaded":5242880000,"failed":0},)"
         R"("oldest_pending_age_seconds":180,"last_run":)" +
         run42 + R"(,"last_success_at":"2026-11-28T15:00:35Z","runs":[)" + run42 +
         R"(,{"id":41,"started_at":"2026-11-28T14:44:05Z","finished_at":"2026-11-28T14:45:05Z",)"
@@ -249,6 +249,7 @@ TEST_CASE("json status, pretty, before the first pass") {
   },
   "bytes": {
     "pending": 0,
+    "uploading": 0,
     "uploaded": 0,
     "failed": 0
   },
@@ -304,6 +305,7 @@ TEST_CASE("prometheus textfile") {
           "# HELP imgsync_bytes Bytes of image data in the state file by upload state.\n"
           "# TYPE imgsync_bytes gauge\n"
           "imgsync_bytes{state=\"pending\"} 1572864000\n"
+          "imgsync_bytes{state=\"uploading\"} 0\n"
           "imgsync_bytes{state=\"uploaded\"} 5242880000\n"
           "imgsync_bytes{state=\"failed\"} 0\n"
           "# HELP imgsync_oldest_pending_age_seconds Seconds the oldest pending image has "
