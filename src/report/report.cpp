@@ -173,18 +173,18 @@ std::string threshold(const std::optional<std::int64_t>& t) {
 }
 
 // Plain numbers only: a range says by itself where it alerts.
-std::optional<std::string> misconfigured(std::string_view what,
-                                         const std::optional<Threshold>& warn,
-                                         const std::optional<Threshold>& crit) {
+util::Result<void> check_thresholds(std::string_view what, const std::optional<Threshold>& warn,
+                                    const std::optional<Threshold>& crit) {
     const bool plain_warn = warn && warn->plain(), plain_crit = crit && crit->plain();
     if ((plain_warn && *warn->low < 0) || (plain_crit && *crit->low < 0)) {
-        return fmt::format("negative threshold for {}", what);
+        return util::fail(fmt::format("negative threshold for {}", what));
     }
     if (plain_warn && plain_crit && *warn->low > *crit->low) {
-        return fmt::format("warning threshold for {} ({}) is above the critical one ({})", what,
-                           *warn->low, *crit->low);
+        return util::fail(
+            fmt::format("warning threshold for {} ({}) is above the critical one ({})", what,
+                        *warn->low, *crit->low));
     }
-    return std::nullopt;
+    return {};
 }
 
 } // namespace
@@ -514,13 +514,13 @@ CheckResult check_unknown(std::string_view reason) {
 }
 
 CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
-    for (const auto& problem :
-         {misconfigured("pending", t.warn_pending, t.crit_pending),
-          misconfigured("age", t.warn_age_seconds, t.crit_age_seconds),
-          misconfigured("failed", t.warn_failed, t.crit_failed),
-          misconfigured("success age", t.warn_success_age_seconds, t.crit_success_age_seconds)}) {
-        if (problem) {
-            return check_unknown(*problem);
+    for (const auto& checked : {check_thresholds("pending", t.warn_pending, t.crit_pending),
+                                check_thresholds("age", t.warn_age_seconds, t.crit_age_seconds),
+                                check_thresholds("failed", t.warn_failed, t.crit_failed),
+                                check_thresholds("success age", t.warn_success_age_seconds,
+                                                 t.crit_success_age_seconds)}) {
+        if (!checked) {
+            return check_unknown(checked.error());
         }
     }
     if (t.crit_failed_passes && *t.crit_failed_passes < 1) {

@@ -14,9 +14,18 @@
 
 namespace imgsync::storage {
 
-std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wait,
-                                          double wait_seconds, const std::string& started_at,
-                                          Holder* holder) {
+PassLock::Holder PassLock::parse_holder(std::string_view line) {
+    Holder holder;
+    const std::string text(line);
+    std::sscanf(text.c_str(), "%ld", &holder.pid);
+    const auto space = text.find(' ');
+    holder.started_at =
+        space == std::string::npos ? "" : text.substr(space + 1, text.find('\n') - space - 1);
+    return holder;
+}
+
+util::Result<PassLock> PassLock::acquire(const std::string& lock_path, bool wait,
+                                         double wait_seconds, const std::string& started_at) {
     // The holder's line is written into this file, so it must be our own regular file: a link
     // planted at <db>.lock would otherwise have its target truncated (or, dangling, created).
     util::UniqueFd fd = util::open_regular_file(lock_path, "lock file", "remove it", 0600)
@@ -35,17 +44,14 @@ std::optional<PassLock> PassLock::acquire(const std::string& lock_path, bool wai
         }
         bool waiting = wait && (wait_seconds <= 0 || util::monotonic_seconds() < deadline);
         if (!waiting) {
-            if (holder) {
-                char buf[256] = {};
-                long long n = util::read_at(fd.get(), buf, sizeof buf - 1, 0);
-                std::string text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-                std::sscanf(text.c_str(), "%ld", &holder->pid);
-                auto space = text.find(' ');
-                holder->started_at = space == std::string::npos
-                                         ? ""
-                                         : text.substr(space + 1, text.find('\n') - space - 1);
-            }
-            return std::nullopt;
+            char buf[256] = {};
+            const long long n = util::read_at(fd.get(), buf, sizeof buf - 1, 0);
+            const Holder holder =
+                parse_holder(std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0));
+            return util::fail(fmt::format("another pass holds the lock (pid {}, started {}); use "
+                                          "--wait to wait for it",
+                                          holder.pid,
+                                          holder.started_at.empty() ? "?" : holder.started_at));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace imgsync::storage {
 
@@ -16,11 +17,14 @@ class PassLock {
         long pid = 0;
         std::string started_at; // ISO 8601, as the holder wrote it
     };
-    // Takes the lock or returns nullopt with the current holder in *holder. With `wait`, blocks
-    // until the lock is free (up to wait_seconds; 0 = no limit).
-    static std::optional<PassLock> acquire(const std::string& lock_path, bool wait,
-                                           double wait_seconds, const std::string& started_at,
-                                           Holder* holder);
+    // Takes the lock, or fails with a message naming the current holder ("another pass holds
+    // the lock (pid N, started T); ..."), for the caller's Error(locked). With `wait`, blocks
+    // until the lock is free (up to wait_seconds; 0 = no limit). A lock file that cannot be used
+    // throws Error(state_error).
+    static util::Result<PassLock> acquire(const std::string& lock_path, bool wait,
+                                          double wait_seconds, const std::string& started_at);
+    // The holder as its line in the lock file says ("PID STARTED_AT").
+    static Holder parse_holder(std::string_view line);
     static std::string path_for(const std::string& db_path) { return db_path + ".lock"; }
 
   private:

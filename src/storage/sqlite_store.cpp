@@ -104,16 +104,8 @@ void SqliteStore::end_read() noexcept {
 
 PassLock SqliteStore::lock_pass(const std::string& path, bool wait, double wait_seconds,
                                 const std::string& started_at) {
-    PassLock::Holder holder;
-    auto lock =
-        PassLock::acquire(PassLock::path_for(path), wait, wait_seconds, started_at, &holder);
-    if (!lock) {
-        throw Error(ExitCode::locked,
-                    fmt::format("another pass holds the lock (pid {}, started {}); use --wait to "
-                                "wait for it",
-                                holder.pid, holder.started_at.empty() ? "?" : holder.started_at));
-    }
-    return std::move(*lock);
+    return PassLock::acquire(PassLock::path_for(path), wait, wait_seconds, started_at)
+        .or_throw(ExitCode::locked);
 }
 
 Statement& SqliteStore::stmt(std::string_view sql) {

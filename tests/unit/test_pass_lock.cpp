@@ -28,8 +28,7 @@ struct TempDir : test_support::TempDir {
 // The one-line message of the state_error that acquiring `lock` throws.
 std::string refusal(const std::string& lock) {
     try {
-        PassLock::Holder holder;
-        auto taken = PassLock::acquire(lock, false, 0, "2026-01-01T00:00:00Z", &holder);
+        auto taken = PassLock::acquire(lock, false, 0, "2026-01-01T00:00:00Z");
         FAIL("the lock was taken: " << lock);
     } catch (const imgsync::Error& e) {
         CHECK(e.code() == imgsync::ExitCode::state_error);
@@ -46,8 +45,7 @@ std::string refusal(const std::string& lock) {
 TEST_CASE("the pass lock writes its holder's line into a lock file of its own") {
     TempDir dir;
     std::string lock = dir / "state.db.lock";
-    PassLock::Holder holder;
-    auto taken = PassLock::acquire(lock, false, 0, "2026-01-01T00:00:00Z", &holder);
+    auto taken = PassLock::acquire(lock, false, 0, "2026-01-01T00:00:00Z");
     REQUIRE(taken);
     CHECK(slurp(lock) == std::to_string(::getpid()) + " 2026-01-01T00:00:00Z\n");
     struct stat st {};
@@ -89,4 +87,19 @@ TEST_CASE("a lock file with a second hard link is refused, the other name's cont
     REQUIRE(::link(victim.c_str(), lock.c_str()) == 0);
     CHECK(refusal(lock).find("hard links") != std::string::npos);
     CHECK(slurp(victim) == "precious\n");
+}
+
+TEST_CASE("a held lock is refused with its holder's pid and start") {
+    TempDir dir;
+    std::string lock = dir / "state.db.lock";
+    auto first = PassLock::acquire(lock, false, 0, "2026-01-01T00:00:00Z");
+    REQUIRE(first);
+    auto second = PassLock::acquire(lock, false, 0, "2026-01-02T00:00:00Z");
+    REQUIRE_FALSE(second);
+    CHECK(second.error() == "another pass holds the lock (pid " + std::to_string(::getpid()) +
+                                ", started 2026-01-01T00:00:00Z); use --wait to wait for it");
+    const auto h = PassLock::parse_holder("4242 2026-03-04T05:06:07Z\n");
+    CHECK(h.pid == 4242);
+    CHECK(h.started_at == "2026-03-04T05:06:07Z");
+    CHECK(PassLock::parse_holder("").started_at.empty());
 }
