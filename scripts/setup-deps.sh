@@ -3,7 +3,8 @@
 #
 # Usage: scripts/setup-deps.sh [build|test|fuzz|bench|all]...     (default: all)
 #   build  compiler, CMake and the libraries imgsync links, libpq-dev included (+ clang-format,
-#          clang-tidy, doctest), dpkg-dev for scripts/build-deb.sh
+#          clang-tidy, doctest), git (the commit --version names), dpkg-dev for
+#          scripts/build-deb.sh
 #   test   radosgw + a 1-OSD Ceph cluster for the integration tests, PostgreSQL 15 (server and
 #          psql: tests/pg/start-pg.sh runs a throwaway cluster of its own; the system cluster the
 #          package creates on port 5432 is left as the package left it), curl, python3 (+botocore),
@@ -24,7 +25,7 @@
 # Env: SETUP_DEPS_DRY_RUN=1 only prints what it would install.
 set -euo pipefail
 
-BUILD_PKGS=(cmake g++ make pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
+BUILD_PKGS=(cmake g++ make pkg-config git libcli11-dev libcurl4-openssl-dev libssl-dev
     libsqlite3-dev libpq-dev libfmt-dev zlib1g-dev doctest-dev clang-format clang-tidy dpkg-dev)
 TEST_PKGS=(radosgw ceph-mon ceph-osd ceph-common python3-rados postgresql curl python3 python3-botocore
     systemd groff-base coreutils util-linux diffutils libimage-exiftool-perl lintian prometheus)
@@ -44,7 +45,7 @@ for g in "${groups[@]}"; do
     bench) want+=("${BENCH_PKGS[@]}") ;;
     all) want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
     -h | --help)
-        sed -n '2,24p' "$0"
+        sed -n '2,25p' "$0"
         exit 0
         ;;
     *)

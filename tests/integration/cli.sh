@@ -165,9 +165,15 @@ if t_begin "check as a user who cannot create the state file's directory says so
     else
         # /var/lib: root's, and nothing beneath it is created (check writes nothing)
         db=/var/lib/imgsync-cli-test-$$/sub/state.db
+        # A copy of the binary that nobody can run from where it is (a checkout under /root is
+        # closed to other users).
+        bindir=$(mktemp -d /tmp/imgsync-cli-bin.XXXXXX) && chmod 0755 "$bindir" &&
+            cp "$IMGSYNC_BIN" "$bindir/imgsync" && chmod 0755 "$bindir/imgsync" ||
+            t_die "cannot copy the binary for nobody"
         out=$(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
-            HOME=/nonexistent IMGSYNC_CONFIG=/dev/null timeout 60 "$IMGSYNC_BIN" \
+            HOME=/nonexistent IMGSYNC_CONFIG=/dev/null timeout 60 "$bindir/imgsync" \
             --db "$db" --bucket some-bucket check 2>&1)
+        rm -rf "$bindir"
         assert_contains "$out" "warning: state file $db does not exist yet, and this user cannot create it: /var/lib is not writable" &&
             assert_not_contains "$out" "created on first use" && t_ok
     fi
