@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 #include "cli/args.hpp"
+#include "cli/command_table.hpp"
 #include "cli/completion.hpp"
 #include "cli/suggest.hpp"
 
@@ -263,59 +264,11 @@ void settle_globals(const std::vector<std::string_view>& words, core::GlobalSett
     }
 }
 
-// add hashes the parts of a large file for the part size upload will use, so both take these.
-void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
-    cmd->add_option("--multipart-threshold", s.multipart_threshold,
-                    "Files at least this large use multipart upload");
-    cmd->add_option("--part-size", s.part_size,
-                    "Multipart part size (grown to stay within 10,000 parts)");
-}
-
-// How each object is stored (s3/object_settings validates the values before any request).
-void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
-    cmd->add_option("--storage-class", s.storage_class,
-                    "Storage class of each object (STANDARD_IA, GLACIER_IR, a store's own, ...)");
-    cmd->add_option("--cache-control", s.cache_control, "Cache-Control header of each object");
-    cmd->add_option("--content-disposition", s.content_disposition,
-                    "Content-Disposition header of each object");
-    cmd->add_option("--metadata", s.metadata,
-                    "User metadata KEY=VALUE (x-amz-meta-KEY); repeat it or separate entries "
-                    "with commas")
-        ->delimiter(',');
-    cmd->add_option("--tagging", s.tagging, "Object tags as K=V&K2=V2 (URL-encoded)");
-    add_enum_option(*cmd, "--acl", s.acl,
-                    {s3::CannedAcl::private_acl, s3::CannedAcl::public_read,
-                     s3::CannedAcl::public_read_write, s3::CannedAcl::authenticated_read,
-                     s3::CannedAcl::aws_exec_read, s3::CannedAcl::bucket_owner_read,
-                     s3::CannedAcl::bucket_owner_full_control},
-                    "none", "Canned ACL of each object (none: the bucket's default)");
-    add_enum_option(*cmd, "--sse", s.sse, {s3::Sse::aes256, s3::Sse::kms}, "none",
-                    "Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)");
-    cmd->add_option("--sse-kms-key-id", s.sse_kms_key_id,
-                    "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
-}
-
-// add and seed hash on this many threads.
-void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
-    cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
-        ->check(CLI::Range(0, 256));
-}
-
 } // namespace
 
 int run(int argc, char** argv) {
     core::Context ctx;
     core::GlobalSettings& g = ctx.global;
-    core::SeedSettings seed;
-    core::AddSettings add;
-    core::ListSettings list;
-    core::StatusSettings status;
-    core::UploadSettings upload;
-    core::RetrySettings retry;
-    core::ForgetSettings forget;
-    core::PresignSettings presign;
-    core::MigrateSettings migrate;
-
     CLI::App app{"imgsync: moves a backlog of image files into S3 at a controlled pace.\n"
                  "Every option can also be set as IMGSYNC_<NAME> in the environment or as\n"
                  "<name> = value in the config file (precedence: command line, environment,\n"
@@ -328,200 +281,9 @@ int run(int argc, char** argv) {
     app.fallthrough();
     app.option_defaults()->always_capture_default();
 
-    app.add_option("--config", g.config_file,
-                   "Config file (key = value lines); default /etc/imgsync/imgsync.conf when it "
-                   "exists")
-        ->envname("IMGSYNC_CONFIG");
-    app.add_option("--db", g.db,
-                   "State file (SQLite, created on first use with mode 0600), or a PostgreSQL "
-                   "URI postgresql://USER@HOST:PORT/DBNAME (password from ~/.pgpass, "
-                   "PGPASSWORD, IMGSYNC_DB or the config file, never the command line)");
-    app.add_option("--host-id", g.host_id,
-                   "This host's name in a shared backlog, recorded by add, seed and upload "
-                   "(default: the host name)");
-    app.add_option("--spool", g.spool, "Directory where seed writes images (created 0700)");
-    app.add_option("--bucket", g.bucket, "Destination bucket");
-    app.add_option("--prefix", g.prefix,
-                   "Prepended to every object key, e.g. photos/; applies to add and seed (the key "
-                   "is fixed when an image is registered)");
-    app.add_option("--endpoint", g.endpoint,
-                   "S3 endpoint URL (also AWS_ENDPOINT_URL); default AWS itself");
-    app.add_option("--region", g.region,
-                   "Region (also AWS_REGION, AWS_DEFAULT_REGION, the profile's region); "
-                   "default us-east-1");
-    add_enum_option(
-        app, "--addressing", g.addressing,
-        {s3::Addressing::automatic, s3::Addressing::path, s3::Addressing::virtual_hosted},
-        "auto: virtual-hosted on AWS, path-style for IP or custom endpoints");
-    app.add_option("--profile", g.profile,
-                   "AWS profile (else AWS_PROFILE, else AWS_DEFAULT_PROFILE, else default)");
-    app.add_option("--ca-bundle", g.ca_bundle, "CA certificates file for a private CA");
-    add_enum_option(app, "--log-format", g.log_format,
-                    {util::Logger::Format::logfmt, util::Logger::Format::json},
-                    "Log lines on stderr: logfmt or json");
-    app.add_flag("-v,--verbose", g.verbose, "Log debug events too");
-    app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only");
-
-    auto* seed_cmd = app.add_subcommand("seed", "Write N dummy images into the spool and register "
-                                                "them as pending (demos, CI)");
-    seed_cmd->add_option("--count", seed.count, "How many images")
-        ->required()
-        ->check(CLI::Range(1, 100000000));
-    seed_cmd->add_option("--min-bytes", seed.min_bytes, "Smallest image size (K, M = 1024 powers)");
-    seed_cmd->add_option("--max-bytes", seed.max_bytes, "Largest image size");
-    add_enum_option(*seed_cmd, "--format", seed.format,
-                    {core::SynthFormat::png, core::SynthFormat::jpeg, core::SynthFormat::mixed},
-                    "png, jpeg or mixed");
-    seed_cmd->add_option("--seed", seed.seed, "Random seed (default: from the clock)");
-    add_jobs_option(seed_cmd, seed.jobs);
-
-    auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
-    add_cmd->add_option("paths", add.paths, "Files or directories")->required();
-    add_enum_option(*add_cmd, "--key-layout", add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
-                     core::KeyLayout::exif_date},
-                    "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
-                    "from EXIF DateTimeOriginal, else the mtime");
-    add_cmd->add_option("--key-template", add.key_template,
-                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
-                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
-                        "minute second date)");
-
-    add_multipart_options(add_cmd, add.multipart);
-    add_jobs_option(add_cmd, add.jobs);
-
-    auto* list_cmd = app.add_subcommand("list", "List the backlog");
-    add_enum_option(*list_cmd, "--state", list.state,
-                    {core::ImageState::pending, core::ImageState::uploading,
-                     core::ImageState::uploaded, core::ImageState::failed},
-                    "all", "pending, uploading, uploaded, failed or all");
-    list_cmd->add_option("--limit", list.limit, "At most N rows (-1: all)");
-    list_cmd->add_flag("--json", list.json, "One JSON array");
-
-    auto* status_cmd = app.add_subcommand("status", "Is the backlog draining?");
-    status_cmd->add_flag("--json", status.json, "JSON object instead of text");
-    status_cmd->add_flag("--check", status.check,
-                         "Nagios/Icinga plugin output; exit 0 OK, 1 WARNING, 2 CRITICAL, "
-                         "3 UNKNOWN");
-    // Thresholds: N alerts at >= N; N:, ~:N, N:M and @N:M are Monitoring Plugins ranges.
-    status_cmd->add_option("--warn-pending", status.warn_pending,
-                           "--check: pending images; N (>= N) or a range N: ~:N N:M @N:M");
-    status_cmd->add_option("--crit-pending", status.crit_pending,
-                           "--check: pending images; N or a range, as --warn-pending");
-    status_cmd->add_option("--warn-age", status.warn_age,
-                           "--check: oldest pending age, e.g. 1h; N or a range, e.g. 10m:1h");
-    status_cmd->add_option("--crit-age", status.crit_age,
-                           "--check: oldest pending age; N or a range");
-    status_cmd->add_option("--crit-failed", status.crit_failed,
-                           "--check: failed images; N or a range");
-    status_cmd->add_option("--crit-failed-passes", status.crit_failed_passes,
-                           "--check: failed passes in a row (one failed pass is a WARNING)");
-    status_cmd->add_option("--warn-success-age", status.warn_success_age,
-                           "--check: time since the last successful pass, e.g. 1h; N or a range");
-    status_cmd->add_option("--crit-success-age", status.crit_success_age,
-                           "--check: time since the last successful pass; N or a range");
-    status_cmd->add_option("--prometheus", status.prometheus,
-                           "Also write metrics to FILE (node_exporter textfile format)");
-    status_cmd->add_option("--window", status.window, "Window for arrival and upload rates");
-
-    auto* upload_cmd = app.add_subcommand("upload", "Run one throttled upload pass");
-    upload_cmd->add_option("--concurrency", upload.concurrency, "Uploads in flight at once")
-        ->check(CLI::Range(1, 256));
-    upload_cmd->add_option("--max-images", upload.max_images, "At most N images this pass")
-        ->check(CLI::PositiveNumber);
-    upload_cmd->add_option("--max-bytes", upload.max_bytes,
-                           "At most SIZE bytes this pass (K, M, G = 1024 powers; KB, MB = 1000)");
-    upload_cmd->add_option("--rate", upload.rate,
-                           "Images per second, or COUNT/PERIOD such as 100/1m (token bucket)");
-    upload_cmd->add_option("--burst", upload.burst,
-                           "Token bucket size for --rate (0: the concurrency)");
-    upload_cmd->add_option("--bandwidth", upload.bandwidth,
-                           "Bytes per second across all uploads, or a timetable such as "
-                           "\"08:00,512K 19:00,10M 23:00,off\"");
-    upload_cmd->add_option("--max-duration", upload.max_duration,
-                           "Soft deadline (90s, 4m30s): no new upload starts after it");
-    upload_cmd->add_option("--grace", upload.grace,
-                           "After the deadline or a signal, time for uploads in flight");
-    upload_cmd
-        ->add_option("--max-attempts", upload.max_attempts,
-                     "Attempts in total before an image becomes failed")
-        ->check(CLI::Range(1, 1000));
-    upload_cmd
-        ->add_option("--pass-attempts", upload.pass_attempts,
-                     "Attempts within one pass before an image waits for the next pass")
-        ->check(CLI::Range(1, 100));
-    add_multipart_options(upload_cmd, upload.multipart);
-    upload_cmd->add_option("--stall-timeout", upload.stall_timeout,
-                           "Abandon a request that moves no byte for this long");
-    upload_cmd->add_option("--connect-timeout", upload.connect_timeout, "TCP/TLS connect timeout");
-    upload_cmd->add_flag("--wait", upload.wait,
-                         "Wait for another pass to finish instead of "
-                         "exiting with status 5");
-    upload_cmd->add_option("--wait-timeout", upload.wait_timeout,
-                           "With --wait: give up after this long (e.g. 10m) and exit with "
-                           "status 5; default: no limit");
-    upload_cmd->add_option("--metrics-file", upload.metrics_file,
-                           "Write Prometheus metrics to FILE after the pass");
-    add_enum_option(*upload_cmd, "--claim", upload.claim,
-                    {storage::ClaimScope::local, storage::ClaimScope::any},
-                    "local: only images added with this --host-id; any: every image (files on a "
-                    "filesystem every uploader mounts)");
-    upload_cmd->add_option("--fleet-rate", upload.fleet_rate,
-                           "Images per second (or COUNT/PERIOD) for every pass on the backlog "
-                           "together: one token bucket in the database");
-    upload_cmd->add_option("--fleet-burst", upload.fleet_burst,
-                           "Token bucket size for --fleet-rate (0: one second's worth)");
-    upload_cmd->add_option("--lease", upload.lease,
-                           "How long a claimed image stays reserved without renewal "
-                           "(PostgreSQL; renewed every third of it)");
-    add_enum_option(
-        *upload_cmd, "--progress", upload.progress,
-        {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
-        "Live progress line: auto (only on a terminal), always, never");
-    add_object_options(upload_cmd, upload.object);
-    upload_cmd->add_flag("--dry-run", upload.dry_run,
-                         "Print the images this pass would upload, in order, within --max-images "
-                         "and --max-bytes; change nothing, send nothing");
-    upload_cmd->add_flag("--if-none-match", upload.if_none_match,
-                         "Never overwrite an object: a key that exists counts as uploaded only "
-                         "if it holds this image (its x-amz-meta-sha256)");
-
-    auto* retry_cmd = app.add_subcommand("retry", "Move failed images back to pending");
-    retry_cmd->add_flag("--all", retry.all, "Every failed image");
-    retry_cmd->add_option("ids", retry.ids, "Image ids (see list --state failed)");
-
-    auto* forget_cmd = app.add_subcommand(
-        "forget", "Remove images from the backlog (files and objects are not touched)");
-    forget_cmd->add_option("ids", forget.ids, "Image ids (see list)");
-    add_enum_option(
-        *forget_cmd, "--state", forget.state,
-        {core::ImageState::pending, core::ImageState::uploaded, core::ImageState::failed}, "",
-        "Every image in this state instead of ids: failed, pending or uploaded");
-
-    app.add_subcommand("check", "Validate configuration and credentials with one signed "
-                                "request to the bucket");
-
-    auto* presign_cmd = app.add_subcommand("presign", "Print a presigned GET URL for a key");
-    presign_cmd->add_option("key", presign.key, "Object key (the prefix is not added)")->required();
-    presign_cmd->add_option("--expires", presign.expires, "Seconds the URL stays valid")
-        ->check(CLI::Range(1, 604800));
-
-    auto* migrate_cmd = app.add_subcommand(
-        "migrate", "Copy the backlog from --db into another state (SQLite or PostgreSQL): every "
-                   "image with its state, attempts, errors and multipart progress, and the "
-                   "passes; idempotent, the source untouched, the counts verified");
-    migrate_cmd
-        ->add_option("--to", migrate.to,
-                     "The target, as for --db: a state file path or a postgresql:// URI")
-        ->required();
-    // Hidden (no group): the bash completion script, generated from this very table.
-    std::string completion_shell;
-    auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script");
-    completion_cmd->group("");
-    completion_cmd->add_option("shell", completion_shell, "bash")
-        ->required()
-        ->check(CLI::IsMember({"bash"}));
+    define_global_options(app, g);
+    Settings s;
+    Commands cmds = define_commands(app, s);
 
     std::set<std::string> keys;
     assign_env_names(app, keys);
@@ -559,7 +321,7 @@ int run(int argc, char** argv) {
         return fail(how, e.code(), e.what());
     }
     // Now the settings are known, from the environment and the config file too.
-    how = status_cmd->parsed() && status.check ? Reporting::plugin : Reporting::command;
+    how = cmds.status->parsed() && s.status.check ? Reporting::plugin : Reporting::command;
     try {
         settle_globals(words, g);
     } catch (const Error& e) {
@@ -572,51 +334,51 @@ int run(int argc, char** argv) {
     ctx.log = &log;
 
     try {
-        if (completion_cmd->parsed()) {
+        if (cmds.completion->parsed()) {
             std::fputs(bash_completion(app).c_str(), stdout);
             return 0;
         }
-        if (seed_cmd->parsed()) {
-            return core::cmd_seed(ctx, seed);
+        if (cmds.seed->parsed()) {
+            return core::cmd_seed(ctx, s.seed);
         }
-        if (add_cmd->parsed()) {
-            return core::cmd_add(ctx, add);
+        if (cmds.add->parsed()) {
+            return core::cmd_add(ctx, s.add);
         }
-        if (list_cmd->parsed()) {
-            return core::cmd_list(ctx, list);
+        if (cmds.list->parsed()) {
+            return core::cmd_list(ctx, s.list);
         }
-        if (status_cmd->parsed()) {
-            return core::cmd_status(ctx, status);
+        if (cmds.status->parsed()) {
+            return core::cmd_status(ctx, s.status);
         }
-        if (upload_cmd->parsed()) {
-            return core::cmd_upload(ctx, upload);
+        if (cmds.upload->parsed()) {
+            return core::cmd_upload(ctx, s.upload);
         }
-        if (retry_cmd->parsed()) {
-            if (!retry.all && retry.ids.empty()) {
+        if (cmds.retry->parsed()) {
+            if (!s.retry.all && s.retry.ids.empty()) {
                 throw Error(ExitCode::usage, "retry: give image ids or --all");
             }
-            if (retry.all && !retry.ids.empty()) {
+            if (s.retry.all && !s.retry.ids.empty()) {
                 throw Error(ExitCode::usage, "retry: give image ids or --all, not both");
             }
-            return core::cmd_retry(ctx, retry);
+            return core::cmd_retry(ctx, s.retry);
         }
-        if (presign_cmd->parsed()) {
-            return core::cmd_presign(ctx, presign);
+        if (cmds.presign->parsed()) {
+            return core::cmd_presign(ctx, s.presign);
         }
-        if (forget_cmd->parsed()) {
-            if (forget.ids.empty() == !forget.state) {
+        if (cmds.forget->parsed()) {
+            if (s.forget.ids.empty() == !s.forget.state) {
                 throw Error(ExitCode::usage, "forget: give image ids or --state, one of them");
             }
-            return core::cmd_forget(ctx, forget);
+            return core::cmd_forget(ctx, s.forget);
         }
-        if (migrate_cmd->parsed()) {
-            migrate.target = storage::classify_db(migrate.to,
-                                                  given_on_command_line(words, "--to")
-                                                      ? storage::DbSource::command_line
-                                                      : storage::DbSource::environment_or_config,
-                                                  "--to")
-                                 .or_throw(ExitCode::usage);
-            return core::cmd_migrate(ctx, migrate);
+        if (cmds.migrate->parsed()) {
+            s.migrate.target = storage::classify_db(s.migrate.to,
+                                                    given_on_command_line(words, "--to")
+                                                        ? storage::DbSource::command_line
+                                                        : storage::DbSource::environment_or_config,
+                                                    "--to")
+                                   .or_throw(ExitCode::usage);
+            return core::cmd_migrate(ctx, s.migrate);
         }
         return core::cmd_check(ctx);
     } catch (const Error& e) {
