@@ -27,6 +27,10 @@ void add_object_options(CLI::App* cmd, s3::ObjectSettingsInput& s) {
                     "Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)");
     cmd->add_option("--sse-kms-key-id", s.sse_kms_key_id,
                     "With --sse aws:kms: the KMS key (id or ARN; default: the account's key)");
+    add_enum_option(*cmd, "--checksum-algorithm", s.checksum_algorithm,
+                    {s3::ChecksumAlgorithm::crc32c, s3::ChecksumAlgorithm::sha256}, "none",
+                    "Also send each body's x-amz-checksum-crc32c or -sha256, which the store "
+                    "checks and echoes where it supports them");
 }
 
 } // namespace

@@ -99,6 +99,9 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         if (o_.object.etag_is_md5() && normalize_etag(r.etag) != job.image.md5) {
             return refuse(fmt::format("ETag {} does not match the MD5 sent", r.etag));
         }
+        if (auto problem = echo_problem(o_.object, job.checksum, r.checksum)) {
+            return refuse(*problem);
+        }
         accepted();
         succeed(job, r.etag);
         return;
@@ -164,6 +167,9 @@ void Pass::on_success(Job& job, Step step, std::size_t part, const util::HttpRes
         Part& p = job.parts[part];
         if (o_.object.etag_is_md5() && normalize_etag(r.etag) != p.md5_hex) {
             return refuse(fmt::format("part ETag {} does not match the MD5 sent", r.etag));
+        }
+        if (auto problem = echo_problem(o_.object, p.checksum, r.checksum)) {
+            return refuse(*problem);
         }
         accepted();
         p.done = true;

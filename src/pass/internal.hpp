@@ -103,6 +103,12 @@ class Pass {
                            const std::string& reason);
     void succeed(Job& job, const std::string& etag);
     void fail_image(Job& job, const std::string& reason);
+    // --checksum-algorithm: puts the body's checksum into `body` and `sent` (pass/checksums.cpp);
+    // false (and the image failed) when the file cannot be read.
+    bool add_checksum(Job& job, s3::FileBody& body, std::string& sent);
+    // The parts for CompleteMultipartUpload, with their checksums (a part ListParts found done
+    // was sent by an earlier pass: its checksum is computed again); false as add_checksum.
+    bool completed_parts(Job& job, std::vector<s3::CompletedPart>& parts);
     void defer(Job& job, const std::string& reason);
     void hold(Job& job, FailureClass failure);
     void release(Job& job, std::int64_t next_attempt_at);

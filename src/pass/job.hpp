@@ -5,6 +5,9 @@
 
 #include "model/records.hpp"
 #include "pass/retry.hpp"
+#include "s3/checksum.hpp"
+#include "s3/object_settings.hpp"
+#include "s3/operations.hpp"
 #include "util/fs.hpp"
 #include "util/http_client.hpp"
 
@@ -33,6 +36,7 @@ struct Part {
     std::uint64_t offset = 0, length = 0;
     std::string md5_hex, sha256_hex; // recorded by add, or computed when the part is first sent
     std::string etag;
+    std::string checksum; // --checksum-algorithm: the value sent with the part
     bool done = false, in_flight = false;
     int tries = 0;
     double ready_at = 0;
@@ -57,6 +61,7 @@ struct Job {
     std::int64_t list_marker = 0;
     std::string last_error;
     std::string completed_etag; // the multipart object's, kept while its tags are set
+    std::string checksum;       // --checksum-algorithm: the value sent with the single PUT
 
     bool parts_phase() const { return multipart && next == Step::part; }
     int in_flight() const { return parts_in_flight + (step_in_flight ? 1 : 0); }
@@ -75,6 +80,15 @@ std::string expected_etag(const Job& job);
 // if neither size nor mtime did.
 std::optional<std::string> describe_change(const storage::ImageRecord& image,
                                            const util::FileStat& now);
+
+// The --checksum-algorithm value of one byte range of a file whose hex SHA-256 is known (crc32c
+// reads the range); empty if it cannot be read.
+std::string checksum_of_range(s3::ChecksumAlgorithm algorithm, int fd, std::uint64_t offset,
+                              std::uint64_t length, const std::string& sha256_hex);
+
+// What is wrong with the store's echo of a checksum sent (nullopt: confirmed, or not echoed).
+std::optional<std::string> echo_problem(const s3::ObjectSettings& object, const std::string& sent,
+                                        const std::string& echoed);
 
 // Hashes one byte range of a file (MD5 for Content-MD5, SHA-256 for the signature).
 bool hash_range(int fd, std::uint64_t offset, std::uint64_t length, std::string& md5_hex,

@@ -301,23 +301,34 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
         if (o_.if_none_match) {
             headers.push_back({"if-none-match", "*"});
         }
-        req = s3_.put_object(img.key, {job.fd.get(), 0, img.size, img.sha256, img.md5},
-                             img.content_type, headers, date);
+        s3::FileBody body{job.fd.get(), 0, img.size, img.sha256, img.md5, {}, {}};
+        if (!add_checksum(job, body, job.checksum)) {
+            return;
+        }
+        req = s3_.put_object(img.key, body, img.content_type, headers, date);
         break;
     }
-    case Step::create:
-        req = s3_.create_multipart(img.key, img.content_type,
-                                   s3::object_headers(o_.object, img.sha256), date);
+    case Step::create: {
+        auto headers = s3::object_headers(o_.object, img.sha256);
+        if (o_.object.checksum) {
+            headers.push_back({"x-amz-checksum-algorithm",
+                               std::string(s3::checksum_algorithm_value(*o_.object.checksum))});
+        }
+        req = s3_.create_multipart(img.key, img.content_type, headers, date);
         break;
+    }
     case Step::list_parts:
         req = s3_.list_parts(img.key, job.upload_id, job.list_marker, date);
         break;
     case Step::complete: {
-        std::vector<std::pair<int, std::string>> parts;
-        for (const auto& p : job.parts) {
-            parts.emplace_back(static_cast<int>(p.number), p.etag);
+        std::vector<s3::CompletedPart> parts;
+        if (!completed_parts(job, parts)) {
+            return;
         }
-        req = s3_.complete_multipart(img.key, job.upload_id, parts, o_.if_none_match, date);
+        req = s3_.complete_multipart(img.key, job.upload_id, parts,
+                                     o_.object.checksum ? s3::checksum_element(*o_.object.checksum)
+                                                        : std::string_view(),
+                                     o_.if_none_match, date);
         break;
     }
     case Step::verify:
@@ -334,8 +345,11 @@ void Pass::start_step(Job& job, Step step, std::size_t part, double now) {
             fail_image(job, fmt::format("cannot read part {} of the file", p.number));
             return;
         }
-        req = s3_.upload_part(img.key, job.upload_id, p.number,
-                              {job.fd.get(), p.offset, p.length, p.sha256_hex, p.md5_hex}, date);
+        s3::FileBody body{job.fd.get(), p.offset, p.length, p.sha256_hex, p.md5_hex, {}, {}};
+        if (!add_checksum(job, body, p.checksum)) {
+            return;
+        }
+        req = s3_.upload_part(img.key, job.upload_id, p.number, body, date);
         p.in_flight = true;
         ++job.parts_in_flight;
         break;

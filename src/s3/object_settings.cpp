@@ -259,6 +259,7 @@ util::Result<ObjectSettings> make_object_settings(const ObjectSettingsInput& in)
     }
     out.acl = in.acl;
     out.sse = in.sse;
+    out.checksum = in.checksum_algorithm;
     if (!in.sse_kms_key_id.empty()) {
         if (in.sse != Sse::kms) {
             return util::fail("--sse-kms-key-id needs --sse aws:kms");

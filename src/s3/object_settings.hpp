@@ -8,6 +8,7 @@
 // signed like the others (s3/operations).
 #pragma once
 
+#include "s3/checksum.hpp"
 #include "s3/sigv4.hpp"
 #include "util/result.hpp"
 
@@ -45,6 +46,7 @@ struct ObjectSettingsInput {
     std::optional<CannedAcl> acl;
     std::optional<Sse> sse;
     std::string sse_kms_key_id;
+    std::optional<ChecksumAlgorithm> checksum_algorithm;
 };
 
 struct ObjectSettings {
@@ -57,6 +59,7 @@ struct ObjectSettings {
     std::optional<CannedAcl> acl;
     std::optional<Sse> sse;
     std::string sse_kms_key_id;
+    std::optional<ChecksumAlgorithm> checksum; // --checksum-algorithm
 
     // S3's ETag is the MD5 of the object's bytes (or the multipart ETag of the parts' MD5s)
     // except under SSE-KMS, where it is opaque. Then the server's own check of Content-MD5 and

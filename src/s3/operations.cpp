@@ -56,6 +56,9 @@ util::HttpRequest Operations::put_object(const std::string& key, const FileBody&
     std::vector<Header> headers{{"content-type", content_type},
                                 {"content-md5", md5_base64(body.md5_hex)}};
     headers.insert(headers.end(), object.begin(), object.end());
+    if (!body.checksum_header.empty()) {
+        headers.push_back({body.checksum_header, body.checksum_value});
+    }
     auto req = build("PUT", endpoint_.object_uri(key), {}, headers, body.sha256_hex, date);
     req.body_fd = body.fd;
     req.offset = body.offset;
@@ -76,20 +79,25 @@ util::HttpRequest Operations::create_multipart(const std::string& key,
 util::HttpRequest Operations::upload_part(const std::string& key, const std::string& upload_id,
                                           std::int64_t part_number, const FileBody& body,
                                           const AmzDate& date) {
+    std::vector<Header> headers{{"content-md5", md5_base64(body.md5_hex)}};
+    if (!body.checksum_header.empty()) {
+        headers.push_back({body.checksum_header, body.checksum_value});
+    }
     auto req = build("PUT", endpoint_.object_uri(key),
                      {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
-                     {{"content-md5", md5_base64(body.md5_hex)}}, body.sha256_hex, date);
+                     headers, body.sha256_hex, date);
     req.body_fd = body.fd;
     req.offset = body.offset;
     req.length = body.length;
     return req;
 }
 
-util::HttpRequest
-Operations::complete_multipart(const std::string& key, const std::string& upload_id,
-                               const std::vector<std::pair<int, std::string>>& parts,
-                               bool if_none_match, const AmzDate& date) {
-    std::string body = complete_multipart_body(parts);
+util::HttpRequest Operations::complete_multipart(const std::string& key,
+                                                 const std::string& upload_id,
+                                                 const std::vector<CompletedPart>& parts,
+                                                 std::string_view checksum_element,
+                                                 bool if_none_match, const AmzDate& date) {
+    std::string body = complete_multipart_body(parts, checksum_element);
     std::vector<Header> headers{{"content-type", "application/xml"}};
     if (if_none_match) {
         headers.push_back({"if-none-match", "*"});

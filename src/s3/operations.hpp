@@ -23,6 +23,9 @@ struct FileBody {
     std::uint64_t length = 0;
     std::string sha256_hex;
     std::string md5_hex;
+    // With --checksum-algorithm: x-amz-checksum-crc32c (or -sha256) and its value.
+    std::string checksum_header;
+    std::string checksum_value;
 };
 
 class Operations {
@@ -45,8 +48,9 @@ class Operations {
                                   const AmzDate& date);
     // if_none_match: If-None-Match: * (AWS refuses the completion with 412 if the key exists).
     util::HttpRequest complete_multipart(const std::string& key, const std::string& upload_id,
-                                         const std::vector<std::pair<int, std::string>>& parts,
-                                         bool if_none_match, const AmzDate& date);
+                                         const std::vector<CompletedPart>& parts,
+                                         std::string_view checksum_element, bool if_none_match,
+                                         const AmzDate& date);
     util::HttpRequest abort_multipart(const std::string& key, const std::string& upload_id,
                                       const AmzDate& date);
     util::HttpRequest list_parts(const std::string& key, const std::string& upload_id,

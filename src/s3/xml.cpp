@@ -2,6 +2,8 @@
 
 #include "util/strings.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -419,16 +421,21 @@ std::optional<ListBucketResult> parse_list_bucket(std::string_view body) {
     return out;
 }
 
-std::string complete_multipart_body(std::vector<std::pair<int, std::string>> parts) {
+std::string complete_multipart_body(std::vector<CompletedPart> parts,
+                                    std::string_view checksum_element) {
     std::stable_sort(parts.begin(), parts.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+                     [](const auto& a, const auto& b) { return a.number < b.number; });
     std::string out = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    for (const auto& [number, etag] : parts) {
+    for (const auto& part : parts) {
         out += "<Part><PartNumber>";
-        out += std::to_string(number);
+        out += std::to_string(part.number);
         out += "</PartNumber><ETag>";
-        out += escape(etag, false);
-        out += "</ETag></Part>";
+        out += escape(part.etag, false);
+        out += "</ETag>";
+        if (!part.checksum.empty() && !checksum_element.empty()) {
+            out += fmt::format("<{0}>{1}</{0}>", checksum_element, escape(part.checksum, false));
+        }
+        out += "</Part>";
     }
     out += "</CompleteMultipartUpload>";
     return out;

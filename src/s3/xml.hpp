@@ -98,8 +98,17 @@ struct ListBucketResult {
 // ListObjects v1 or v2; nullopt unless the root element is <ListBucketResult>.
 std::optional<ListBucketResult> parse_list_bucket(std::string_view body);
 
-// <CompleteMultipartUpload> from (part number, ETag as UploadPart returned it, quotes included)
-// pairs, written in ascending part-number order as S3 requires.
-std::string complete_multipart_body(std::vector<std::pair<int, std::string>> parts);
+// One part of a CompleteMultipartUpload: its number, its ETag as UploadPart returned it (quotes
+// included) and, with --checksum-algorithm, its checksum as sent (s3/checksum).
+struct CompletedPart {
+    int number = 0;
+    std::string etag;
+    std::string checksum;
+};
+
+// <CompleteMultipartUpload> of the parts, written in ascending part-number order as S3 requires;
+// each part's checksum in the element `checksum_element` (ChecksumCRC32C, ...) when it has one.
+std::string complete_multipart_body(std::vector<CompletedPart> parts,
+                                    std::string_view checksum_element = {});
 
 } // namespace imgsync::s3

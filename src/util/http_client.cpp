@@ -242,6 +242,7 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         t->response.retry_after.clear();
         t->response.content_length.clear();
         t->response.meta_sha256.clear();
+        t->response.checksum.clear();
         return size * n;
     }
     auto colon = line.find(':');
@@ -264,6 +265,8 @@ std::size_t HttpClient::header_line(char* data, std::size_t size, std::size_t n,
         t->response.content_length.assign(value);
     } else if (iequals(name, "x-amz-meta-sha256")) {
         t->response.meta_sha256.assign(value);
+    } else if (iequals(name, "x-amz-checksum-crc32c") || iequals(name, "x-amz-checksum-sha256")) {
+        t->response.checksum.assign(value);
     }
     return size * n;
 }

@@ -41,6 +41,8 @@ struct HttpResponse {
     std::string etag, date, retry_after, request_id, content_type;
     std::string content_length; // as sent; HEAD answers carry the object's size here
     std::string meta_sha256;    // x-amz-meta-sha256: the SHA-256 imgsync stored with the object
+    // x-amz-checksum-crc32c or x-amz-checksum-sha256, whichever the answer carries.
+    std::string checksum;
     double seconds = 0;
     std::uint64_t bytes_sent = 0; // body bytes, counted once however often curl resent them
     unsigned body_rewinds = 0;    // times curl rewound the body to send it again

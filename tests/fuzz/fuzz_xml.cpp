@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(xml_unescape(xml_escape(in)) == in);
 
     // Any ETag we are handed must survive the request body we write and our own reader.
-    const std::string body = complete_multipart_body({{1, std::string(in)}});
+    const std::string body = complete_multipart_body({{1, std::string(in), ""}});
     const auto root = parse_xml(body);
     check(root.has_value());
     check(root->name == "CompleteMultipartUpload");

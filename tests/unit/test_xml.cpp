@@ -198,7 +198,8 @@ TEST_CASE("xml: the reader tolerates what real servers and proxies send") {
 }
 
 TEST_CASE("xml: CompleteMultipartUpload request body") {
-    const auto body = complete_multipart_body({{2, "\"b\""}, {1, "\"a&<>\""}, {10, "\"c\""}});
+    const auto body =
+        complete_multipart_body({{2, "\"b\"", ""}, {1, "\"a&<>\"", ""}, {10, "\"c\"", ""}});
     CHECK(body == "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                   "<Part><PartNumber>1</PartNumber><ETag>\"a&amp;&lt;&gt;\"</ETag></Part>"
                   "<Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag></Part>"
@@ -213,6 +214,20 @@ TEST_CASE("xml: CompleteMultipartUpload request body") {
     CHECK(complete_multipart_body({}) ==
           "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
           "</CompleteMultipartUpload>");
+}
+
+TEST_CASE("xml: CompleteMultipartUpload carries each part's checksum in the element named") {
+    const auto body = complete_multipart_body({{2, "\"b\"", "AAAAAg=="}, {1, "\"a\"", "AAAAAQ=="}},
+                                              "ChecksumCRC32C");
+    CHECK(body == "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                  "<Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag>"
+                  "<ChecksumCRC32C>AAAAAQ==</ChecksumCRC32C></Part>"
+                  "<Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag>"
+                  "<ChecksumCRC32C>AAAAAg==</ChecksumCRC32C></Part>"
+                  "</CompleteMultipartUpload>");
+    // Without an element name (no --checksum-algorithm), no checksum is written.
+    CHECK(complete_multipart_body({{1, "\"a\"", "AAAAAQ=="}}).find("Checksum") ==
+          std::string::npos);
 }
 
 TEST_SUITE_END();
