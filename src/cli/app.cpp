@@ -371,6 +371,9 @@ int run(int argc, char** argv) {
             }
             return core::cmd_forget(ctx, s.forget);
         }
+        if (cmds.verify->parsed()) {
+            return core::cmd_verify(ctx, s.verify);
+        }
         if (cmds.migrate->parsed()) {
             s.migrate.target = storage::classify_db(s.migrate.to,
                                                     given_on_command_line(words, "--to")

@@ -134,6 +134,32 @@ Commands define_commands(CLI::App& app, Settings& s) {
         {core::ImageState::pending, core::ImageState::uploaded, core::ImageState::failed}, "",
         "Every image in this state instead of ids: failed, pending or uploaded");
 
+    auto* verify_cmd = app.add_subcommand(
+        "verify", "HEAD each uploaded image's object and report every one missing or changed");
+    auto* all = verify_cmd->add_flag("--all", s.verify.all, "Every uploaded image (the default)");
+    auto* sample =
+        verify_cmd->add_option("--sample", s.verify.sample, "N uploaded images drawn at random")
+            ->check(CLI::PositiveNumber)
+            ->excludes(all);
+    verify_cmd
+        ->add_option("--since", s.verify.since,
+                     "The images uploaded within this duration, e.g. 1d or 12h")
+        ->excludes(all)
+        ->excludes(sample);
+    verify_cmd->add_flag("--requeue", s.verify.requeue,
+                         "Put a missing or changed object's image back to pending when its local "
+                         "file still matches");
+    verify_cmd->add_option("--concurrency", s.verify.concurrency, "Requests in flight at once")
+        ->check(CLI::Range(1, 256));
+    verify_cmd->add_option("--rate", s.verify.rate,
+                           "Objects per second, or COUNT/PERIOD such as 100/1m (token bucket)");
+    verify_cmd->add_option("--burst", s.verify.burst,
+                           "Token bucket size for --rate (0: the concurrency)");
+    verify_cmd->add_option("--stall-timeout", s.verify.stall_timeout,
+                           "Abandon a request that sends or receives nothing for this long");
+    verify_cmd->add_option("--connect-timeout", s.verify.connect_timeout,
+                           "TCP/TLS connect timeout");
+
     auto* check_cmd =
         app.add_subcommand("check", "Validate configuration and credentials with one signed "
                                     "request to the bucket");
@@ -165,6 +191,7 @@ Commands define_commands(CLI::App& app, Settings& s) {
     c.upload = upload_cmd;
     c.retry = retry_cmd;
     c.forget = forget_cmd;
+    c.verify = verify_cmd;
     c.check = check_cmd;
     c.presign = presign_cmd;
     c.migrate = migrate_cmd;

@@ -20,6 +20,7 @@ struct Settings {
     core::UploadSettings upload;
     core::RetrySettings retry;
     core::ForgetSettings forget;
+    core::VerifySettings verify;
     core::PresignSettings presign;
     core::MigrateSettings migrate;
     std::string completion_shell;
@@ -34,6 +35,7 @@ struct Commands {
     CLI::App* upload = nullptr;
     CLI::App* retry = nullptr;
     CLI::App* forget = nullptr;
+    CLI::App* verify = nullptr;
     CLI::App* check = nullptr;
     CLI::App* presign = nullptr;
     CLI::App* migrate = nullptr;

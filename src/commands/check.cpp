@@ -54,20 +54,6 @@ constexpr const char* not_s3_hint =
     "; the answer is not S3's: the endpoint is probably not an S3 API (check --endpoint: host, "
     "port, scheme, and a path that should not be there)";
 
-// One request through the real HTTP client, waiting for its answer.
-util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
-    util::HttpResponse out;
-    bool done = false;
-    http.start(1, std::move(req));
-    for (int i = 0; i < 1000 && !done; ++i) { // bounded: the request has its own timeouts
-        http.poll(100, [&](std::uint64_t, util::HttpResponse&& r) {
-            out = std::move(r);
-            done = true;
-        });
-    }
-    return out;
-}
-
 } // namespace
 
 int cmd_check(const Context& ctx) {

@@ -196,4 +196,17 @@ void Registrar::flush() {
     batch_paths_.clear();
 }
 
+util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req) {
+    util::HttpResponse out;
+    bool done = false;
+    http.start(1, std::move(req));
+    for (int i = 0; i < 1000 && !done; ++i) { // bounded: the request has its own timeouts
+        http.poll(100, [&](std::uint64_t, util::HttpResponse&& r) {
+            out = std::move(r);
+            done = true;
+        });
+    }
+    return out;
+}
+
 } // namespace imgsync::core

@@ -4,6 +4,7 @@
 #include "commands/commands.hpp"
 #include "model/multipart.hpp"
 #include "storage/store.hpp"
+#include "util/http_client.hpp"
 #include "util/units.hpp"
 
 #include <chrono>
@@ -24,6 +25,10 @@ std::unique_ptr<storage::Store> open_store_for_pass(const Context& ctx, bool wai
                                                     const std::string& started_at);
 // Whether --db names a state file that exists, or a database (which exists or fails to connect).
 bool state_file_exists(const Context& ctx);
+
+// One request through the real HTTP client, waiting for its answer (check, verify's preflight).
+// The request's own timeouts bound the wait.
+util::HttpResponse send_one(util::HttpClient& http, util::HttpRequest req);
 
 // Option values that are parsed late (sizes, durations, rates): a bad one is a usage error that
 // names the option.

@@ -118,6 +118,18 @@ struct ForgetSettings {
     std::optional<ImageState> state; // instead of ids: every image in this state
 };
 
+struct VerifySettings {
+    bool all = false;                   // every uploaded image (the default)
+    std::optional<std::int64_t> sample; // N uploaded images drawn at random
+    std::string since;                  // those uploaded within this duration
+    bool requeue = false;               // missing or changed ones whose file matches: pending
+    int concurrency = 8;
+    std::string rate; // HEAD requests per second or COUNT/PERIOD; empty: unlimited
+    double burst = 0; // 0: max(1, concurrency)
+    std::string stall_timeout = "60s";
+    std::string connect_timeout = "10s";
+};
+
 struct MigrateSettings {
     std::string to;           // the target's --db value
     storage::DbTarget target; // classified (cli/ sets it)

@@ -6,6 +6,7 @@
 #include "pass/upload_pass.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
+#include "util/signals.hpp"
 #include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
@@ -13,36 +14,11 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <csignal>
 #include <unistd.h>
 
 namespace imgsync::core {
 
 namespace {
-
-extern "C" void on_stop_signal(int) {
-    stop_signals = stop_signals + 1;
-}
-
-// The handlers only count; SA_RESTART is off so a blocking wait returns early.
-struct SignalScope {
-    SignalScope() {
-        struct sigaction sa {};
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-            sigaction(sig, &sa, &old_[index(sig)]);
-        }
-        stop_signals = 0;
-    }
-    ~SignalScope() {
-        for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-            sigaction(sig, &old_[index(sig)], nullptr);
-        }
-    }
-    static int index(int sig) { return sig == SIGTERM ? 0 : sig == SIGINT ? 1 : 2; }
-    struct sigaction old_[3]{};
-};
 
 PassOptions pass_options(const UploadSettings& s) {
     PassOptions o;
@@ -157,7 +133,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                                {"reason", "left uploading by a pass that did not finish"}});
     }
 
-    SignalScope signals;
+    util::StopSignals signals;
     util::HttpClient::Options http_options;
     http_options.ca_bundle = ctx.global.ca_bundle;
     http_options.max_host_connections = options.concurrency;

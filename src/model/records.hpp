@@ -3,6 +3,7 @@
 
 #include "model/image_state.hpp"
 #include "model/run_outcome.hpp"
+#include "model/verification.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -130,6 +131,18 @@ struct ArrivalWindow {
     std::uint64_t bytes_added = 0;
     std::int64_t images_uploaded = 0;
     std::uint64_t bytes_uploaded = 0;
+};
+
+// One finished imgsync verify: what it checked (scope: "all", "sample 100", "since 7d"), what it
+// found, and how it ended.
+struct VerificationRecord {
+    std::int64_t id = 0;
+    std::int64_t started_at = 0, finished_at = 0; // epoch seconds
+    std::string host_id;
+    std::string scope;
+    core::VerifyOutcome outcome = core::VerifyOutcome::ok;
+    core::VerifyTotals totals;
+    std::string message; // why it stopped early, if it did
 };
 
 } // namespace imgsync::storage

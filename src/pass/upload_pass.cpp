@@ -5,6 +5,7 @@
 #include "s3/credential_chain.hpp"
 #include "s3/xml.hpp"
 #include "util/hash.hpp"
+#include "util/signals.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
 
@@ -17,8 +18,6 @@
 #include <unistd.h>
 
 namespace imgsync::core {
-
-volatile std::sig_atomic_t stop_signals = 0;
 
 namespace pass {
 
@@ -474,7 +473,7 @@ PassResult Pass::run() {
     for (;;) {
         double now = clock_.monotonic_seconds();
         if (stop == StopReason::none) {
-            if (stop_signals > 0) {
+            if (util::stop_signals > 0) {
                 stop = StopReason::interrupted;
             } else if (!fatal_.empty()) {
                 stop = StopReason::failed;
@@ -492,7 +491,7 @@ PassResult Pass::run() {
             if (requests_.empty()) {
                 break;
             }
-            if (now >= drain_until || stop_signals > 1) {
+            if (now >= drain_until || util::stop_signals > 1) {
                 aborted = true;
                 break;
             }

@@ -18,7 +18,6 @@
 #include "util/log.hpp"
 #include "util/result.hpp"
 
-#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,9 +72,6 @@ struct PassResult {
     std::int64_t deferred = 0; // transient failures left pending for a later pass
     ExitCode exit_code = ExitCode::ok;
 };
-
-// Signals seen by the process (the handler only counts; the loop acts).
-extern volatile std::sig_atomic_t stop_signals;
 
 // The network and the clocks are parameters, so that the unit tests can drive a whole pass with
 // a scripted transport and a clock of their own (tests/unit/test_upload_pass.cpp).

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "util/build_info.hpp"
 #include "util/text.hpp"
 #include "util/timefmt.hpp"
 #include "util/units.hpp"
@@ -117,30 +116,42 @@ void write_fleet(util::JsonWriter& w, const FleetStatus& fleet) {
     w.field("expired_leases", fleet.expired_leases);
 }
 
-class Exposition {
-  public:
-    void header(std::string_view name, std::string_view type, std::string_view help) {
-        fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
-                       type);
+// "2026-12-07T03:10:00Z (2h 05m ago), all: 1000 checked, 998 ok, 1 missing, 1 changed, 0
+// unverified, 1 requeued", and what to do when something is wrong.
+std::string verification_text(const VerificationRecord& v, std::int64_t now) {
+    const auto& t = v.totals;
+    std::string text = fmt::format(
+        "{} ({} ago), {}: {} checked, {} ok, {} missing, {} changed, {} unverified, {} requeued",
+        util::iso8601_utc(v.finished_at),
+        util::format_duration(std::max<std::int64_t>(0, now - v.finished_at)),
+        util::printable(v.scope), t.checked, t.ok, t.missing, t.changed, t.unverified, t.requeued);
+    if (v.outcome == VerifyOutcome::interrupted || v.outcome == VerifyOutcome::failed) {
+        text += fmt::format(" ({}: {})", to_string(v.outcome), util::printable(v.message));
     }
-    template <typename T> void sample(std::string_view name, T value) {
-        fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
+    if (unresolved(t) > 0) {
+        text += " (imgsync verify --requeue puts them back to pending)";
     }
-    template <typename T> void sample(std::string_view name, std::string_view label, T value) {
-        fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, label, value);
-    }
-    template <typename T>
-    void gauge(std::string_view name, std::string_view help, const std::optional<T>& value) {
-        if (value) {
-            header(name, "gauge", help);
-            sample(name, *value);
-        }
-    }
-    std::string take() { return std::move(out_); }
+    return text;
+}
 
-  private:
-    std::string out_;
-};
+void write_verification(util::JsonWriter& w, const VerificationRecord& v) {
+    const auto& t = v.totals;
+    w.begin_object();
+    w.field("started_at", util::iso8601_utc(v.started_at));
+    w.field("finished_at", util::iso8601_utc(v.finished_at));
+    w.field("host_id", v.host_id);
+    w.field("scope", v.scope);
+    w.field("outcome", to_string(v.outcome));
+    w.field("checked", t.checked);
+    w.field("ok", t.ok);
+    w.field("missing", t.missing);
+    w.field("changed", t.changed);
+    w.field("unverified", t.unverified);
+    w.field("requeued", t.requeued);
+    w.field("unresolved", unresolved(t));
+    w.field("message", v.message);
+    w.end_object();
+}
 
 struct Verdict {
     int level = 0; // 0 OK, 1 WARNING, 2 CRITICAL
@@ -378,6 +389,9 @@ std::string render_status_text(const StatusReport& r) {
                          r.window.images_uploaded));
     }
     line("trend", fmt::format("{}: {}", to_string(r.trend), r.message));
+    if (r.last_verification) {
+        line("verified", verification_text(*r.last_verification, r.now));
+    }
     return out;
 }
 
@@ -416,6 +430,12 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     }
     w.end_array();
     write_fleet(w, r.fleet);
+    w.key("last_verification");
+    if (r.last_verification) {
+        write_verification(w, *r.last_verification);
+    } else {
+        w.null();
+    }
     w.key("throughput").begin_object();
     w.field("images_per_second", r.images_per_second);
     w.field("bytes_per_second", r.bytes_per_second);
@@ -439,74 +459,6 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     std::string out = w.take();
     out.push_back('\n');
     return out;
-}
-
-std::string render_prometheus(const StatusReport& r) {
-    Exposition e;
-    const BacklogCounts& c = r.counts;
-    e.header("imgsync_images", "gauge", "Images in the state file by upload state.");
-    e.sample("imgsync_images", "state=\"pending\"", c.pending);
-    e.sample("imgsync_images", "state=\"uploading\"", c.uploading);
-    e.sample("imgsync_images", "state=\"uploaded\"", c.uploaded);
-    e.sample("imgsync_images", "state=\"failed\"", c.failed);
-    e.header("imgsync_bytes", "gauge", "Bytes of image data in the state file by upload state.");
-    e.sample("imgsync_bytes", "state=\"pending\"", c.bytes_pending);
-    e.sample("imgsync_bytes", "state=\"uploading\"", c.bytes_uploading);
-    e.sample("imgsync_bytes", "state=\"uploaded\"", c.bytes_uploaded);
-    e.sample("imgsync_bytes", "state=\"failed\"", c.bytes_failed);
-    // 0 rather than absent when nothing waits, so "age > X" alerts need no absent() clause.
-    e.gauge("imgsync_oldest_pending_age_seconds",
-            "Seconds the oldest pending image has waited; 0 when none is pending.",
-            std::optional<std::int64_t>(r.oldest_pending_age_seconds.value_or(0)));
-
-    e.gauge("imgsync_rate_window_seconds", "Window the hourly rates are measured over.",
-            std::optional<std::int64_t>(r.window.window_seconds));
-    e.gauge("imgsync_arrivals_per_hour", "Images added per hour over the rate window.",
-            r.arrivals_per_hour);
-    e.gauge("imgsync_uploads_per_hour", "Images uploaded per hour over the rate window.",
-            r.uploads_per_hour);
-    e.header("imgsync_backlog_trend", "gauge",
-             "1 for the current backlog trend over the rate window, 0 for the others.");
-    for (const Trend t :
-         {Trend::draining, Trend::growing, Trend::steady, Trend::empty, Trend::unknown}) {
-        e.sample("imgsync_backlog_trend", fmt::format("trend=\"{}\"", to_string(t)),
-                 t == r.trend ? 1 : 0);
-    }
-    e.gauge("imgsync_backlog_eta_seconds",
-            "Estimated seconds until the backlog is empty at the current rates.", r.eta_seconds);
-    e.gauge("imgsync_pass_images_per_second", "Images uploaded per second while recent passes ran.",
-            r.images_per_second);
-    e.gauge("imgsync_pass_bytes_per_second", "Bytes uploaded per second while recent passes ran.",
-            r.bytes_per_second);
-
-    e.gauge("imgsync_run_in_progress", "1 while an upload pass is running.",
-            std::optional<int>(r.run_in_progress ? 1 : 0));
-    if (r.last_finished_run) {
-        // The last finished pass, so a pass running at scrape time does not flap these.
-        const RunRecord& run = *r.last_finished_run;
-        e.gauge("imgsync_last_run_timestamp_seconds", "When the last finished pass ended.",
-                run.finished_at);
-        e.gauge("imgsync_last_run_duration_seconds", "How long the last finished pass ran.",
-                run_duration(run));
-        e.gauge("imgsync_last_run_uploaded", "Images the last finished pass uploaded.",
-                std::optional<std::int64_t>(run.uploaded));
-        e.gauge("imgsync_last_run_failed", "Images that failed in the last finished pass.",
-                std::optional<std::int64_t>(run.failed));
-        e.gauge("imgsync_last_run_success",
-                "1 if the last finished pass ended ok, at its limit or at its deadline.",
-                std::optional<int>(run_succeeded(run) ? 1 : 0));
-    }
-    e.gauge("imgsync_last_success_timestamp_seconds", "When the newest successful pass ended.",
-            r.last_success_at);
-    // Build-time constants (the commit's characters are [A-Za-z0-9._+~-], no label escaping).
-    const std::string_view commit = util::build_commit();
-    e.header("imgsync_build_info", "gauge",
-             "Always 1; the labels name the imgsync version and the commit it was built from.");
-    e.sample("imgsync_build_info",
-             fmt::format("version=\"{}\",commit=\"{}\"", util::build_version(),
-                         commit.empty() ? "unknown" : commit),
-             1);
-    return e.take();
 }
 
 CheckResult check_unknown(std::string_view reason) {
@@ -560,8 +512,13 @@ CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
         success = Verdict{t.crit_success_age_seconds ? 2 : 1, ""};
     }
 
-    const int level =
-        std::max({pending.level, oldest.level, failed.level, passes.level, success.level});
+    // Objects the last verification found missing or changed, not requeued: CRITICAL (S3 no
+    // longer holds what the state file says it does) until a verification finds them fine.
+    const std::int64_t lost = r.last_verification ? unresolved(r.last_verification->totals) : 0;
+    const Verdict verified{lost > 0 ? 2 : 0, ""};
+
+    const int level = std::max(
+        {pending.level, oldest.level, failed.level, passes.level, success.level, verified.level});
     static constexpr std::string_view names[] = {"OK", "WARNING", "CRITICAL"};
 
     std::string line =
@@ -587,6 +544,10 @@ CheckResult evaluate_check(const StatusReport& r, const CheckThresholds& t) {
             line += n == 1 ? std::string(", the only pass on record did not succeed")
                            : fmt::format(", none of the last {} passes succeeded", n);
         }
+    }
+    if (lost > 0) {
+        line += fmt::format(", last verify found {} object{} missing or changed", lost,
+                            lost == 1 ? "" : "s");
     }
     line += fmt::format(" | pending={};{};{};0 oldest_age={}s;{};{};0 failed={};{};{};0 "
                         "uploaded={};;;0 failed_passes={};1;{};0",

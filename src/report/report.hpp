@@ -20,6 +20,7 @@ using storage::BacklogCounts;
 using storage::FleetStatus;
 using storage::PassRecord;
 using storage::RunRecord;
+using storage::VerificationRecord;
 
 enum class Trend {
     draining, // uploads outpace arrivals over the window
@@ -68,6 +69,8 @@ struct StatusReport {
 
     // The passes running now and recent ones, and the expired leases (filled by the caller).
     FleetStatus fleet;
+    // The newest imgsync verify (filled by the caller).
+    std::optional<VerificationRecord> last_verification;
 };
 
 // recent_runs may come in any order; the report keeps them newest first.
@@ -87,7 +90,8 @@ std::string render_status_json(const StatusReport& report,
 std::string render_prometheus(const StatusReport& report);
 
 // Alert when the value is >= the threshold. Whatever the thresholds, a last finished pass with
-// outcome "failed" is at least WARNING.
+// outcome "failed" is at least WARNING, and objects the last verification found missing or
+// changed and did not requeue are CRITICAL.
 struct CheckThresholds {
     // A plain number N alerts at >= N; a range (report/threshold.hpp) as the Monitoring Plugins.
     std::optional<Threshold> warn_pending, crit_pending;

@@ -1,5 +1,6 @@
 #include "storage/pg_store.hpp"
 
+#include "storage/pg_rows.hpp"
 #include "storage/pg_schema.hpp"
 
 #include <fmt/format.h>
@@ -9,38 +10,6 @@
 namespace imgsync::storage {
 
 namespace {
-
-#define IMAGE_COLUMNS                                                                              \
-    "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "      \
-    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id"
-
-ImageRecord read_image(const PgResult& r, int row) {
-    ImageRecord i;
-    i.id = r.int64(row, 0);
-    i.path = r.text(row, 1);
-    i.key = r.text(row, 2);
-    i.size = static_cast<std::uint64_t>(r.int64(row, 3));
-    i.mtime_ns = r.int64(row, 4);
-    i.sha256 = r.text(row, 5);
-    i.md5 = r.text(row, 6);
-    i.content_type = r.text(row, 7);
-    auto state = core::parse_image_state(r.text(row, 8));
-    if (!state) {
-        throw Error(ExitCode::state_error,
-                    fmt::format("unknown image state '{}' in the backlog", r.text(row, 8)));
-    }
-    i.state = *state;
-    i.attempts = r.int64(row, 9);
-    i.last_error = r.optional_text(row, 10);
-    i.next_attempt_at = r.int64(row, 11);
-    i.added_at = r.int64(row, 12);
-    i.uploaded_at = r.optional_int64(row, 13);
-    i.etag = r.optional_text(row, 14);
-    i.upload_id = r.optional_text(row, 15);
-    i.part_size = r.int64(row, 16);
-    i.host_id = r.text(row, 17);
-    return i;
-}
 
 // The claim, one statement: up to $4 images, oldest due first, among the pending ones that are
 // due and the uploading ones whose lease expired; each gets the run, a fresh fencing token and
@@ -84,6 +53,34 @@ std::string claim_sql(const char* scope) {
     "r AS (UPDATE claims SET released_at = now() WHERE token = $2 AND EXISTS (SELECT 1 FROM u)) "
 
 } // namespace
+
+ImageRecord read_pg_image(const PgResult& r, int row) {
+    ImageRecord i;
+    i.id = r.int64(row, 0);
+    i.path = r.text(row, 1);
+    i.key = r.text(row, 2);
+    i.size = static_cast<std::uint64_t>(r.int64(row, 3));
+    i.mtime_ns = r.int64(row, 4);
+    i.sha256 = r.text(row, 5);
+    i.md5 = r.text(row, 6);
+    i.content_type = r.text(row, 7);
+    auto state = core::parse_image_state(r.text(row, 8));
+    if (!state) {
+        throw Error(ExitCode::state_error,
+                    fmt::format("unknown image state '{}' in the backlog", r.text(row, 8)));
+    }
+    i.state = *state;
+    i.attempts = r.int64(row, 9);
+    i.last_error = r.optional_text(row, 10);
+    i.next_attempt_at = r.int64(row, 11);
+    i.added_at = r.int64(row, 12);
+    i.uploaded_at = r.optional_int64(row, 13);
+    i.etag = r.optional_text(row, 14);
+    i.upload_id = r.optional_text(row, 15);
+    i.part_size = r.int64(row, 16);
+    i.host_id = r.text(row, 17);
+    return i;
+}
 
 PgStore::PgStore(const std::string& conninfo) : db_(conninfo) {
     migrate_pg(db_);
@@ -292,7 +289,7 @@ std::vector<ImageRecord> PgStore::claim(const Claimant& who, std::int64_t now, i
                                       .add(static_cast<std::int64_t>(limit))
                                       .add(who.lease_seconds));
     for (int i = 0; i < r.rows(); ++i) {
-        claimed.push_back(read_image(r, i));
+        claimed.push_back(read_pg_image(r, i));
         claimed.back().lease_token = r.int64(i, 18);
         claimed.back().has_part_digests = r.boolean(i, 20);
     }
@@ -455,7 +452,7 @@ void PgStore::for_each_claimable(const Claimant& who, std::int64_t now,
                              .add(after_id)
                              .add(page));
         for (int i = 0; i < r.rows(); ++i) {
-            auto image = read_image(r, i);
+            auto image = read_pg_image(r, i);
             after_added = image.added_at;
             after_id = image.id;
             if (!visit(image)) {
@@ -473,7 +470,7 @@ std::optional<ImageRecord> PgStore::image(std::int64_t id) {
     if (r.rows() == 0) {
         return std::nullopt;
     }
-    return read_image(r, 0);
+    return read_pg_image(r, 0);
 }
 
 // In pages by id, each its own statement: a million rows neither sit in memory nor keep a
@@ -495,7 +492,7 @@ void PgStore::for_each_image(std::optional<core::ImageState> state, std::int64_t
                          "AND ($2::text IS NULL OR state = $2) ORDER BY id LIMIT $3",
                          PgParams().add(after).add(wanted).add(n));
         for (int i = 0; i < r.rows(); ++i) {
-            auto image = read_image(r, i);
+            auto image = read_pg_image(r, i);
             after = image.id;
             visit(image);
         }

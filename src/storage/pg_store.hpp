@@ -75,6 +75,14 @@ class PgStore final : public Store {
     bool import_image(const ImageExport& image) override;
     bool import_run(const RunRecord& run) override;
 
+    std::vector<ImageRecord> uploaded_page(std::int64_t after_id,
+                                           std::optional<std::int64_t> uploaded_since,
+                                           int limit) override;
+    std::vector<std::int64_t> sample_uploaded(std::int64_t n) override;
+    bool requeue_uploaded(std::int64_t id, const std::string& reason) override;
+    void record_verification(const VerificationRecord& verification) override;
+    std::optional<VerificationRecord> last_verification() override;
+
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);
     PgConnection db_;

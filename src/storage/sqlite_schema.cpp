@@ -122,6 +122,25 @@ CREATE TABLE fleet_bucket (
 );
 )sql";
 
+// Version 5: the verifications imgsync verify finished, for status and the metrics.
+constexpr const char* schema_v5 = R"sql(
+CREATE TABLE verifications (
+    id          INTEGER PRIMARY KEY,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    host_id     TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    checked     INTEGER NOT NULL,
+    ok          INTEGER NOT NULL,
+    missing     INTEGER NOT NULL,
+    changed     INTEGER NOT NULL,
+    unverified  INTEGER NOT NULL,
+    requeued    INTEGER NOT NULL,
+    message     TEXT NOT NULL
+);
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -162,7 +181,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 4) {
         db_.exec(schema_v4);
     }
-    // Future migrations go here: if (version < 5) { ... }
+    if (version < 5) {
+        db_.exec(schema_v5);
+    }
+    // Future migrations go here: if (version < 6) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

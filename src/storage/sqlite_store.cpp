@@ -1,5 +1,6 @@
 #include "storage/sqlite_store.hpp"
 
+#include "storage/sqlite_rows.hpp"
 #include "storage/sqlite_schema.hpp"
 
 #include "util/json.hpp"
@@ -12,9 +13,15 @@ namespace imgsync::storage {
 
 namespace {
 
-constexpr const char* image_columns =
-    "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "
-    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id";
+// SQLite creates a database with the process umask and follows a symbolic link: the state file
+// is checked (and created 0600) first, see state_file.hpp.
+Database open_database(const std::string& path, SqliteStore::Access access, bool& fresh) {
+    if (access == SqliteStore::Access::read_only) {
+        return Database(path, Database::Mode::read_only);
+    }
+    fresh = check_state_file(path);
+    return Database(path, Database::Mode::read_write_create);
+}
 
 core::ImageState read_state(const Statement& s, int column) {
     auto state = core::parse_image_state(s.text(column));
@@ -25,7 +32,9 @@ core::ImageState read_state(const Statement& s, int column) {
     return *state;
 }
 
-ImageRecord read_image(const Statement& s) {
+} // namespace
+
+ImageRecord read_sqlite_image(const Statement& s) {
     ImageRecord r;
     r.id = s.int64(0);
     r.path = s.text(1);
@@ -47,18 +56,6 @@ ImageRecord read_image(const Statement& s) {
     r.host_id = s.text(17);
     return r;
 }
-
-// SQLite creates a database with the process umask and follows a symbolic link: the state file
-// is checked (and created 0600) first, see state_file.hpp.
-Database open_database(const std::string& path, SqliteStore::Access access, bool& fresh) {
-    if (access == SqliteStore::Access::read_only) {
-        return Database(path, Database::Mode::read_only);
-    }
-    fresh = check_state_file(path);
-    return Database(path, Database::Mode::read_write_create);
-}
-
-} // namespace
 
 SqliteStore::SqliteStore(const std::string& path, Access access)
     : db_(open_database(path, access, fresh_)) {
@@ -264,12 +261,12 @@ std::vector<ImageRecord> SqliteStore::claim(const Claimant& who, std::int64_t no
                     "AND next_attempt_at <= ?2 "
                     "ORDER BY added_at, id LIMIT ?3) RETURNING {}, "
                     "EXISTS (SELECT 1 FROM part_digests d WHERE d.image_id = images.id)",
-                    image_columns);
+                    sqlite_image_columns);
     Transaction txn(db_);
     auto& s = stmt(sql);
     s.bind(1, who.run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     while (s.step()) {
-        claimed.push_back(read_image(s));
+        claimed.push_back(read_sqlite_image(s));
         claimed.back().has_part_digests = s.int64(18) != 0;
     }
     s.reset();
@@ -441,31 +438,31 @@ void SqliteStore::for_each_claimable(const Claimant&, std::int64_t now,
     // One pass at a time on SQLite: every due image is this pass's, whatever the host id.
     auto s = db_.prepare(fmt::format("SELECT {} FROM images INDEXED BY images_queue WHERE state = "
                                      "'pending' AND next_attempt_at <= ?1 ORDER BY added_at, id",
-                                     image_columns));
+                                     sqlite_image_columns));
     s.bind(1, now);
-    while (s.step() && visit(read_image(s))) {
+    while (s.step() && visit(read_sqlite_image(s))) {
     }
 }
 
 std::optional<ImageRecord> SqliteStore::image(std::int64_t id) {
-    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", image_columns));
+    auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE id = ?1", sqlite_image_columns));
     s.bind(1, id);
     if (!s.step()) {
         return std::nullopt;
     }
-    return read_image(s);
+    return read_sqlite_image(s);
 }
 
 void SqliteStore::for_each_image(std::optional<core::ImageState> state, std::int64_t limit,
                                  const std::function<void(const ImageRecord&)>& visit) {
     auto s = db_.prepare(fmt::format("SELECT {} FROM images WHERE (?1 IS NULL OR state = ?1) "
                                      "ORDER BY id LIMIT ?2",
-                                     image_columns));
+                                     sqlite_image_columns));
     s.bind(1,
            state ? std::optional<std::string>(std::string(core::to_string(*state))) : std::nullopt)
         .bind(2, limit < 0 ? std::int64_t{-1} : limit);
     while (s.step()) {
-        visit(read_image(s));
+        visit(read_sqlite_image(s));
     }
 }
 

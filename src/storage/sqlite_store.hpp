@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 4;
+    static constexpr int schema_version = 5;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -90,6 +90,14 @@ class SqliteStore final : public Store {
     ImageExport export_image(const ImageRecord& image) override;
     bool import_image(const ImageExport& image) override;
     bool import_run(const RunRecord& run) override;
+
+    std::vector<ImageRecord> uploaded_page(std::int64_t after_id,
+                                           std::optional<std::int64_t> uploaded_since,
+                                           int limit) override;
+    std::vector<std::int64_t> sample_uploaded(std::int64_t n) override;
+    bool requeue_uploaded(std::int64_t id, const std::string& reason) override;
+    void record_verification(const VerificationRecord& verification) override;
+    std::optional<VerificationRecord> last_verification() override;
 
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);

@@ -165,6 +165,22 @@ class Store {
     // "ok", or the first problems on one line.
     virtual std::string integrity_check() = 0;
 
+    // --- imgsync verify (storage/*_store_verify.cpp) -------------------------------------------
+    // Up to `limit` uploaded images with ids above `after_id`, in id order, uploaded at or after
+    // `uploaded_since` when given: the pages a verification walks, each read on its own so that
+    // nothing stays open while objects are checked.
+    virtual std::vector<ImageRecord>
+    uploaded_page(std::int64_t after_id, std::optional<std::int64_t> uploaded_since, int limit) = 0;
+    // The ids of `n` uploaded images drawn at random (all of them if there are fewer), sorted.
+    virtual std::vector<std::int64_t> sample_uploaded(std::int64_t n) = 0;
+    // An uploaded image whose object is missing or changed goes back to pending: attempts 0,
+    // due now, its ETag and upload time forgotten, `reason` as its last error. False, changing
+    // nothing, when it is no longer uploaded.
+    virtual bool requeue_uploaded(std::int64_t id, const std::string& reason) = 0;
+    virtual void record_verification(const VerificationRecord& verification) = 0;
+    // The newest finished verification, if any.
+    virtual std::optional<VerificationRecord> last_verification() = 0;
+
     // --- imgsync migrate ---------------------------------------------------------------------
     // The image's multipart progress and part digests, for an export.
     virtual ImageExport export_image(const ImageRecord& image) = 0;

@@ -60,7 +60,7 @@ if t_begin "examples/prometheus: promtool check rules and promtool test rules"; 
         t_fail "promtool not installed (package prometheus: scripts/setup-deps.sh test)"
     else
         assert_exit 0 promtool check rules "$T_REPO_ROOT/examples/prometheus/imgsync-rules.yml" &&
-            assert_contains "$(<"$T_OUT")" "SUCCESS: 6 rules found" &&
+            assert_contains "$(<"$T_OUT")" "SUCCESS: 7 rules found" &&
             assert_exit 0 sh -c 'cd "$1" && promtool test rules imgsync-rules_test.yml' _ \
                 "$T_REPO_ROOT/examples/prometheus" && t_ok
     fi
@@ -70,9 +70,10 @@ if t_begin "the dashboard and the rules use only metrics imgsync writes"; then
     with_rgw
     imgsync_env "$RGW_ENDPOINT"
     t_fixture metrics
-    # every metric: after a pass, status writes them all
+    # every metric: after a pass and a verification, status writes them all
     assert_exit 0 imgsync_run seed --count 2 --min-bytes 1K --max-bytes 2K &&
         assert_exit 0 imgsync_run upload --metrics-file "$TD/pass.prom" &&
+        assert_exit 0 imgsync_run verify &&
         assert_exit 0 imgsync_run status --prometheus "$TD/status.prom" && {
         sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$TD/pass.prom" "$TD/status.prom" | sort -u >"$TD/written"
         # node_exporter's own metric for the textfile's age (ImgsyncMetricsStale)
@@ -90,7 +91,7 @@ used = set()
 for e in exprs + rules:
     e = re.sub(r'\{[^}]*\}|"[^"]*"', "", e)
     used |= {w for w in re.findall(r"[a-z_][a-z0-9_]*", e) if "_" in w and w not in functions}
-assert len(exprs) >= 8 and len(rules) == 6, (len(exprs), len(rules))
+assert len(exprs) >= 8 and len(rules) == 7, (len(exprs), len(rules))
 print("\n".join(sorted(used - written)))
 PY
     } && assert_eq "" "$(<"$TD/unknown")" "metrics the examples use that imgsync does not write" &&

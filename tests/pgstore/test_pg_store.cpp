@@ -1,6 +1,7 @@
 // PgStore on a real PostgreSQL: claims that exclude one another, fencing tokens, renewals, expired
 // leases taken over, the record of claims, the counters, messages that name the server and never
 // a password.
+#include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "util/error.hpp"
@@ -111,7 +112,8 @@ TEST_CASE("the schema is created once and opening again changes nothing") {
     TestDb db;
     { PgStore first(db.uri); }
     PgStore store(db.uri);
-    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 1);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) ==
+          imgsync::storage::pg_schema_version);
     CHECK(store.describe().find("PostgreSQL at ") == 0);
     CHECK(store.describe().find(db.name) != std::string::npos);
     CHECK(store.integrity_check() == "ok");
@@ -524,4 +526,55 @@ TEST_CASE("the fleet view: running passes with their images in flight, expired l
     CHECK(f.expired_leases == 0);
     expire_leases(store);
     CHECK(store.fleet(10).expired_leases == 2);
+}
+
+TEST_CASE("verify's side: uploaded rows in pages, a sample, requeue, the verifications") {
+    TestDb db;
+    PgStore store(db.uri);
+    for (const char* name : {"a.png", "b.png", "c.png", "d.png", "e.png"})
+        store.insert_image(image(name), 1000);
+    auto run = store.begin_run(1000, 111, "host-a", 60);
+    auto claimed = store.claim(who(run), 1000, 4);
+    REQUIRE(claimed.size() == 4);
+    for (std::size_t i = 0; i < claimed.size(); ++i)
+        REQUIRE(store.mark_uploaded(lease_of(run, claimed[i]), "\"e\"",
+                                    1000 + static_cast<std::int64_t>(i)));
+    auto first = store.uploaded_page(0, std::nullopt, 3);
+    REQUIRE(first.size() == 3);
+    CHECK(first[0].id < first[1].id);
+    CHECK(store.uploaded_page(first.back().id, std::nullopt, 3).size() == 1);
+    CHECK(store.uploaded_page(0, 1002, 10).size() == 2);
+    auto sample = store.sample_uploaded(2);
+    CHECK(sample.size() == 2);
+    CHECK(std::is_sorted(sample.begin(), sample.end()));
+
+    CHECK(store.requeue_uploaded(first[0].id, "verify: object missing"));
+    CHECK_FALSE(store.requeue_uploaded(first[0].id, "again"));
+    auto back = *store.image(first[0].id);
+    CHECK(back.state == ImageState::pending);
+    CHECK(back.last_error == "verify: object missing");
+    CHECK_FALSE(back.etag);
+    CHECK(store.counts().pending == 2);
+    // The requeued image is claimable again.
+    auto again = store.claim(who(run), 3000, 10);
+    CHECK(again.size() == 2);
+
+    CHECK_FALSE(store.last_verification());
+    imgsync::storage::VerificationRecord v;
+    v.started_at = 2000;
+    v.finished_at = 2010;
+    v.host_id = "host-b";
+    v.scope = "since 1d";
+    v.outcome = imgsync::core::VerifyOutcome::interrupted;
+    v.totals = {3, 2, 1, 0, 0, 1};
+    v.message = "stopped by a signal";
+    store.record_verification(v);
+    auto last = store.last_verification();
+    REQUIRE(last);
+    CHECK(last->host_id == "host-b");
+    CHECK(last->scope == "since 1d");
+    CHECK(last->outcome == imgsync::core::VerifyOutcome::interrupted);
+    CHECK(last->totals.checked == 3);
+    CHECK(last->message == "stopped by a signal");
+    CHECK(store.integrity_check() == "ok");
 }

@@ -225,7 +225,7 @@ TEST_CASE("json status, compact") {
         R"({"id":40,"started_at":"2026-11-28T14:29:05Z","finished_at":"2026-11-28T14:29:06Z",)"
         R"("duration_seconds":1,"uploaded":0,"failed":0,"retried":0,"bytes":0,)"
         R"("outcome":"ok","message":""}],)"
-        R"("passes":[],"expired_leases":0,)"
+        R"("passes":[],"expired_leases":0,"last_verification":null,)"
         R"("throughput":{"images_per_second":1,"bytes_per_second":104857.6,"pass_seconds":150},)"
         R"("rates":{"window_seconds":86400,"images_added":2880,"images_uploaded":1920,)"
         R"("bytes_added":3019898880,"bytes_uploaded":2013265920,"arrivals_per_hour":120,)"
@@ -259,6 +259,7 @@ TEST_CASE("json status, pretty, before the first pass") {
   "runs": [],
   "passes": [],
   "expired_leases": 0,
+  "last_verification": null,
   "throughput": {
     "images_per_second": null,
     "bytes_per_second": null,
@@ -600,4 +601,47 @@ TEST_CASE("json status: the fleet's passes and expired leases") {
                     R"({"run":42,"host_id":"host-a","pid":17,"started_at":"2026-11-28T14:59:05Z",)"
                     R"("finished_at":"2026-11-28T15:00:35Z","outcome":"crashed","in_flight":0,)"
                     R"("lease_expires_at":null}],"expired_leases":3,)") != std::string::npos);
+}
+
+TEST_CASE("the last verification in the text, the JSON, the metrics and the check") {
+    StatusReport r = growing();
+    imgsync::storage::VerificationRecord v;
+    v.started_at = now - 3700;
+    v.finished_at = now - 3600;
+    v.host_id = "host-a";
+    v.scope = "sample 100";
+    v.outcome = imgsync::core::VerifyOutcome::problems;
+    v.totals = {100, 97, 2, 1, 0, 1};
+    r.last_verification = v;
+
+    const std::string text = render_status_text(r);
+    CHECK(text.find("verified:    2026-11-28T14:04:05Z (1h 00m ago), sample 100: 100 checked, 97 "
+                    "ok, 2 missing, 1 changed, 0 unverified, 1 requeued (imgsync verify "
+                    "--requeue puts them back to pending)\n") != std::string::npos);
+    CHECK(render_status_text(growing()).find("verified:") == std::string::npos);
+
+    const std::string json = render_status_json(r, imgsync::util::JsonWriter::Style::compact);
+    CHECK(json.find(R"("last_verification":{"started_at":"2026-11-28T14:02:25Z",)"
+                    R"("finished_at":"2026-11-28T14:04:05Z","host_id":"host-a",)"
+                    R"("scope":"sample 100","outcome":"problems","checked":100,"ok":97,)"
+                    R"("missing":2,"changed":1,"unverified":0,"requeued":1,"unresolved":2,)"
+                    R"("message":""})") != std::string::npos);
+
+    const std::string metrics = render_prometheus(r);
+    CHECK(metrics.find("imgsync_verify_last_timestamp_seconds " + std::to_string(now - 3600) +
+                       "\n") != std::string::npos);
+    CHECK(metrics.find("imgsync_verify_objects{result=\"missing\"} 2\n") != std::string::npos);
+    CHECK(metrics.find("imgsync_verify_objects{result=\"ok\"} 97\n") != std::string::npos);
+    CHECK(metrics.find("imgsync_verify_unresolved 2\n") != std::string::npos);
+    CHECK(render_prometheus(growing()).find("imgsync_verify") == std::string::npos);
+
+    // Two objects missing or changed and not requeued: CRITICAL whatever the thresholds.
+    const CheckResult crit = evaluate_check(r, CheckThresholds{});
+    CHECK(crit.exit_code == 2);
+    CHECK(crit.line.find("IMGSYNC CRITICAL - ") == 0);
+    CHECK(crit.line.find(", last verify found 2 objects missing or changed |") !=
+          std::string::npos);
+    // All requeued: the pass will upload them again; nothing to alert on.
+    r.last_verification->totals.requeued = 3;
+    CHECK(evaluate_check(r, CheckThresholds{}).exit_code == 0);
 }

@@ -407,3 +407,61 @@ TEST_CASE("the fleet's bucket in the state file persists across passes") {
     CHECK(again.take_fleet_tokens(1, 3, 5, 1002) == 2);
     CHECK(again.take_fleet_tokens(1, 3, 5, 990) == 0); // a clock that went back refills nothing
 }
+
+TEST_CASE("verify's side: uploaded rows in pages, a sample, requeue, the verifications") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    for (const char* name : {"a.png", "b.png", "c.png", "d.png", "e.png"})
+        store.insert_image(image(name), 1000);
+    std::int64_t run = store.begin_run(1000, 1, "host-a", 60);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1000, 4);
+    REQUIRE(claimed.size() == 4);
+    for (std::size_t i = 0; i < claimed.size(); ++i)
+        REQUIRE(store.mark_uploaded({run, claimed[i].id, 0}, "\"e\"",
+                                    1000 + static_cast<std::int64_t>(i)));
+    // Pages in id order from after_id; the pending one is never among them.
+    auto first = store.uploaded_page(0, std::nullopt, 3);
+    REQUIRE(first.size() == 3);
+    CHECK(first[0].id < first[1].id);
+    auto rest = store.uploaded_page(first.back().id, std::nullopt, 3);
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].state == imgsync::core::ImageState::uploaded);
+    CHECK(store.uploaded_page(0, 1002, 10).size() == 2);
+    auto sample = store.sample_uploaded(2);
+    CHECK(sample.size() == 2);
+    CHECK(std::is_sorted(sample.begin(), sample.end()));
+    CHECK(store.sample_uploaded(10).size() == 4);
+
+    // Requeue: uploaded only, back to pending with the reason and nothing of the old object.
+    CHECK(store.requeue_uploaded(first[0].id, "verify: object missing"));
+    auto back = *store.image(first[0].id);
+    CHECK(back.state == imgsync::core::ImageState::pending);
+    CHECK(back.last_error == "verify: object missing");
+    CHECK_FALSE(back.etag);
+    CHECK_FALSE(back.uploaded_at);
+    CHECK_FALSE(store.requeue_uploaded(first[0].id, "again"));
+    CHECK(store.counts().uploaded == 3);
+    CHECK(store.counts().pending == 2);
+
+    CHECK_FALSE(store.last_verification());
+    imgsync::storage::VerificationRecord v;
+    v.started_at = 2000;
+    v.finished_at = 2010;
+    v.host_id = "host-a";
+    v.scope = "sample 2";
+    v.outcome = imgsync::core::VerifyOutcome::problems;
+    v.totals = {2, 1, 1, 0, 0, 1};
+    store.record_verification(v);
+    v.finished_at = 2020;
+    v.scope = "all";
+    v.outcome = imgsync::core::VerifyOutcome::ok;
+    store.record_verification(v);
+    auto last = store.last_verification();
+    REQUIRE(last);
+    CHECK(last->scope == "all");
+    CHECK(last->finished_at == 2020);
+    CHECK(last->outcome == imgsync::core::VerifyOutcome::ok);
+    CHECK(last->totals.missing == 1);
+    CHECK(last->totals.requeued == 1);
+    CHECK(store.integrity_check() == "ok");
+}
