@@ -371,6 +371,9 @@ int run(int argc, char** argv) {
             }
             return core::cmd_forget(ctx, s.forget);
         }
+        if (cmds.prune->parsed()) {
+            return core::cmd_prune(ctx, s.prune);
+        }
         if (cmds.verify->parsed()) {
             return core::cmd_verify(ctx, s.verify);
         }

@@ -18,6 +18,19 @@ void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
         ->check(CLI::Range(0, 256));
 }
 
+// upload and prune: what becomes of a local file once S3 holds it.
+void add_local_file_options(CLI::App* cmd, core::LocalFileSettings& s) {
+    add_enum_option(*cmd, "--after-upload", s.after_upload,
+                    {core::AfterUpload::keep, core::AfterUpload::remove, core::AfterUpload::move},
+                    "What becomes of an uploaded image's local file: keep, delete, or move "
+                    "(under --move-to); never a file changed since its upload");
+    cmd->add_option("--move-to", s.move_to,
+                    "With --after-upload move: the directory files go under, each at its "
+                    "absolute path (/srv/in/a.jpg: DIR/srv/in/a.jpg)");
+    cmd->add_option("--keep-for", s.keep_for,
+                    "Keep a file this long after its upload before deleting or moving it, e.g. 7d");
+}
+
 void define_global_options(CLI::App& app, core::GlobalSettings& g) {
     app.add_option("--config", g.config_file,
                    "Config file (key = value lines); default /etc/imgsync/imgsync.conf when it "
@@ -160,6 +173,12 @@ Commands define_commands(CLI::App& app, Settings& s) {
     verify_cmd->add_option("--connect-timeout", s.verify.connect_timeout,
                            "TCP/TLS connect timeout");
 
+    auto* prune_cmd = app.add_subcommand(
+        "prune", "Delete or move the local files of uploaded images, as --after-upload says");
+    add_local_file_options(prune_cmd, s.prune.local);
+    prune_cmd->add_flag("--dry-run", s.prune.dry_run,
+                        "Print what would be deleted or moved; change nothing");
+
     auto* check_cmd =
         app.add_subcommand("check", "Validate configuration and credentials with one signed "
                                     "request to the bucket");
@@ -192,6 +211,7 @@ Commands define_commands(CLI::App& app, Settings& s) {
     c.retry = retry_cmd;
     c.forget = forget_cmd;
     c.verify = verify_cmd;
+    c.prune = prune_cmd;
     c.check = check_cmd;
     c.presign = presign_cmd;
     c.migrate = migrate_cmd;

@@ -21,6 +21,7 @@ struct Settings {
     core::RetrySettings retry;
     core::ForgetSettings forget;
     core::VerifySettings verify;
+    core::PruneSettings prune;
     core::PresignSettings presign;
     core::MigrateSettings migrate;
     std::string completion_shell;
@@ -36,6 +37,7 @@ struct Commands {
     CLI::App* retry = nullptr;
     CLI::App* forget = nullptr;
     CLI::App* verify = nullptr;
+    CLI::App* prune = nullptr;
     CLI::App* check = nullptr;
     CLI::App* presign = nullptr;
     CLI::App* migrate = nullptr;
@@ -51,5 +53,6 @@ CLI::App* define_upload(CLI::App& app, core::UploadSettings& upload);
 // Options more than one command takes.
 void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s);
 void add_jobs_option(CLI::App* cmd, unsigned& jobs);
+void add_local_file_options(CLI::App* cmd, core::LocalFileSettings& s);
 
 } // namespace imgsync::cli

@@ -91,6 +91,7 @@ CLI::App* define_upload(CLI::App& app, core::UploadSettings& upload) {
         {core::ProgressMode::automatic, core::ProgressMode::always, core::ProgressMode::never},
         "Live progress line: auto (only on a terminal), always, never");
     add_object_options(upload_cmd, upload.object);
+    add_local_file_options(upload_cmd, upload.local);
     upload_cmd->add_flag("--dry-run", upload.dry_run,
                          "Print the images this pass would upload, in order, within --max-images "
                          "and --max-bytes; change nothing, send nothing");

@@ -25,6 +25,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s);
 int cmd_retry(const Context& ctx, const RetrySettings& s);
 int cmd_forget(const Context& ctx, const ForgetSettings& s);
 int cmd_verify(const Context& ctx, const VerifySettings& s);
+int cmd_prune(const Context& ctx, const PruneSettings& s);
 int cmd_check(const Context& ctx);
 int cmd_presign(const Context& ctx, const PresignSettings& s);
 int cmd_migrate(const Context& ctx, const MigrateSettings& s);

@@ -136,6 +136,7 @@ int cmd_seed(const Context& ctx, const SeedSettings& s) {
                 ::stat(path.c_str(), &info);
                 image.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
                                  info.st_mtim.tv_nsec;
+                image.inode = static_cast<std::uint64_t>(info.st_ino);
                 image.sha256 = std::move(plan[k].sha256);
                 image.content_type = std::string(content_type(plan[k].format));
                 images.push_back(std::move(image));

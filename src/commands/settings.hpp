@@ -7,6 +7,7 @@
 #include "images/image_synth.hpp"
 #include "ingest/ingest.hpp"
 #include "model/image_state.hpp"
+#include "model/prune.hpp"
 #include "pass/upload_pass.hpp"
 #include "s3/endpoint.hpp"
 #include "s3/object_settings.hpp"
@@ -81,6 +82,13 @@ struct StatusSettings {
     std::string window = "24h";
 };
 
+// What becomes of an image's local file once S3 holds it: upload --after-upload and prune.
+struct LocalFileSettings {
+    AfterUpload after_upload = AfterUpload::keep;
+    std::string move_to;         // for move: the directory the files go under
+    std::string keep_for = "0s"; // how long after its upload a file stays
+};
+
 struct UploadSettings {
     int concurrency = 8;
     std::optional<std::int64_t> max_images;
@@ -106,6 +114,12 @@ struct UploadSettings {
     std::string lease = "60s";
     std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
     double fleet_burst = 0; // 0: one second's worth
+    LocalFileSettings local;
+};
+
+struct PruneSettings {
+    LocalFileSettings local;
+    bool dry_run = false;
 };
 
 struct RetrySettings {

@@ -1,5 +1,6 @@
 // imgsync upload: one pass, under the pass lock, recorded in the state file.
 #include "commands/common.hpp"
+#include "commands/prune.hpp"
 #include "commands/status_io.hpp"
 #include "commands/target.hpp"
 #include "model/fleet_bucket.hpp"
@@ -111,6 +112,7 @@ int dry_run(const Context& ctx, const PassOptions& o) {
 
 int cmd_upload(const Context& ctx, const UploadSettings& s) {
     PassOptions options = pass_options(s);
+    (void)prune_plan(s.local); // a bad --after-upload, --move-to or --keep-for: before any request
     if (s.dry_run) {
         return dry_run(ctx, options);
     }
@@ -189,6 +191,20 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
              {"images_per_second",
               seconds > 0 ? static_cast<double>(result.run.uploaded) / seconds : 0.0},
              {"message", result.run.message}});
+    // What is uploaded may leave the local disk (--after-upload), unless a signal stopped us.
+    if (s.local.after_upload != AfterUpload::keep && result.exit_code != ExitCode::interrupted) {
+        PrunePlan plan = prune_plan(s.local);
+        if (store->leases() && options.claim_scope == storage::ClaimScope::local) {
+            plan.host_id = ctx.global.host_id;
+        }
+        auto pruned = prune_files(plan, *store, log, util::wall_epoch());
+        log.log(pruned.refused ? util::Level::warn : util::Level::info, "prune_done",
+                {{"deleted", pruned.deleted},
+                 {"moved", pruned.moved},
+                 {"gone", pruned.gone},
+                 {"refused", pruned.refused},
+                 {"bytes", pruned.bytes}});
+    }
     // The exit status reports the pass: a metrics file that cannot be written is logged as the
     // error event metrics_failed and changes nothing else.
     if (!s.metrics_file.empty()) {

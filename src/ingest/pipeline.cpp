@@ -573,6 +573,7 @@ Ingested FileJob::answer() {
     image.path = batch->paths[slot];
     image.size = st.size;
     image.mtime_ns = st.mtime_ns;
+    image.inode = st.inode;
     image.sha256 = util::to_hex(sha.finish());
     if (md5) {
         md5_digest = md5->finish();

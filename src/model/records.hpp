@@ -33,6 +33,11 @@ struct ImageRecord {
     bool has_part_digests = false; // add recorded part digests (set by Store::claim only)
     std::int64_t lease_token = 0;  // the claim's fencing token (set by Store::claim only)
     std::string host_id;           // the host that registered it
+    std::uint64_t inode = 0;       // of the file add hashed (0: not recorded)
+    // The local file was deleted or moved after the upload (upload --after-upload, prune): when,
+    // and where to (none: deleted).
+    std::optional<std::int64_t> pruned_at;
+    std::optional<std::string> pruned_to;
 };
 
 // The digests of one part of a file that will go up as a multipart upload, computed by add in
@@ -55,6 +60,7 @@ struct NewImage {
     std::uint64_t digest_part_size = 0; // 0: no part digests (below the multipart threshold)
     std::vector<PartDigest> part_digests;
     std::string host_id; // --host-id of the add or seed that registered it
+    std::uint64_t inode = 0;
 };
 
 struct PartRecord {
@@ -75,6 +81,10 @@ struct ImageExport {
 struct BacklogCounts {
     std::int64_t pending = 0, uploading = 0, uploaded = 0, failed = 0;
     std::uint64_t bytes_pending = 0, bytes_uploading = 0, bytes_uploaded = 0, bytes_failed = 0;
+    // Uploaded images whose local file was pruned (deleted or moved): among `uploaded`, so
+    // uploaded - pruned are still on the local disk.
+    std::int64_t pruned = 0;
+    std::uint64_t bytes_pruned = 0;
     std::optional<std::int64_t> oldest_pending_added_at; // epoch seconds
 
     // One state's images and bytes, as a backend's totals name the state ("pending", ...);
@@ -89,6 +99,8 @@ struct BacklogCounts {
             pick(uploaded, bytes_uploaded);
         } else if (state == "failed") {
             pick(failed, bytes_failed);
+        } else if (state == "pruned") {
+            pick(pruned, bytes_pruned);
         }
     }
 };

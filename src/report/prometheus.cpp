@@ -52,6 +52,12 @@ std::string render_prometheus(const StatusReport& r) {
     e.sample("imgsync_bytes", "state=\"uploading\"", c.bytes_uploading);
     e.sample("imgsync_bytes", "state=\"uploaded\"", c.bytes_uploaded);
     e.sample("imgsync_bytes", "state=\"failed\"", c.bytes_failed);
+    e.gauge("imgsync_pruned_images",
+            "Uploaded images whose local file was deleted or moved (--after-upload, prune).",
+            std::optional<std::int64_t>(c.pruned));
+    e.gauge("imgsync_uploaded_local_bytes",
+            "Bytes of uploaded images whose local file is still there (not pruned).",
+            std::optional<std::uint64_t>(c.bytes_uploaded - c.bytes_pruned));
     // 0 rather than absent when nothing waits, so "age > X" alerts need no absent() clause.
     e.gauge("imgsync_oldest_pending_age_seconds",
             "Seconds the oldest pending image has waited; 0 when none is pending.",

@@ -344,8 +344,13 @@ std::string render_status_text(const StatusReport& r) {
     }
     line("pending", pending);
     line("uploading", images(c.uploading));
-    line("uploaded",
-         fmt::format("{}, {}", images(c.uploaded), util::format_bytes(c.bytes_uploaded)));
+    std::string uploaded =
+        fmt::format("{}, {}", images(c.uploaded), util::format_bytes(c.bytes_uploaded));
+    if (c.pruned > 0) {
+        uploaded += fmt::format(" ({} pruned; {} still on the local disk)", c.pruned,
+                                util::format_bytes(c.bytes_uploaded - c.bytes_pruned));
+    }
+    line("uploaded", uploaded);
     std::string failed = images(c.failed);
     if (c.failed > 0) {
         failed += fmt::format(", {} (imgsync list --state failed; imgsync retry --all)",
@@ -405,12 +410,15 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     w.field("uploading", c.uploading);
     w.field("uploaded", c.uploaded);
     w.field("failed", c.failed);
+    w.field("pruned", c.pruned);
     w.end_object();
     w.key("bytes").begin_object();
     w.field("pending", c.bytes_pending);
     w.field("uploading", c.bytes_uploading);
     w.field("uploaded", c.bytes_uploaded);
     w.field("failed", c.bytes_failed);
+    w.field("pruned", c.bytes_pruned);
+    w.field("uploaded_on_local_disk", c.bytes_uploaded - c.bytes_pruned);
     w.end_object();
     w.field("oldest_pending_age_seconds", r.oldest_pending_age_seconds);
     w.key("last_run");

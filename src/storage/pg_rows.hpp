@@ -7,7 +7,8 @@
 
 #define IMAGE_COLUMNS                                                                              \
     "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "      \
-    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id"
+    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id, inode, "         \
+    "pruned_at, pruned_to"
 
 namespace imgsync::storage {
 

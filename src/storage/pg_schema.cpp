@@ -172,6 +172,58 @@ CREATE TABLE verifications (
 );
 )sql";
 
+// Version 3: what prune needs, as in the SQLite schema's version 6: the inode of the file add
+// hashed, when and where an uploaded image's local file was pruned, the prune queue, and the
+// pruned images and bytes counted under the pseudo-state "pruned" by the same statement
+// triggers.
+constexpr const char* schema_v3 = R"sql(
+ALTER TABLE images ADD COLUMN inode bigint NOT NULL DEFAULT 0,
+                   ADD COLUMN pruned_at bigint,
+                   ADD COLUMN pruned_to text;
+CREATE INDEX images_prunable ON images (uploaded_at, id)
+    WHERE state = 'uploaded' AND pruned_at IS NULL;
+
+CREATE OR REPLACE FUNCTION imgsync_images_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO counter_deltas (state, images, bytes)
+        SELECT state, count(*), sum(size) FROM new_rows GROUP BY state;
+    INSERT INTO counter_deltas (state, images, bytes)
+        SELECT 'pruned', count(*), sum(size) FROM new_rows
+        WHERE state = 'uploaded' AND pruned_at IS NOT NULL HAVING count(*) > 0;
+    INSERT INTO activity_deltas (hour, added, added_bytes)
+        SELECT added_at / 3600, count(*), sum(size) FROM new_rows GROUP BY 1;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION imgsync_images_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO counter_deltas (state, images, bytes)
+        SELECT state, sum(n), sum(b) FROM (
+            SELECT state, -1 AS n, -size AS b FROM old_rows
+            UNION ALL SELECT state, 1, size FROM new_rows
+            UNION ALL SELECT 'pruned', -1, -size FROM old_rows
+                WHERE state = 'uploaded' AND pruned_at IS NOT NULL
+            UNION ALL SELECT 'pruned', 1, size FROM new_rows
+                WHERE state = 'uploaded' AND pruned_at IS NOT NULL) d
+        GROUP BY state HAVING sum(n) <> 0 OR sum(b) <> 0;
+    INSERT INTO activity_deltas (hour, uploaded, uploaded_bytes)
+        SELECT n.uploaded_at / 3600, count(*), sum(n.size)
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE n.state = 'uploaded' AND o.state <> 'uploaded' GROUP BY 1;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION imgsync_images_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO counter_deltas (state, images, bytes)
+        SELECT state, -count(*), -sum(size) FROM old_rows GROUP BY state;
+    INSERT INTO counter_deltas (state, images, bytes)
+        SELECT 'pruned', -count(*), -sum(size) FROM old_rows
+        WHERE state = 'uploaded' AND pruned_at IS NOT NULL HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+)sql";
+
 } // namespace
 
 void migrate_pg(PgConnection& db) {
@@ -204,7 +256,10 @@ void migrate_pg(PgConnection& db) {
         if (version < 2) {
             db.exec(schema_v2);
         }
-        // Future migrations go here: if (version < 3) { ... }
+        if (version < 3) {
+            db.exec(schema_v3);
+        }
+        // Future migrations go here: if (version < 4) { ... }
         if (version != pg_schema_version) {
             db.run("UPDATE imgsync_schema SET version = $1",
                    PgParams().add(std::int64_t{pg_schema_version}));

@@ -34,7 +34,8 @@ std::string claim_sql(const char* scope) {
         "  FROM picked WHERE i.id = picked.id"
         "  RETURNING i.id, i.path, i.key, i.size, i.mtime_ns, i.sha256, i.md5, i.content_type,"
         "    i.state, i.attempts, i.last_error, i.next_attempt_at, i.added_at, i.uploaded_at,"
-        "    i.etag, i.upload_id, i.part_size, i.host_id, i.lease_token, i.lease_expires_at,"
+        "    i.etag, i.upload_id, i.part_size, i.host_id, i.inode, i.pruned_at, i.pruned_to,"
+        "    i.lease_token, i.lease_expires_at,"
         "    EXISTS (SELECT 1 FROM part_digests d WHERE d.image_id = i.id) AS digests),"
         " logged AS ("
         "  INSERT INTO claims (token, image_id, run_id, host_id, claimed_at, expires_at)"
@@ -79,6 +80,9 @@ ImageRecord read_pg_image(const PgResult& r, int row) {
     i.upload_id = r.optional_text(row, 15);
     i.part_size = r.int64(row, 16);
     i.host_id = r.text(row, 17);
+    i.inode = static_cast<std::uint64_t>(r.int64(row, 18));
+    i.pruned_at = r.optional_int64(row, 19);
+    i.pruned_to = r.optional_text(row, 20);
     return i;
 }
 
@@ -133,7 +137,8 @@ std::optional<std::string> PgStore::path_for_key(const std::string& key) {
 
 void PgStore::insert_image(const NewImage& image, std::int64_t now) {
     auto r = db_.run("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, content_type, "
-                     "added_at, host_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                     "added_at, host_id, inode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                     "RETURNING id",
                      PgParams()
                          .add(image.path)
                          .add(image.key)
@@ -143,7 +148,8 @@ void PgStore::insert_image(const NewImage& image, std::int64_t now) {
                          .add(image.md5)
                          .add(image.content_type)
                          .add(now)
-                         .add(image.host_id));
+                         .add(image.host_id)
+                         .add(static_cast<std::int64_t>(image.inode)));
     insert_part_digests(r.int64(0, 0), image);
 }
 
@@ -185,7 +191,8 @@ bool PgStore::replace_content(std::int64_t id, const NewImage& image, std::int64
         "WITH u AS (UPDATE images SET size = $2, mtime_ns = $3, sha256 = $4, md5 = $5, "
         "content_type = $6, state = 'pending', attempts = 0, last_error = NULL, "
         "next_attempt_at = 0, added_at = $7, uploaded_at = NULL, etag = NULL, upload_id = NULL, "
-        "part_size = 0, run_id = NULL, host_id = $8 WHERE id = $1 AND state <> 'uploading' "
+        "part_size = 0, run_id = NULL, host_id = $8, inode = $9, pruned_at = NULL, "
+        "pruned_to = NULL WHERE id = $1 AND state <> 'uploading' "
         "RETURNING id), "
         "p AS (DELETE FROM parts WHERE image_id IN (SELECT id FROM u)), "
         "d AS (DELETE FROM part_digests WHERE image_id IN (SELECT id FROM u)) "
@@ -198,7 +205,8 @@ bool PgStore::replace_content(std::int64_t id, const NewImage& image, std::int64
             .add(image.md5)
             .add(image.content_type)
             .add(now)
-            .add(image.host_id));
+            .add(image.host_id)
+            .add(static_cast<std::int64_t>(image.inode)));
     if (r.int64(0, 0) == 0) {
         return false;
     }
@@ -290,8 +298,8 @@ std::vector<ImageRecord> PgStore::claim(const Claimant& who, std::int64_t now, i
                                       .add(who.lease_seconds));
     for (int i = 0; i < r.rows(); ++i) {
         claimed.push_back(read_pg_image(r, i));
-        claimed.back().lease_token = r.int64(i, 18);
-        claimed.back().has_part_digests = r.boolean(i, 20);
+        claimed.back().lease_token = r.int64(i, 21);
+        claimed.back().has_part_digests = r.boolean(i, 23);
     }
     // RETURNING gives no order; the pass promises oldest first.
     std::sort(claimed.begin(), claimed.end(), [](const ImageRecord& a, const ImageRecord& b) {
@@ -576,10 +584,12 @@ ArrivalWindow PgStore::window(std::int64_t now, std::int64_t seconds) {
 // PostgreSQL checks its own pages; what can drift is imgsync's: the counters against the rows.
 std::string PgStore::integrity_check() {
     auto r = db_.exec("SELECT s.state, coalesce(d.n, 0), coalesce(i.n, 0) FROM "
-                      "(VALUES ('pending'), ('uploading'), ('uploaded'), ('failed')) s(state) "
-                      "LEFT JOIN (SELECT state, sum(images) n FROM counter_deltas GROUP BY state) "
-                      "d USING (state) LEFT JOIN (SELECT state, count(*) n FROM images GROUP BY "
-                      "state) i USING (state) WHERE coalesce(d.n, 0) <> coalesce(i.n, 0)");
+                      "(VALUES ('pending'), ('uploading'), ('uploaded'), ('failed'), ('pruned')) "
+                      "s(state) LEFT JOIN (SELECT state, sum(images) n FROM counter_deltas GROUP "
+                      "BY state) d USING (state) LEFT JOIN (SELECT state, count(*) n FROM images "
+                      "GROUP BY state UNION ALL SELECT 'pruned', count(*) FROM images WHERE state "
+                      "= 'uploaded' AND pruned_at IS NOT NULL) i USING (state) WHERE "
+                      "coalesce(d.n, 0) <> coalesce(i.n, 0)");
     if (r.rows() == 0) {
         return "ok";
     }

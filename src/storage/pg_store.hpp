@@ -82,6 +82,11 @@ class PgStore final : public Store {
     bool requeue_uploaded(std::int64_t id, const std::string& reason) override;
     void record_verification(const VerificationRecord& verification) override;
     std::optional<VerificationRecord> last_verification() override;
+    std::vector<ImageRecord> prunable_page(std::int64_t uploaded_before, const PruneCursor& after,
+                                           const std::optional<std::string>& host_id,
+                                           int limit) override;
+    bool mark_pruned(std::int64_t id, std::uint64_t size, std::int64_t mtime_ns, std::int64_t now,
+                     const std::optional<std::string>& moved_to) override;
 
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);

@@ -80,8 +80,9 @@ bool PgStore::import_image(const ImageExport& e) {
     auto r = db_.run(
         "INSERT INTO images (path, key, size, mtime_ns, sha256, md5, content_type, state, "
         "attempts, last_error, next_attempt_at, added_at, uploaded_at, etag, upload_id, "
-        "part_size, host_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "$14, $15, $16, $17) ON CONFLICT (path) DO NOTHING RETURNING id",
+        "part_size, host_id, inode, pruned_at, pruned_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (path) DO "
+        "NOTHING RETURNING id",
         PgParams()
             .add(i.path)
             .add(i.key)
@@ -99,7 +100,10 @@ bool PgStore::import_image(const ImageExport& e) {
             .add(i.etag)
             .add(i.upload_id)
             .add(i.part_size)
-            .add(i.host_id));
+            .add(i.host_id)
+            .add(static_cast<std::int64_t>(i.inode))
+            .add(i.pruned_at)
+            .add(i.pruned_to));
     if (r.rows() == 0) {
         return false;
     }

@@ -9,7 +9,9 @@ namespace imgsync::storage {
 
 inline constexpr const char* sqlite_image_columns =
     "id, path, key, size, mtime_ns, sha256, md5, content_type, state, attempts, last_error, "
-    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id";
+    "next_attempt_at, added_at, uploaded_at, etag, upload_id, part_size, host_id, inode, "
+    "pruned_at, "
+    "pruned_to";
 
 // Throws Error(state_error) for a state it does not know.
 ImageRecord read_sqlite_image(const Statement& s);

@@ -141,6 +141,38 @@ CREATE TABLE verifications (
 );
 )sql";
 
+// Version 6: what prune needs. The inode of the file add hashed (0 for older rows: unknown), and
+// when and where an uploaded image's local file was pruned; the prune queue; and the pruned
+// images and bytes as a totals row of their own ("pruned", among the uploaded), kept by triggers
+// like the states' rows: status shows the bytes still on the local disk without a scan.
+constexpr const char* schema_v6 = R"sql(
+ALTER TABLE images ADD COLUMN inode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE images ADD COLUMN pruned_at INTEGER;
+ALTER TABLE images ADD COLUMN pruned_to TEXT;
+CREATE INDEX images_prunable ON images (uploaded_at, id)
+    WHERE state = 'uploaded' AND pruned_at IS NULL;
+INSERT INTO totals VALUES ('pruned', 0, 0);
+CREATE TRIGGER images_pruned_insert AFTER INSERT ON images
+    WHEN NEW.state = 'uploaded' AND NEW.pruned_at IS NOT NULL BEGIN
+    UPDATE totals SET images = images + 1, bytes = bytes + NEW.size WHERE state = 'pruned';
+END;
+CREATE TRIGGER images_pruned_update AFTER UPDATE OF state, size, pruned_at ON images
+    WHEN (OLD.state = 'uploaded' AND OLD.pruned_at IS NOT NULL)
+      OR (NEW.state = 'uploaded' AND NEW.pruned_at IS NOT NULL) BEGIN
+    UPDATE totals SET
+        images = images - (OLD.state = 'uploaded' AND OLD.pruned_at IS NOT NULL)
+                        + (NEW.state = 'uploaded' AND NEW.pruned_at IS NOT NULL),
+        bytes = bytes
+            - CASE WHEN OLD.state = 'uploaded' AND OLD.pruned_at IS NOT NULL THEN OLD.size ELSE 0 END
+            + CASE WHEN NEW.state = 'uploaded' AND NEW.pruned_at IS NOT NULL THEN NEW.size ELSE 0 END
+        WHERE state = 'pruned';
+END;
+CREATE TRIGGER images_pruned_delete AFTER DELETE ON images
+    WHEN OLD.state = 'uploaded' AND OLD.pruned_at IS NOT NULL BEGIN
+    UPDATE totals SET images = images - 1, bytes = bytes - OLD.size WHERE state = 'pruned';
+END;
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -184,7 +216,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 5) {
         db_.exec(schema_v5);
     }
-    // Future migrations go here: if (version < 6) { ... }
+    if (version < 6) {
+        db_.exec(schema_v6);
+    }
+    // Future migrations go here: if (version < 7) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

@@ -54,6 +54,9 @@ ImageRecord read_sqlite_image(const Statement& s) {
     r.upload_id = s.optional_text(15);
     r.part_size = s.int64(16);
     r.host_id = s.text(17);
+    r.inode = static_cast<std::uint64_t>(s.int64(18));
+    r.pruned_at = s.optional_int64(19);
+    r.pruned_to = s.optional_text(20);
     return r;
 }
 
@@ -137,8 +140,8 @@ std::optional<std::string> SqliteStore::path_for_key(const std::string& key) {
 }
 
 void SqliteStore::insert_image(const NewImage& image, std::int64_t now) {
-    auto& s = stmt("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, "
-                   "content_type, added_at, host_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    auto& s = stmt("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, content_type, "
+                   "added_at, host_id, inode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     s.bind(1, image.path)
         .bind(2, image.key)
         .bind(3, static_cast<std::int64_t>(image.size))
@@ -147,7 +150,8 @@ void SqliteStore::insert_image(const NewImage& image, std::int64_t now) {
         .bind(6, image.md5)
         .bind(7, image.content_type)
         .bind(8, now)
-        .bind(9, image.host_id);
+        .bind(9, image.host_id)
+        .bind(10, static_cast<std::int64_t>(image.inode));
     s.run();
     insert_part_digests(db_.last_insert_rowid(), image);
 }
@@ -189,15 +193,16 @@ bool SqliteStore::replace_content(std::int64_t id, const NewImage& image, std::i
     auto& s = stmt(
         "UPDATE images SET size = ?2, mtime_ns = ?3, sha256 = ?4, md5 = ?5, content_type = ?6, "
         "state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = 0, added_at = ?7, "
-        "uploaded_at = NULL, etag = NULL, upload_id = NULL, part_size = 0, run_id = NULL "
-        "WHERE id = ?1 AND state <> 'uploading'");
+        "uploaded_at = NULL, etag = NULL, upload_id = NULL, part_size = 0, run_id = NULL, "
+        "inode = ?8, pruned_at = NULL, pruned_to = NULL WHERE id = ?1 AND state <> 'uploading'");
     s.bind(1, id)
         .bind(2, static_cast<std::int64_t>(image.size))
         .bind(3, image.mtime_ns)
         .bind(4, image.sha256)
         .bind(5, image.md5)
         .bind(6, image.content_type)
-        .bind(7, now);
+        .bind(7, now)
+        .bind(8, static_cast<std::int64_t>(image.inode));
     if (s.run() == 0) {
         return false;
     }
@@ -267,7 +272,7 @@ std::vector<ImageRecord> SqliteStore::claim(const Claimant& who, std::int64_t no
     s.bind(1, who.run_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     while (s.step()) {
         claimed.push_back(read_sqlite_image(s));
-        claimed.back().has_part_digests = s.int64(18) != 0;
+        claimed.back().has_part_digests = s.int64(21) != 0;
     }
     s.reset();
     txn.commit();

@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 5;
+    static constexpr int schema_version = 6;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -98,6 +98,11 @@ class SqliteStore final : public Store {
     bool requeue_uploaded(std::int64_t id, const std::string& reason) override;
     void record_verification(const VerificationRecord& verification) override;
     std::optional<VerificationRecord> last_verification() override;
+    std::vector<ImageRecord> prunable_page(std::int64_t uploaded_before, const PruneCursor& after,
+                                           const std::optional<std::string>& host_id,
+                                           int limit) override;
+    bool mark_pruned(std::int64_t id, std::uint64_t size, std::int64_t mtime_ns, std::int64_t now,
+                     const std::optional<std::string>& moved_to) override;
 
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);

@@ -84,8 +84,8 @@ bool SqliteStore::import_image(const ImageExport& e) {
     auto state = i.state == core::ImageState::uploading ? core::ImageState::pending : i.state;
     stmt("INSERT INTO images (path, key, size, mtime_ns, sha256, md5, content_type, state, "
          "attempts, last_error, next_attempt_at, added_at, uploaded_at, etag, upload_id, "
-         "part_size, host_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-         "?14, ?15, ?16, ?17)")
+         "part_size, host_id, inode, pruned_at, pruned_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+         "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")
         .bind(1, i.path)
         .bind(2, i.key)
         .bind(3, static_cast<std::int64_t>(i.size))
@@ -103,6 +103,9 @@ bool SqliteStore::import_image(const ImageExport& e) {
         .bind(15, i.upload_id)
         .bind(16, i.part_size)
         .bind(17, i.host_id)
+        .bind(18, static_cast<std::int64_t>(i.inode))
+        .bind(19, i.pruned_at)
+        .bind(20, i.pruned_to)
         .run();
     std::int64_t id = db_.last_insert_rowid();
     for (const auto& p : e.parts) {

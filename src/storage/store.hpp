@@ -181,6 +181,24 @@ class Store {
     // The newest finished verification, if any.
     virtual std::optional<VerificationRecord> last_verification() = 0;
 
+    // --- prune: local files of uploaded images (storage/*_store_prune.cpp) --------------------
+    // Where a walk over the prunable images is: after this upload time and id.
+    struct PruneCursor {
+        std::int64_t uploaded_at = -1;
+        std::int64_t id = 0;
+    };
+    // Up to `limit` uploaded images whose local file is not pruned yet, uploaded at or before
+    // `uploaded_before`, after `after` in (uploaded_at, id) order; only those registered by
+    // `host_id` when it is given (files on this host's disks).
+    virtual std::vector<ImageRecord> prunable_page(std::int64_t uploaded_before,
+                                                   const PruneCursor& after,
+                                                   const std::optional<std::string>& host_id,
+                                                   int limit) = 0;
+    // Records that the image's local file is gone (deleted, moved to `moved_to`, or found gone),
+    // if the row is still uploaded, not pruned, and of that size and mtime; false otherwise.
+    virtual bool mark_pruned(std::int64_t id, std::uint64_t size, std::int64_t mtime_ns,
+                             std::int64_t now, const std::optional<std::string>& moved_to) = 0;
+
     // --- imgsync migrate ---------------------------------------------------------------------
     // The image's multipart progress and part digests, for an export.
     virtual ImageExport export_image(const ImageRecord& image) = 0;

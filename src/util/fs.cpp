@@ -231,6 +231,7 @@ std::optional<FileStat> stat_fd(int fd) {
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     out.mode = st.st_mode;
     out.links = static_cast<std::uint64_t>(st.st_nlink);
+    out.inode = static_cast<std::uint64_t>(st.st_ino);
     return out;
 }
 

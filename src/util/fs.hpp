@@ -76,6 +76,7 @@ struct FileStat {
     std::int64_t mtime_ns = 0;
     unsigned mode = 0;
     std::uint64_t links = 1;
+    std::uint64_t inode = 0;
 };
 std::optional<FileStat> stat_fd(int fd);
 

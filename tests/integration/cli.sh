@@ -29,7 +29,7 @@ fi
 if t_begin "completion of commands"; then
     assert_eq "status" "$(complete_words sta)" &&
         assert_eq "$(printf '%s\n' seed status)" "$(complete_words s)" &&
-        assert_eq "$(printf '%s\n' add check forget list migrate presign retry seed status upload verify)" \
+        assert_eq "$(printf '%s\n' add check forget list migrate presign prune retry seed status upload verify)" \
             "$(complete_words "")" &&
         assert_eq "upload" "$(complete_words --db /x/state.db up)" "after a global option's value" &&
         assert_eq "" "$(complete_words comp)" "the hidden completion command is not offered" && t_ok
@@ -62,7 +62,7 @@ fi
 
 if t_begin "completion offers every option each command's --help lists"; then
     missing=""
-    for c in seed add list status upload retry check presign migrate forget verify; do
+    for c in seed add list status upload retry check presign migrate forget verify prune; do
         got=$(complete_words "$c" -)
         for o in $(imgsync_run "$c" --help | grep -oE '^  +(-[a-z], )?--[a-z][a-z0-9-]*' |
             grep -oE -- '--[a-z][a-z0-9-]*'); do
@@ -100,7 +100,7 @@ fi
 
 if t_begin "COMMAND --help says where the global options are"; then
     bad=""
-    for c in seed add list status upload retry check presign migrate forget verify; do
+    for c in seed add list status upload retry check presign migrate forget verify prune; do
         h=$(imgsync_run "$c" --help)
         [[ $h == *"Global options (also after the command; imgsync --help describes them):"* &&
             $h == *"--db,"* && $h == *"--bucket,"* ]] || bad+=" $c"
@@ -111,7 +111,7 @@ fi
 if t_begin "no option's help stops mid-sentence; --prefix names add and seed"; then
     # The description of each option: the indented lines after its name, joined.
     stops=""
-    for c in "" seed add list status upload retry check presign migrate forget verify; do
+    for c in "" seed add list status upload retry check presign migrate forget verify prune; do
         # shellcheck disable=SC2086
         stops+=$(imgsync_run $c --help | awk '
             /^  +-/ { if (d != "") print d; d = ""; split($0, a, "  +"); n = 0

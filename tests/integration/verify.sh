@@ -10,8 +10,8 @@ imgsync_env "$RGW_ENDPOINT"
 # uploaded NAME COUNT: t_fixture NAME with COUNT seeded images, uploaded.
 uploaded() {
     t_fixture "$1"
-    imgsync_run seed --count "$2" --seed 21 >/dev/null 2>&1 || t_die "seed $2"
-    imgsync_run upload >/dev/null 2>&1 || t_die "upload"
+    imgsync_run seed --count "$2" --seed 21 >"$TD/seed.log" 2>&1 || t_die "seed $2: $(tail -n2 "$TD/seed.log")"
+    imgsync_run upload >"$TD/upload.log" 2>&1 || t_die "upload: $(tail -n2 "$TD/upload.log")"
 }
 # nth_uploaded N FIELD: the FIELD (id, key, path) of the Nth uploaded image, in id order.
 nth_uploaded() {

@@ -578,3 +578,38 @@ TEST_CASE("verify's side: uploaded rows in pages, a sample, requeue, the verific
     CHECK(last->message == "stopped by a signal");
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("prune's side: prunable images in upload order, the record, the pruned totals") {
+    TestDb db;
+    PgStore store(db.uri);
+    for (const char* name : {"a.png", "b.png", "c.png"}) {
+        auto i = image(name);
+        i.inode = 77;
+        store.insert_image(i, 1000);
+    }
+    auto run = store.begin_run(1000, 111, "host-a", 60);
+    auto claimed = store.claim(who(run), 1000, 3);
+    REQUIRE(claimed.size() == 3);
+    CHECK(claimed[0].inode == 77);
+    REQUIRE(store.mark_uploaded(lease_of(run, claimed[0]), "\"e\"", 2002));
+    REQUIRE(store.mark_uploaded(lease_of(run, claimed[1]), "\"e\"", 2001));
+
+    imgsync::storage::Store::PruneCursor start;
+    auto page = store.prunable_page(3000, start, std::nullopt, 10);
+    REQUIRE(page.size() == 2);
+    CHECK(page[0].id == claimed[1].id);
+    CHECK(store.prunable_page(3000, start, std::string("host-a"), 10).size() == 2);
+    CHECK(store.prunable_page(3000, start, std::string("host-b"), 10).empty());
+    CHECK(store.prunable_page(3000, {2001, claimed[1].id}, std::nullopt, 10).size() == 1);
+
+    CHECK_FALSE(store.mark_pruned(claimed[1].id, 99, 1, 3000, std::nullopt));
+    CHECK(store.mark_pruned(claimed[1].id, 100, 1, 3000, std::string("/archive/x")));
+    CHECK_FALSE(store.mark_pruned(claimed[1].id, 100, 1, 3001, std::nullopt));
+    CHECK(store.image(claimed[1].id)->pruned_to == "/archive/x");
+    CHECK(store.counts().pruned == 1);
+    CHECK(store.counts().bytes_pruned == 100);
+    CHECK(store.integrity_check() == "ok");
+    CHECK(store.forget({claimed[1].id}, std::nullopt) == 1);
+    CHECK(store.counts().pruned == 0);
+    CHECK(store.integrity_check() == "ok");
+}

@@ -215,8 +215,9 @@ TEST_CASE("json status, compact") {
         R"("outcome":"ok","message":""})";
     const std::string expected =
         R"({"generated_at":"2026-11-28T15:04:05Z",)"
-        R"("counts":{"pending":1500,"uploading":0,"uploaded":5000,"failed":0},)"
-        R"("bytes":{"pending":1572864000,"uploading":0,"uploaded":5242880000,"failed":0},)"
+        R"("counts":{"pending":1500,"uploading":0,"uploaded":5000,"failed":0,"pruned":0},)"
+        R"("bytes":{"pending":1572864000,"uploading":0,"uploaded":5242880000,"failed":0,"pruned":0,)"
+        R"("uploaded_on_local_disk":5242880000},)"
         R"("oldest_pending_age_seconds":180,"last_run":)" +
         run42 + R"(,"last_success_at":"2026-11-28T15:00:35Z","runs":[)" + run42 +
         R"(,{"id":41,"started_at":"2026-11-28T14:44:05Z","finished_at":"2026-11-28T14:45:05Z",)"
@@ -245,13 +246,16 @@ TEST_CASE("json status, pretty, before the first pass") {
     "pending": 0,
     "uploading": 0,
     "uploaded": 0,
-    "failed": 0
+    "failed": 0,
+    "pruned": 0
   },
   "bytes": {
     "pending": 0,
     "uploading": 0,
     "uploaded": 0,
-    "failed": 0
+    "failed": 0,
+    "pruned": 0,
+    "uploaded_on_local_disk": 0
   },
   "oldest_pending_age_seconds": null,
   "last_run": null,
@@ -309,6 +313,14 @@ TEST_CASE("prometheus textfile") {
           "imgsync_bytes{state=\"uploading\"} 0\n"
           "imgsync_bytes{state=\"uploaded\"} 5242880000\n"
           "imgsync_bytes{state=\"failed\"} 0\n"
+          "# HELP imgsync_pruned_images Uploaded images whose local file was deleted or moved "
+          "(--after-upload, prune).\n"
+          "# TYPE imgsync_pruned_images gauge\n"
+          "imgsync_pruned_images 0\n"
+          "# HELP imgsync_uploaded_local_bytes Bytes of uploaded images whose local file is "
+          "still there (not pruned).\n"
+          "# TYPE imgsync_uploaded_local_bytes gauge\n"
+          "imgsync_uploaded_local_bytes 5242880000\n"
           "# HELP imgsync_oldest_pending_age_seconds Seconds the oldest pending image has "
           "waited; "
           "0 when none is pending.\n"
@@ -644,4 +656,17 @@ TEST_CASE("the last verification in the text, the JSON, the metrics and the chec
     // All requeued: the pass will upload them again; nothing to alert on.
     r.last_verification->totals.requeued = 3;
     CHECK(evaluate_check(r, CheckThresholds{}).exit_code == 0);
+}
+
+TEST_CASE("pruned images: the bytes still on the local disk in the text and the JSON") {
+    StatusReport r = growing();
+    r.counts.pruned = 4000;
+    r.counts.bytes_pruned = 4ULL << 30;
+    CHECK(render_status_text(r).find("5000 images, 4.8 GiB (4000 pruned; 904 MiB still on the "
+                                     "local disk)\n") != std::string::npos);
+    const std::string json = render_status_json(r, imgsync::util::JsonWriter::Style::compact);
+    CHECK(json.find(R"("pruned":4294967296,"uploaded_on_local_disk":947912704})") !=
+          std::string::npos);
+    CHECK(render_prometheus(r).find("imgsync_uploaded_local_bytes 947912704\n") !=
+          std::string::npos);
 }

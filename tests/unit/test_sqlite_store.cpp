@@ -465,3 +465,48 @@ TEST_CASE("verify's side: uploaded rows in pages, a sample, requeue, the verific
     CHECK(last->totals.requeued == 1);
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("prune's side: prunable images in upload order, the record, the pruned totals") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    for (const char* name : {"a.png", "b.png", "c.png"}) {
+        auto i = image(name);
+        i.inode = 77;
+        store.insert_image(i, 1000);
+    }
+    std::int64_t run = store.begin_run(1000, 1, "host-a", 60);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1000, 3);
+    REQUIRE(claimed.size() == 3);
+    REQUIRE(store.mark_uploaded({run, claimed[0].id, 0}, "\"e\"", 2002));
+    REQUIRE(store.mark_uploaded({run, claimed[1].id, 0}, "\"e\"", 2001));
+    CHECK(store.image(claimed[0].id)->inode == 77);
+
+    Store::PruneCursor start;
+    auto page = store.prunable_page(3000, start, std::nullopt, 10);
+    REQUIRE(page.size() == 2);
+    CHECK(page[0].id == claimed[1].id); // uploaded first
+    CHECK(store.prunable_page(2001, start, std::nullopt, 10).size() == 1);
+    CHECK(store.prunable_page(3000, {2001, claimed[1].id}, std::nullopt, 10).size() == 1);
+    CHECK(store.prunable_page(3000, start, std::string("host-b"), 10).empty());
+
+    // Recorded only for the size and mtime it had; then no longer prunable, and counted.
+    CHECK_FALSE(store.mark_pruned(claimed[1].id, 99, 1, 3000, std::nullopt));
+    CHECK(store.mark_pruned(claimed[1].id, 100, 1, 3000, std::string("/archive/x")));
+    CHECK_FALSE(store.mark_pruned(claimed[1].id, 100, 1, 3001, std::nullopt));
+    CHECK(store.image(claimed[1].id)->pruned_to == "/archive/x");
+    CHECK(store.prunable_page(3000, start, std::nullopt, 10).size() == 1);
+    CHECK(store.counts().pruned == 1);
+    CHECK(store.counts().bytes_pruned == 100);
+    // The file at the path is registered anew (new content): no longer pruned.
+    auto fresh = image("b.png");
+    fresh.size = 150;
+    REQUIRE(store.replace_content(claimed[1].id, fresh, 4000));
+    CHECK_FALSE(store.image(claimed[1].id)->pruned_at);
+    CHECK(store.counts().pruned == 0);
+    CHECK(store.counts().bytes_pruned == 0);
+    // Forgetting a pruned image takes it out of the count.
+    REQUIRE(store.mark_pruned(claimed[0].id, 100, 1, 3000, std::nullopt));
+    CHECK(store.counts().pruned == 1);
+    CHECK(store.forget({claimed[0].id}, std::nullopt) == 1);
+    CHECK(store.counts().pruned == 0);
+}
