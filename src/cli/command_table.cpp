@@ -12,6 +12,15 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// add and upload --source skip what these globs match below a directory they walk.
+void add_exclude_option(CLI::App* cmd, std::vector<std::string>& patterns) {
+    cmd->add_option("--exclude", patterns,
+                    "Skip files and directories whose path below a directory argument matches "
+                    "this glob (fnmatch; '*' also matches '/'; a trailing '/' matches directories "
+                    "only; a directory matched is not entered); repeat it or separate with commas")
+        ->delimiter(',');
+}
+
 // add and seed hash on this many threads.
 void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
     cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
@@ -83,6 +92,7 @@ Commands define_commands(CLI::App& app, Settings& s) {
                         "prefix path dir name stem ext sha256 sha256:N year month day hour "
                         "minute second date)");
 
+    add_exclude_option(add_cmd, s.add.exclude);
     add_multipart_options(add_cmd, s.add.multipart);
     add_jobs_option(add_cmd, s.add.jobs);
 

@@ -58,7 +58,8 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
-    std::string key_template; // --key-template: wins over the layout when set
+    std::string key_template;         // --key-template: wins over the layout when set
+    std::vector<std::string> exclude; // --exclude: globs on the path below a directory argument
     MultipartSettings multipart;
     unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };

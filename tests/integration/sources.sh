@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What add and upload --source find in a tree: --exclude (files skipped, directories pruned,
+# from the command line, IMGSYNC_EXCLUDE or the config file).
+# Each test has its own fixture (t_fixture); the images are seeded once, first, and copied.
+. "$(dirname "$0")/../lib.sh"
+with_rgw
+imgsync_env "$RGW_ENDPOINT"
+
+imgsync_run seed --count 12 --min-bytes 2K --max-bytes 8K --seed 21 >/dev/null 2>&1 ||
+    t_die "seed failed"
+mapfile -t IMGS < <(find "$T_TMP/spool" -type f \( -name '*.png' -o -name '*.jpg' \) | sort)
+[ ${#IMGS[@]} -ge 12 ] || t_die "seed wrote too few images"
+
+# tree DIR: DIR/a.jpg-like images: top.*, keep/one.*, keep/cache/two.*, cache/three.*,
+# scratch.tmp (an image named .tmp), six images in all.
+tree() {
+    mkdir -p "$1/keep/cache" "$1/cache"
+    cp "${IMGS[0]}" "$1/top.${IMGS[0]##*.}"
+    cp "${IMGS[1]}" "$1/keep/one.${IMGS[1]##*.}"
+    cp "${IMGS[2]}" "$1/keep/cache/two.${IMGS[2]##*.}"
+    cp "${IMGS[3]}" "$1/cache/three.${IMGS[3]##*.}"
+    cp "${IMGS[4]}" "$1/scratch.tmp"
+    cp "${IMGS[5]}" "$1/keep/four.tmp"
+}
+# keys: the registered keys, sorted, on one line.
+keys() {
+    imgsync_run list --json | "$T_PY" -c '
+import json, sys
+print(" ".join(sorted(r["key"] for r in json.load(sys.stdin))))'
+}
+EXT0=${IMGS[0]##*.} EXT1=${IMGS[1]##*.} EXT2=${IMGS[2]##*.} EXT3=${IMGS[3]##*.}
+
+if t_begin "add --exclude: matched files skipped, matched directories pruned, counted"; then
+    t_fixture exclude
+    tree "$TD/src"
+    assert_exit 0 imgsync_run -v add --exclude '*.tmp' --exclude 'cache/' "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 3, updated 0, unchanged 0, skipped 0, refused 0, excluded 3" &&
+        assert_eq "exclude/keep/cache/two.$EXT2 exclude/keep/one.$EXT1 exclude/top.$EXT0" "$(keys)" &&
+        assert_eq 3 "$(grep -c 'event=add_excluded' "$T_ERR")" "add_excluded debug lines" &&
+        assert_contains "$(<"$T_ERR")" "path=$TD/src/cache pattern=cache/" && t_ok
+fi
+
+if t_begin "add --exclude: '*' crosses '/', commas separate patterns, a trailing / only directories"; then
+    t_fixture exclude-glob
+    tree "$TD/src"
+    assert_exit 0 imgsync_run add --exclude '*/cache,*.tmp' "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 3, updated 0, unchanged 0, skipped 0, refused 0, excluded 3" &&
+        assert_eq "exclude-glob/cache/three.$EXT3 exclude-glob/keep/one.$EXT1 exclude-glob/top.$EXT0" "$(keys)" &&
+        assert_exit 0 imgsync_run add --exclude 'top.*/' "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 3, updated 0, unchanged 3, skipped 0, refused 0, excluded 0" && t_ok
+fi
+
+if t_begin "IMGSYNC_EXCLUDE and the config file's exclude key"; then
+    t_fixture exclude-env
+    tree "$TD/src"
+    printf 'exclude = cache/\n' >"$TD/imgsync.conf"
+    export IMGSYNC_EXCLUDE='*.tmp,keep'
+    assert_exit 0 imgsync_run add "$TD/src" &&
+        unset IMGSYNC_EXCLUDE &&
+        assert_contains "$(<"$T_OUT")" "added 2, updated 0, unchanged 0, skipped 0, refused 0, excluded 2" &&
+        assert_exit 0 imgsync_run --config "$TD/imgsync.conf" add "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 4, updated 0, unchanged 1, skipped 0, refused 0, excluded 1" && t_ok
+    unset IMGSYNC_EXCLUDE
+fi
+
+if t_begin "add --exclude '': refused before the state is touched (exit 2)"; then
+    t_fixture exclude-bad
+    tree "$TD/src"
+    assert_exit 2 imgsync_run add --exclude '' "$TD/src" &&
+        assert_eq "imgsync: --exclude: an empty pattern matches nothing" "$(<"$T_ERR")" &&
+        assert_eq "" "$(keys 2>/dev/null)" && t_ok
+fi
+
+t_finish
