@@ -103,6 +103,9 @@ Commands define_commands(CLI::App& app, Settings& s) {
                     "all", "pending, uploading, uploaded, failed or all");
     list_cmd->add_option("--limit", s.list.limit, "At most N rows (-1: all)");
     list_cmd->add_flag("--json", s.list.json, "One JSON array");
+    list_cmd->add_flag("--refused", s.list.refused,
+                       "The files add refused and skips while they stay unchanged (path, size, "
+                       "last seen, reason) instead of images");
 
     auto* status_cmd = app.add_subcommand("status", "Is the backlog draining?");
     status_cmd->add_flag("--json", s.status.json, "JSON object instead of text");
@@ -143,6 +146,9 @@ Commands define_commands(CLI::App& app, Settings& s) {
         *forget_cmd, "--state", s.forget.state,
         {core::ImageState::pending, core::ImageState::uploaded, core::ImageState::failed}, "",
         "Every image in this state instead of ids: failed, pending or uploaded");
+    forget_cmd->add_flag("--refused", s.forget.refused,
+                         "Instead: every refusal add remembers, so that the next add tries those "
+                         "files again");
 
     auto* check_cmd =
         app.add_subcommand("check", "Validate configuration and credentials with one signed "

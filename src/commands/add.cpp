@@ -18,12 +18,14 @@ int cmd_add(const Context& ctx, const AddSettings& s) {
                                {"unchanged", t.unchanged},
                                {"skipped", t.skipped},
                                {"refused", t.refused},
-                               {"excluded", t.excluded}});
+                               {"excluded", t.excluded},
+                               {"remembered_refusals", t.remembered}});
     std::printf("added %lld, updated %lld, unchanged %lld, skipped %lld, refused %lld, "
-                "excluded %lld\n",
+                "excluded %lld, remembered refusals %lld\n",
                 static_cast<long long>(t.added), static_cast<long long>(t.updated),
                 static_cast<long long>(t.unchanged), static_cast<long long>(t.skipped),
-                static_cast<long long>(t.refused), static_cast<long long>(t.excluded));
+                static_cast<long long>(t.refused), static_cast<long long>(t.excluded),
+                static_cast<long long>(t.remembered));
     std::fflush(stdout); // the summary before the error line, also when both go to one pipe
     if (!t.missing.empty()) {
         // A path that does not exist is a mistyped argument: the rest was added all the same.

@@ -6,6 +6,7 @@
 #include "ingest/ingest.hpp"
 #include "ingest/pipeline.hpp"
 #include "model/key_template.hpp"
+#include "util/clock.hpp"
 #include "util/dir_walk.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -102,6 +103,21 @@ std::string make_key(const model::KeyTemplate& key, KeyLayout layout, const std:
     return key.render(f);
 }
 
+// A file's size and mtime as lstat gives them, before it is read.
+struct FileStat {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+};
+
+std::optional<FileStat> stat_of(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    return FileStat{static_cast<std::uint64_t>(st.st_size),
+                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 struct AddRun {
     const Context& ctx;
     const AddSettings& settings;
@@ -110,13 +126,16 @@ struct AddRun {
     storage::Store& store;
     Registrar registrar;
     IngestPipeline& pipeline;
-    std::int64_t unchanged = 0, refused = 0, skipped = 0, excluded = 0;
+    bool any_refusals; // whether the state remembers refusals at all (else none is looked up)
+    std::int64_t unchanged = 0, refused = 0, skipped = 0, excluded = 0, remembered = 0;
     std::vector<std::string> missing{}; // arguments that do not exist: a usage error (exit 2)
     // Files found but not read yet: looked up in the state file a batch at a time, then read
     // by the pipeline while the walk goes on.
     struct Candidate {
         std::string path, relative;
         std::optional<std::int64_t> replace_id;
+        std::optional<FileStat> stat{}; // before it was read: what a refusal remembers
+        bool had_refusal = false;       // a refusal is remembered for the path
     };
     static constexpr std::size_t ingest_batch = 64;
     // Batches in the pipeline before the oldest is registered: enough to keep every worker busy
@@ -125,10 +144,60 @@ struct AddRun {
     std::vector<Candidate> pending{};
     std::deque<std::vector<Candidate>> reading{}; // submitted, in order
     std::unordered_set<std::string> reading_paths{};
+    // Refusals to remember and paths whose remembered refusal no longer holds: written after
+    // the snapshot they were found in, with the batches.
+    std::vector<storage::Refusal> to_remember{};
+    std::vector<std::string> to_drop{};
 
     void refuse(const std::string& path, const std::string& reason) {
         ++refused;
         ctx.log->warn("add_refused", {{"path", path}, {"reason", reason}});
+    }
+
+    // A file refused: counted and logged, and remembered with the size and mtime it had before
+    // it was read, when they are known (a file that changed since is tried again next time).
+    void refuse_file(const std::string& path, const std::string& reason,
+                     const std::optional<FileStat>& st) {
+        refuse(path, reason);
+        if (st) {
+            to_remember.push_back({path, st->size, st->mtime_ns, reason, 0, 0, ctx.global.host_id});
+        }
+    }
+
+    // Whether a refusal remembered for the path still holds: the file has the size and mtime it
+    // had when it was refused (counted, logged at debug). `had` says whether one is remembered.
+    bool still_refused(const std::string& path, const std::optional<FileStat>& st, bool& had) {
+        if (!any_refusals) {
+            return false;
+        }
+        auto r = store.find_refusal(path);
+        if (!r) {
+            return false;
+        }
+        had = true;
+        if (!st || st->size != r->size || st->mtime_ns != r->mtime_ns) {
+            return false;
+        }
+        ++remembered;
+        ctx.log->debug("add_refusal_remembered", {{"path", path}, {"reason", r->reason}});
+        return true;
+    }
+
+    void flush_refusals() {
+        if (to_remember.empty() && to_drop.empty()) {
+            return;
+        }
+        const std::int64_t now = util::wall_epoch();
+        storage::WriteTransaction txn(store);
+        for (const auto& r : to_remember) {
+            store.remember_refusal(r, now);
+        }
+        for (const auto& path : to_drop) {
+            store.drop_refusal(path);
+        }
+        txn.commit();
+        to_remember.clear();
+        to_drop.clear();
     }
 
     // Whether --exclude matches an entry of a tree (logged at debug, counted).
@@ -149,7 +218,11 @@ struct AddRun {
     // A file by its absolute, normalized path.
     void found(std::string abs, const std::string& relative) {
         if (auto problem = key_problem(relative)) {
-            refuse(abs, *problem);
+            const auto st = stat_of(abs);
+            bool had = false;
+            if (!still_refused(abs, st, had)) {
+                refuse_file(abs, *problem, st);
+            }
             return;
         }
         pending.push_back({std::move(abs), relative, std::nullopt});
@@ -160,18 +233,19 @@ struct AddRun {
 
     // Whether a file found needs reading: new, or changed since it was added (then replace_id
     // is set). Unchanged files and files under a running pass are counted here.
+    // A file refused before and unchanged since is skipped (remembered).
     bool needs_reading(Candidate& c) {
         auto known = store.find_by_path(c.path);
-        if (!known) {
-            return true;
-        }
-        struct stat st {};
-        if (::lstat(c.path.c_str(), &st) == 0 &&
-            static_cast<std::uint64_t>(st.st_size) == known->size &&
-            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec ==
-                known->mtime_ns) {
+        c.stat = stat_of(c.path);
+        if (known && c.stat && c.stat->size == known->size && c.stat->mtime_ns == known->mtime_ns) {
             ++unchanged;
             return false;
+        }
+        if (still_refused(c.path, c.stat, c.had_refusal)) {
+            return false;
+        }
+        if (!known) {
+            return true;
         }
         if (known->state == ImageState::uploading) {
             // A running pass is sending the old content; replacing the row under it could
@@ -241,24 +315,30 @@ struct AddRun {
                 const Candidate& c = batch[i];
                 reading_paths.erase(c.path);
                 if (!in.image) {
-                    refuse(c.path, in.refusal);
+                    refuse_file(c.path, in.refusal, c.stat);
                     continue;
                 }
                 in.image->host_id = ctx.global.host_id;
                 in.image->key =
                     make_key(key, settings.key_layout, ctx.global.prefix, c.relative, *in.image);
                 if (auto problem = key_problem(in.image->key)) {
-                    refuse(c.path, *problem);
+                    refuse_file(c.path, *problem, c.stat);
                     continue;
                 }
                 if (!registrar.add(*in.image, c.replace_id)) {
-                    ++refused;
+                    ++refused; // a key conflict: not remembered, it may be resolved elsewhere
                 } else {
                     ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
+                    if (c.had_refusal) {
+                        to_drop.push_back(c.path); // it ingests now
+                    }
                 }
             }
         }
         registrar.flush_if_full();
+        if (to_remember.size() + to_drop.size() >= 500) {
+            flush_refusals();
+        }
     }
 
     void argument(const std::string& arg) {
@@ -356,19 +436,24 @@ RegisterTotals register_files(const Context& ctx, const AddSettings& s, storage:
     IngestOptions options;
     options.jobs = s.jobs > 0 ? s.jobs : util::available_cores();
     IngestPipeline pipeline(parts, options);
-    AddRun run{ctx, s, key, exclude, store, Registrar(store, *ctx.log), pipeline};
+    AddRun run{ctx,      s,
+               key,      exclude,
+               store,    Registrar(store, *ctx.log),
+               pipeline, store.count_refusals() > 0};
     for (const auto& arg : s.paths) {
         run.argument(arg);
     }
     run.ingest_pending();
     run.drain();
     run.registrar.flush();
+    run.flush_refusals();
     RegisterTotals t;
     t.added = run.registrar.added;
     t.updated = run.registrar.updated;
     t.unchanged = run.unchanged + run.registrar.duplicates;
     t.skipped = run.skipped;
     t.excluded = run.excluded;
+    t.remembered = run.remembered;
     t.refused = run.refused + run.registrar.refused;
     t.missing = std::move(run.missing);
     return t;

@@ -66,6 +66,7 @@ struct AddSettings {
 
 struct ListSettings {
     std::optional<ImageState> state; // empty: all
+    bool refused = false;            // the remembered refusals instead of images
     std::int64_t limit = -1;
     bool json = false;
 };
@@ -117,6 +118,7 @@ struct RetrySettings {
 struct ForgetSettings {
     std::vector<std::int64_t> ids;
     std::optional<ImageState> state; // instead of ids: every image in this state
+    bool refused = false;            // instead: every remembered refusal
 };
 
 struct MigrateSettings {

@@ -16,6 +16,7 @@ StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
         compute_status(store.counts(), store.recent_runs(20), store.window(now, window_seconds),
                        now, store.last_success_at());
     report.fleet = store.fleet(10);
+    report.refused_files = store.count_refusals();
     return report;
 }
 

@@ -341,6 +341,11 @@ std::string render_status_text(const StatusReport& r) {
                               util::format_bytes(c.bytes_failed));
     }
     line("failed", failed);
+    if (r.refused_files > 0) {
+        line("refused", fmt::format("{} file{} add skips while unchanged (imgsync list --refused; "
+                                    "imgsync forget --refused)",
+                                    r.refused_files, r.refused_files == 1 ? "" : "s"));
+    }
 
     if (!r.last_run) {
         line("last pass", "none yet");
@@ -399,6 +404,7 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     w.field("failed", c.bytes_failed);
     w.end_object();
     w.field("oldest_pending_age_seconds", r.oldest_pending_age_seconds);
+    w.field("refused_files", r.refused_files);
     w.key("last_run");
     if (r.last_run) {
         write_run(w, *r.last_run);

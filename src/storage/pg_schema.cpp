@@ -153,6 +153,20 @@ CREATE TRIGGER images_deleted AFTER DELETE ON images REFERENCING OLD TABLE AS ol
     FOR EACH STATEMENT EXECUTE FUNCTION imgsync_images_deleted();
 )sql";
 
+// Version 2: files add refused, remembered by path with the size and mtime they had, so that a
+// later add skips them while they stay the same.
+constexpr const char* schema_v2 = R"sql(
+CREATE TABLE refusals (
+    path       text PRIMARY KEY,
+    size       bigint NOT NULL,
+    mtime_ns   bigint NOT NULL,
+    reason     text NOT NULL,
+    first_seen bigint NOT NULL,
+    last_seen  bigint NOT NULL,
+    host_id    text NOT NULL DEFAULT ''
+);
+)sql";
+
 } // namespace
 
 void migrate_pg(PgConnection& db) {
@@ -182,7 +196,10 @@ void migrate_pg(PgConnection& db) {
             db.exec("CREATE TABLE imgsync_schema (version integer NOT NULL); "
                     "INSERT INTO imgsync_schema VALUES (0)");
         }
-        // Future migrations go here: if (version < 2) { ... }
+        if (version < 2) {
+            db.exec(schema_v2);
+        }
+        // Future migrations go here: if (version < 3) { ... }
         if (version != pg_schema_version) {
             db.run("UPDATE imgsync_schema SET version = $1",
                    PgParams().add(std::int64_t{pg_schema_version}));

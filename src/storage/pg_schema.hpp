@@ -7,7 +7,7 @@
 
 namespace imgsync::storage {
 
-constexpr int pg_schema_version = 1;
+constexpr int pg_schema_version = 2;
 
 void migrate_pg(PgConnection& db);
 

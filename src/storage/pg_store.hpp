@@ -36,6 +36,15 @@ class PgStore final : public Store {
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
 
+    // Remembered refusals: in pg_store_refusals.cpp.
+    std::optional<Refusal> find_refusal(const std::string& path) override;
+    void remember_refusal(const Refusal& refusal, std::int64_t now) override;
+    void drop_refusal(const std::string& path) override;
+    std::int64_t count_refusals() override;
+    void for_each_refusal(std::int64_t limit,
+                          const std::function<void(const Refusal&)>& visit) override;
+    int forget_refusals() override;
+
     int recover_orphans(std::int64_t now, const std::string& host_id,
                         const PidAlive& pid_alive) override;
     std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,

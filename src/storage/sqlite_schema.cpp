@@ -122,6 +122,20 @@ CREATE TABLE fleet_bucket (
 );
 )sql";
 
+// Version 5: files add refused, remembered by path with the size and mtime they had, so that
+// a later add skips them while they stay the same.
+constexpr const char* schema_v5 = R"sql(
+CREATE TABLE refusals (
+    path       TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    host_id    TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -162,7 +176,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 4) {
         db_.exec(schema_v4);
     }
-    // Future migrations go here: if (version < 5) { ... }
+    if (version < 5) {
+        db_.exec(schema_v5);
+    }
+    // Future migrations go here: if (version < 6) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 4;
+    static constexpr int schema_version = 5;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -49,6 +49,15 @@ class SqliteStore final : public Store {
     std::optional<std::string> path_for_key(const std::string& key) override;
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
+
+    // Remembered refusals: in sqlite_store_refusals.cpp.
+    std::optional<Refusal> find_refusal(const std::string& path) override;
+    void remember_refusal(const Refusal& refusal, std::int64_t now) override;
+    void drop_refusal(const std::string& path) override;
+    std::int64_t count_refusals() override;
+    void for_each_refusal(std::int64_t limit,
+                          const std::function<void(const Refusal&)>& visit) override;
+    int forget_refusals() override;
 
     int recover_orphans(std::int64_t now, const std::string& host_id,
                         const PidAlive& pid_alive) override;

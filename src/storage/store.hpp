@@ -86,6 +86,21 @@ class Store {
     // (and changes nothing) when a running pass holds the row.
     virtual bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) = 0;
 
+    // --- remembered refusals (add) ----------------------------------------------------------
+    // Files add refused, each with the size and mtime it had when it was refused, so that a
+    // later add of the same tree skips a file that did not change instead of refusing it again.
+    virtual std::optional<Refusal> find_refusal(const std::string& path) = 0;
+    // Records a refusal, or updates the one recorded for the path (its size, mtime, reason and
+    // last sighting; the first sighting stays).
+    virtual void remember_refusal(const Refusal& refusal, std::int64_t now) = 0;
+    virtual void drop_refusal(const std::string& path) = 0;
+    virtual std::int64_t count_refusals() = 0;
+    // In path order, at most `limit` (-1: all) without holding them all.
+    virtual void for_each_refusal(std::int64_t limit,
+                                  const std::function<void(const Refusal&)>& visit) = 0;
+    // Forgets every refusal, so that the next add tries those files again. Returns how many.
+    virtual int forget_refusals() = 0;
+
     // --- a pass ------------------------------------------------------------------------------
     // SQLite: images left "uploading" by a pass that died go back to pending (call only under the
     // pass lock). PostgreSQL: the running passes of this host id whose process is gone

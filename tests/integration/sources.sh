@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # What add and upload --source find in a tree: --exclude (files skipped, directories pruned,
-# from the command line, IMGSYNC_EXCLUDE or the config file).
+# from the command line, IMGSYNC_EXCLUDE or the config file); remembered refusals (a file refused
+# once is skipped while its size and mtime stay the same: status, list --refused, forget
+# --refused).
 # Each test has its own fixture (t_fixture); the images are seeded once, first, and copied.
+# imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 imgsync_env "$RGW_ENDPOINT"
@@ -69,6 +72,68 @@ if t_begin "add --exclude '': refused before the state is touched (exit 2)"; the
     assert_exit 2 imgsync_run add --exclude '' "$TD/src" &&
         assert_eq "imgsync: --exclude: an empty pattern matches nothing" "$(<"$T_ERR")" &&
         assert_eq "" "$(keys 2>/dev/null)" && t_ok
+fi
+
+# bad_tree DIR: one image and two files add refuses (text named .jpg, a zero-byte .png).
+bad_tree() {
+    mkdir -p "$1"
+    cp "${IMGS[6]}" "$1/good.${IMGS[6]##*.}"
+    printf 'not an image\n' >"$1/notes.jpg"
+    : >"$1/empty.png"
+}
+
+if t_begin "refusals are remembered: the next add skips them silently and exits 0"; then
+    t_fixture refusals
+    bad_tree "$TD/src"
+    assert_exit 1 imgsync_run add "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 1, updated 0, unchanged 0, skipped 0, refused 2, excluded 0, remembered refusals 0" &&
+        assert_exit 0 imgsync_run add "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 0, updated 0, unchanged 1, skipped 0, refused 0, excluded 0, remembered refusals 2" &&
+        assert_eq 0 "$(grep -c 'event=add_refused' "$T_ERR")" "add_refused lines on the second add" &&
+        assert_eq 2 "$(counts 'd["refused_files"]')" "status --json refused_files" &&
+        assert_exit 0 imgsync_run status &&
+        assert_contains "$(<"$T_OUT")" "refused:     2 files add skips while unchanged" &&
+        assert_exit 0 imgsync_run list --refused --json &&
+        assert_eq "[('$TD/src/empty.png', 'zero-byte file', 0), ('$TD/src/notes.jpg', 'not an image', 13)]" \
+            "$(json "$T_OUT" '[(r["path"], r["reason"][:12] if r["reason"].startswith("not an image") else r["reason"], r["size"]) for r in d]')" &&
+        assert_exit 0 imgsync_run list --refused &&
+        assert_contains "$(<"$T_OUT")" "$TD/src/notes.jpg  (not an image" && t_ok
+fi
+
+if t_begin "a remembered refusal whose file changed is tried again: dropped once it ingests"; then
+    t_fixture refusals-changed
+    bad_tree "$TD/src"
+    imgsync_run add "$TD/src" >/dev/null 2>&1
+    cp "${IMGS[7]}" "$TD/src/notes.jpg"  # now an image
+    printf 'still no image\n' >>"$TD/src/empty.png" # changed, still refused
+    assert_exit 1 imgsync_run add "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "added 1, updated 0, unchanged 1, skipped 0, refused 1, excluded 0, remembered refusals 0" &&
+        assert_contains "$(<"$T_ERR")" "empty.png" &&
+        assert_eq 1 "$(counts 'd["refused_files"]')" "refusals left" &&
+        assert_exit 0 imgsync_run list --refused --json &&
+        assert_eq "[15]" "$(json "$T_OUT" '[r["size"] for r in d]')" "the record has the new size" && t_ok
+fi
+
+if t_begin "forget --refused: the files are tried (and refused) again"; then
+    t_fixture refusals-forget
+    bad_tree "$TD/src"
+    imgsync_run add "$TD/src" >/dev/null 2>&1
+    assert_exit 0 imgsync_run forget --refused &&
+        assert_eq "forgot 2 refusals" "$(<"$T_OUT")" &&
+        assert_eq 0 "$(counts 'd["refused_files"]')" &&
+        assert_exit 1 imgsync_run add "$TD/src" &&
+        assert_contains "$(<"$T_OUT")" "refused 2, excluded 0, remembered refusals 0" && t_ok
+fi
+
+if t_begin "list --refused with --state, forget --refused with ids: usage errors (exit 2)"; then
+    t_fixture refusals-usage
+    bad_tree "$TD/src"
+    imgsync_run add "$TD/src" >/dev/null 2>&1
+    assert_exit 2 imgsync_run list --refused --state failed &&
+        assert_eq "imgsync: list: --refused lists files, not images: no --state" "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run forget --refused 1 &&
+        assert_eq "imgsync: forget: give image ids, --state or --refused, one of them" "$(<"$T_ERR")" &&
+        assert_eq 2 "$(counts 'd["refused_files"]')" && t_ok
 fi
 
 t_finish

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 using imgsync::Error;
 using imgsync::ExitCode;
@@ -111,7 +112,7 @@ TEST_CASE("the schema is created once and opening again changes nothing") {
     TestDb db;
     { PgStore first(db.uri); }
     PgStore store(db.uri);
-    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 1);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 2);
     CHECK(store.describe().find("PostgreSQL at ") == 0);
     CHECK(store.describe().find(db.name) != std::string::npos);
     CHECK(store.integrity_check() == "ok");
@@ -524,4 +525,51 @@ TEST_CASE("the fleet view: running passes with their images in flight, expired l
     CHECK(f.expired_leases == 0);
     expire_leases(store);
     CHECK(store.fleet(10).expired_leases == 2);
+}
+
+TEST_CASE("remembered refusals: recorded, updated in place, listed in path order, forgotten") {
+    TestDb db;
+    PgStore store(db.uri);
+    imgsync::storage::Refusal r;
+    r.path = "/t/b.png";
+    r.size = 10;
+    r.mtime_ns = 1700000000123456789;
+    r.reason = "not an image";
+    r.host_id = "host-a";
+    CHECK(store.count_refusals() == 0);
+    store.remember_refusal(r, 100);
+    r.path = "/t/a.png";
+    store.remember_refusal(r, 100);
+    r.size = 30;
+    r.reason = "truncated";
+    store.remember_refusal(r, 200);
+    auto a = store.find_refusal("/t/a.png");
+    REQUIRE(a);
+    CHECK(a->size == 30);
+    CHECK(a->mtime_ns == 1700000000123456789);
+    CHECK(a->reason == "truncated");
+    CHECK(a->first_seen == 100);
+    CHECK(a->last_seen == 200);
+    CHECK(a->host_id == "host-a");
+    std::vector<std::string> paths;
+    store.for_each_refusal(-1,
+                           [&](const imgsync::storage::Refusal& x) { paths.push_back(x.path); });
+    CHECK(paths == std::vector<std::string>{"/t/a.png", "/t/b.png"});
+    store.drop_refusal("/t/a.png");
+    CHECK_FALSE(store.find_refusal("/t/a.png"));
+    CHECK(store.count_refusals() == 1);
+    CHECK(store.forget_refusals() == 1);
+    CHECK(store.count_refusals() == 0);
+}
+
+TEST_CASE("a version 1 backlog gets the refusals table and version 2 when opened") {
+    TestDb db;
+    {
+        PgStore first(db.uri);
+        first.connection().exec("DROP TABLE refusals");
+        first.connection().exec("UPDATE imgsync_schema SET version = 1");
+    }
+    PgStore store(db.uri);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 2);
+    CHECK(store.count_refusals() == 0);
 }
