@@ -12,6 +12,20 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// How add and upload --source name the objects of the files they register.
+void add_key_options(CLI::App* cmd, core::KeyLayout& layout, std::string& key_template) {
+    add_enum_option(*cmd, "--key-layout", layout,
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
+                    "path: prefix + path relative to the argument; sha256: prefix + "
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    cmd->add_option("--key-template", key_template,
+                    "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                    "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                    "minute second date)");
+}
+
 // add and upload --source skip what these globs match below a directory they walk.
 void add_exclude_option(CLI::App* cmd, std::vector<std::string>& patterns) {
     cmd->add_option("--exclude", patterns,
@@ -81,16 +95,7 @@ Commands define_commands(CLI::App& app, Settings& s) {
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", s.add.paths, "Files or directories")->required();
-    add_enum_option(*add_cmd, "--key-layout", s.add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
-                     core::KeyLayout::exif_date},
-                    "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
-                    "from EXIF DateTimeOriginal, else the mtime");
-    add_cmd->add_option("--key-template", s.add.key_template,
-                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
-                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
-                        "minute second date)");
+    add_key_options(add_cmd, s.add.key_layout, s.add.key_template);
 
     add_exclude_option(add_cmd, s.add.exclude);
     add_multipart_options(add_cmd, s.add.multipart);

@@ -50,6 +50,7 @@ CLI::App* define_upload(CLI::App& app, core::UploadSettings& upload);
 // Options more than one command takes.
 void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s);
 void add_jobs_option(CLI::App* cmd, unsigned& jobs);
+void add_key_options(CLI::App* cmd, core::KeyLayout& layout, std::string& key_template);
 void add_exclude_option(CLI::App* cmd, std::vector<std::string>& patterns);
 
 } // namespace imgsync::cli

@@ -109,13 +109,27 @@ struct FileStat {
     std::int64_t mtime_ns = 0;
 };
 
+FileStat file_stat(const struct stat& st) {
+    return FileStat{static_cast<std::uint64_t>(st.st_size),
+                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 std::optional<FileStat> stat_of(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         return std::nullopt;
     }
-    return FileStat{static_cast<std::uint64_t>(st.st_size),
-                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    return file_stat(st);
+}
+
+// An entry of a tree, relative to the directory the walk has open: no path lookup from the root
+// per file, which is most of the system time of a rescan that finds nothing new.
+std::optional<FileStat> stat_of(const util::WalkEntry& e) {
+    struct stat st {};
+    if (::fstatat(e.dir_fd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return std::nullopt;
+    }
+    return file_stat(st);
 }
 
 struct AddRun {
@@ -215,17 +229,20 @@ struct AddRun {
         found(fs::absolute(path).lexically_normal().string(), relative);
     }
 
-    // A file by its absolute, normalized path.
-    void found(std::string abs, const std::string& relative) {
+    // A file by its absolute, normalized path, with its size and mtime when the walk took them.
+    void found(std::string abs, const std::string& relative,
+               std::optional<FileStat> st = std::nullopt) {
         if (auto problem = key_problem(relative)) {
-            const auto st = stat_of(abs);
+            if (!st) {
+                st = stat_of(abs);
+            }
             bool had = false;
             if (!still_refused(abs, st, had)) {
                 refuse_file(abs, *problem, st);
             }
             return;
         }
-        pending.push_back({std::move(abs), relative, std::nullopt});
+        pending.push_back({std::move(abs), relative, std::nullopt, st});
         if (pending.size() == ingest_batch) {
             ingest_pending();
         }
@@ -236,7 +253,9 @@ struct AddRun {
     // A file refused before and unchanged since is skipped (remembered).
     bool needs_reading(Candidate& c) {
         auto known = store.find_by_path(c.path);
-        c.stat = stat_of(c.path);
+        if (!c.stat) {
+            c.stat = stat_of(c.path);
+        }
         if (known && c.stat && c.stat->size == known->size && c.stat->mtime_ns == known->mtime_ns) {
             ++unchanged;
             return false;
@@ -385,7 +404,7 @@ struct AddRun {
                     }
                     switch (e.kind) {
                     case util::EntryKind::regular:
-                        found(e.path, std::string(e.relative));
+                        found(e.path, std::string(e.relative), stat_of(e));
                         return;
                     case util::EntryKind::symlink:
                         // Policy: links are not followed inside a tree (no loops, no escaping it).

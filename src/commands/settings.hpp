@@ -108,6 +108,11 @@ struct UploadSettings {
     std::string lease = "60s";
     std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
     double fleet_burst = 0; // 0: one second's worth
+    // --source: directories registered (as add would, with these) before the pass claims.
+    std::vector<std::string> sources;
+    KeyLayout scan_key_layout = KeyLayout::path;
+    std::string scan_key_template;
+    std::vector<std::string> scan_exclude;
 };
 
 struct RetrySettings {

@@ -126,7 +126,7 @@ Result<void> walk_tree(const std::string& root, const std::function<void(const W
         EntryKind k = kind == Kind::regular   ? EntryKind::regular
                       : kind == Kind::symlink ? EntryKind::symlink
                                               : EntryKind::other;
-        visit(WalkEntry{k, path, std::string_view(path).substr(root_len)});
+        visit(WalkEntry{k, path, std::string_view(path).substr(root_len), ::dirfd(dir), e->d_name});
     }
     return {};
 }

@@ -21,6 +21,8 @@ struct WalkEntry {
     EntryKind kind;
     const std::string& path;   // root, "/", then the names below it
     std::string_view relative; // the part of `path` below root
+    int dir_fd;                // the open directory that lists it (for fstatat), during visit
+    const char* name;          // its name in that directory
 };
 
 // Whether the walk enters a directory below root, given its path relative to root (no trailing

@@ -2,7 +2,8 @@
 # What add and upload --source find in a tree: --exclude (files skipped, directories pruned,
 # from the command line, IMGSYNC_EXCLUDE or the config file); remembered refusals (a file refused
 # once is skipped while its size and mtime stay the same: status, list --refused, forget
-# --refused).
+# --refused); upload --source (what is new under each source registered, then uploaded; a
+# missing source refused before anything is sent).
 # Each test has its own fixture (t_fixture); the images are seeded once, first, and copied.
 # imgsync-test: backends sqlite pg
 . "$(dirname "$0")/../lib.sh"
@@ -134,6 +135,64 @@ if t_begin "list --refused with --state, forget --refused with ids: usage errors
         assert_exit 2 imgsync_run forget --refused 1 &&
         assert_eq "imgsync: forget: give image ids, --state or --refused, one of them" "$(<"$T_ERR")" &&
         assert_eq 2 "$(counts 'd["refused_files"]')" && t_ok
+fi
+
+if t_begin "upload --source registers what is new, then uploads it; unchanged files stay"; then
+    t_fixture source
+    mkdir -p "$TD/src/sub"
+    cp "${IMGS[0]}" "$TD/src/a.${IMGS[0]##*.}"
+    cp "${IMGS[1]}" "$TD/src/sub/b.${IMGS[1]##*.}"
+    assert_exit 0 imgsync_run upload --source "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=1 added=2 updated=0 unchanged=0" &&
+        assert_eq 2 "$(counts 'd["counts"]["uploaded"]')" "uploaded after the first pass" &&
+        cp "${IMGS[2]}" "$TD/src/sub/c.${IMGS[2]##*.}" &&
+        assert_exit 0 imgsync_run upload --source "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=1 added=1 updated=0 unchanged=2" &&
+        assert_eq 3 "$(counts 'd["counts"]["uploaded"]')" "uploaded after the second pass" &&
+        assert_eq "source/a.${IMGS[0]##*.} source/sub/b.${IMGS[1]##*.} source/sub/c.${IMGS[2]##*.}" "$(keys)" &&
+        verify_uploaded && t_ok
+fi
+
+if t_begin "upload --source with --exclude and --key-layout; a refusal is remembered, the pass exits 0"; then
+    t_fixture source-opts
+    bad_tree "$TD/src"
+    cp "${IMGS[8]}" "$TD/src/skip.tmp"
+    assert_exit 0 imgsync_run upload --source "$TD/src" --exclude '*.tmp' --key-layout sha256 &&
+        assert_contains "$(<"$T_ERR")" "event=add_refused" &&
+        assert_contains "$(<"$T_ERR")" "added=1 updated=0 unchanged=0 skipped=0 refused=2 excluded=1" &&
+        assert_eq 1 "$(counts 'd["counts"]["uploaded"]')" &&
+        assert_eq 2 "$(counts 'd["refused_files"]')" &&
+        assert_match "$(keys)" "^source-opts/[0-9a-f]{2}/[0-9a-f]{64}\.(png|jpg)$" &&
+        assert_exit 0 imgsync_run upload --source "$TD/src" --exclude '*.tmp' --key-layout sha256 &&
+        assert_not_contains "$(<"$T_ERR")" "event=add_refused" &&
+        assert_contains "$(<"$T_ERR")" "refused=0 excluded=1 remembered_refusals=2" && t_ok
+fi
+
+if t_begin "IMGSYNC_SOURCE names several directories separated by ':'"; then
+    t_fixture source-env
+    mkdir -p "$TD/one" "$TD/two"
+    cp "${IMGS[3]}" "$TD/one/x.${IMGS[3]##*.}"
+    cp "${IMGS[4]}" "$TD/two/y.${IMGS[4]##*.}"
+    export IMGSYNC_SOURCE=$TD/one:$TD/two
+    assert_exit 0 imgsync_run upload &&
+        unset IMGSYNC_SOURCE &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=2 added=2" &&
+        assert_eq "source-env/x.${IMGS[3]##*.} source-env/y.${IMGS[4]##*.}" "$(keys)" &&
+        assert_eq 2 "$(counts 'd["counts"]["uploaded"]')" && t_ok
+    unset IMGSYNC_SOURCE
+fi
+
+if t_begin "upload --source DIR that does not exist: exit 2 naming it, nothing registered or sent"; then
+    t_fixture source-missing
+    imgsync_run seed --count 1 --seed 22 >/dev/null 2>&1 || t_die "seed"
+    mkdir -p "$TD/src"
+    cp "${IMGS[5]}" "$TD/src/z.${IMGS[5]##*.}"
+    assert_exit 2 imgsync_run upload --source "$TD/src" --source "$TD/nope" &&
+        assert_eq "imgsync: --source $TD/nope: no such directory" "$(<"$T_ERR")" &&
+        assert_exit 2 imgsync_run upload --source "$TD/src/z.${IMGS[5]##*.}" &&
+        assert_eq "imgsync: --source $TD/src/z.${IMGS[5]##*.}: not a directory" "$(<"$T_ERR")" &&
+        assert_eq 1 "$(counts 'd["counts"]["pending"]')" "the seeded image still pending" &&
+        assert_eq 0 "$(counts 'd["counts"]["uploaded"]')" "nothing uploaded" && t_ok
 fi
 
 t_finish

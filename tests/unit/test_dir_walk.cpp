@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -130,4 +131,19 @@ TEST_CASE("walk_tree: a directory the enter predicate refuses is pruned with all
     std::sort(seen.begin(), seen.end());
     CHECK(asked == std::vector<std::string>{"cache", "keep", "keep/cache"});
     CHECK(seen == std::vector<std::string>{"keep/a", "top"});
+}
+
+TEST_CASE("walk_tree: each entry's directory descriptor and name reach the file (fstatat)") {
+    test_support::TempDir dir("imgsync-walk-fd");
+    REQUIRE(fs::create_directory(dir.path + "/d"));
+    std::ofstream(dir.path + "/d/f") << "12345";
+    std::vector<long long> sizes;
+    auto walked = util::walk_tree(dir.path, [&](const util::WalkEntry& e) {
+        struct stat st {};
+        REQUIRE(::fstatat(e.dir_fd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0);
+        CHECK(std::string(e.name) == "f");
+        sizes.push_back(static_cast<long long>(st.st_size));
+    });
+    REQUIRE(walked);
+    CHECK(sizes == std::vector<long long>{5});
 }
