@@ -251,8 +251,7 @@ struct AddRun {
     // Whether a file found needs reading: new, or changed since it was added (then replace_id
     // is set). Unchanged files and files under a running pass are counted here.
     // A file refused before and unchanged since is skipped (remembered).
-    bool needs_reading(Candidate& c) {
-        auto known = store.find_by_path(c.path);
+    bool needs_reading(Candidate& c, const std::optional<storage::Store::Known>& known) {
         if (!c.stat) {
             c.stat = stat_of(c.path);
         }
@@ -291,9 +290,15 @@ struct AddRun {
         std::vector<Candidate> to_read;
         {
             storage::ReadSnapshot snapshot(store);
-            for (auto& c : pending) {
-                if (needs_reading(c)) {
-                    to_read.push_back(std::move(c));
+            std::vector<std::string_view> paths;
+            paths.reserve(pending.size());
+            for (const auto& c : pending) {
+                paths.emplace_back(c.path);
+            }
+            const auto known = store.find_by_paths(paths);
+            for (std::size_t i = 0; i < pending.size(); ++i) {
+                if (needs_reading(pending[i], known[i])) {
+                    to_read.push_back(std::move(pending[i]));
                 }
             }
         }

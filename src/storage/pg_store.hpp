@@ -32,6 +32,8 @@ class PgStore final : public Store {
     void rollback_batch() noexcept override {}
 
     std::optional<Known> find_by_path(const std::string& path) override;
+    std::vector<std::optional<Known>>
+    find_by_paths(const std::vector<std::string_view>& paths) override; // *_store_scan.cpp
     std::optional<std::string> path_for_key(const std::string& key) override;
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;

@@ -22,6 +22,8 @@ class SqliteStore final : public Store {
     SqliteStore(const std::string& path, Access access);
 
     static constexpr int schema_version = 5;
+    // Paths find_by_paths() looks up per statement.
+    static constexpr std::size_t lookup_batch = 64;
 
     std::string describe() const override { return db_.path(); }
     // Permissions the constructor took away from the state file (or its -wal or -shm): all
@@ -46,6 +48,8 @@ class SqliteStore final : public Store {
     void keep_pass_lock(PassLock lock) { lock_.emplace(std::move(lock)); }
 
     std::optional<Known> find_by_path(const std::string& path) override;
+    std::vector<std::optional<Known>>
+    find_by_paths(const std::vector<std::string_view>& paths) override; // *_store_scan.cpp
     std::optional<std::string> path_for_key(const std::string& key) override;
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;

@@ -79,6 +79,9 @@ class Store {
         core::ImageState state;
     };
     virtual std::optional<Known> find_by_path(const std::string& path) = 0;
+    // find_by_path() of each path, in one statement (or a few): element i answers paths[i].
+    virtual std::vector<std::optional<Known>>
+    find_by_paths(const std::vector<std::string_view>& paths) = 0;
     // The path already registered under this key, if any.
     virtual std::optional<std::string> path_for_key(const std::string& key) = 0;
     virtual void insert_image(const NewImage& image, std::int64_t now) = 0;

@@ -573,3 +573,18 @@ TEST_CASE("a version 1 backlog gets the refusals table and version 2 when opened
     CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 2);
     CHECK(store.count_refusals() == 0);
 }
+
+TEST_CASE("find_by_paths answers each path in order, a path given twice too") {
+    TestDb db;
+    PgStore store(db.uri);
+    store.insert_image(image("a.png"), 1);
+    store.insert_image(image("b.png"), 1);
+    const auto known = store.find_by_paths(
+        {"/images/b.png", "/images/none.png", "/images/a.png", "/images/b.png"});
+    REQUIRE(known.size() == 4);
+    CHECK(known[0]->id == store.find_by_path("/images/b.png")->id);
+    CHECK_FALSE(known[1]);
+    CHECK(known[2]->id == store.find_by_path("/images/a.png")->id);
+    CHECK(known[3]->id == known[0]->id);
+    CHECK(known[2]->state == ImageState::pending);
+}
