@@ -11,6 +11,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/json.hpp"
+#include "util/walk_ahead.hpp"
 #include "util/work_pool.hpp"
 
 #include <fmt/format.h>
@@ -117,16 +118,6 @@ FileStat file_stat(const struct stat& st) {
 std::optional<FileStat> stat_of(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
-        return std::nullopt;
-    }
-    return file_stat(st);
-}
-
-// An entry of a tree, relative to the directory the walk has open: no path lookup from the root
-// per file, which is most of the system time of a rescan that finds nothing new.
-std::optional<FileStat> stat_of(const util::WalkEntry& e) {
-    struct stat st {};
-    if (::fstatat(e.dir_fd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         return std::nullopt;
     }
     return file_stat(st);
@@ -365,6 +356,35 @@ struct AddRun {
         }
     }
 
+    // One entry of a tree, as the walk found it.
+    void entry(util::WalkAhead::Entry& e) {
+        using Kind = util::WalkAhead::Entry::Kind;
+        if (excluded_entry(e.path, e.relative(), e.kind == Kind::pruned)) {
+            return;
+        }
+        switch (e.kind) {
+        case Kind::regular: {
+            std::string relative(e.relative()); // before the path moves
+            found(std::move(e.path), relative,
+                  e.stat_ok ? std::optional<FileStat>(FileStat{e.size, e.mtime_ns}) : std::nullopt);
+            return;
+        }
+        case Kind::symlink:
+            // Policy: links are not followed inside a tree (no loops, no escaping it).
+            ++skipped;
+            ctx.log->info("add_skipped",
+                          {{"path", e.path}, {"reason", "symbolic link (not followed)"}});
+            return;
+        case Kind::other:
+            // FIFOs, sockets, devices: never images, and opening a FIFO could block.
+            ++skipped;
+            ctx.log->info("add_skipped", {{"path", e.path}, {"reason", "not a regular file"}});
+            return;
+        case Kind::pruned:
+            return; // counted by excluded_entry()
+        }
+    }
+
     void argument(const std::string& arg) {
         std::error_code ec;
         auto status = fs::symlink_status(arg, ec);
@@ -396,38 +416,20 @@ struct AddRun {
         if (fs::is_directory(status)) {
             // Normalized once: the names below it hold no "." or ".." and no "/", so each
             // file's path is normal as the walk builds it.
+            // The walk and the stats run on a thread of their own, ahead of the look-ups here.
             const std::string top = root.lexically_normal().string();
-            auto enter = [&](std::string_view relative) {
-                return !exclude.match(relative, true) ||
-                       !excluded_entry(fmt::format("{}/{}", top, relative), relative, true);
-            };
-            auto walked = util::walk_tree(
-                top,
-                [&](const util::WalkEntry& e) {
-                    if (excluded_entry(e.path, e.relative, false)) {
-                        return;
-                    }
-                    switch (e.kind) {
-                    case util::EntryKind::regular:
-                        found(e.path, std::string(e.relative), stat_of(e));
-                        return;
-                    case util::EntryKind::symlink:
-                        // Policy: links are not followed inside a tree (no loops, no escaping it).
-                        ++skipped;
-                        ctx.log->info("add_skipped", {{"path", e.path},
-                                                      {"reason", "symbolic link (not followed)"}});
-                        return;
-                    case util::EntryKind::other:
-                        // FIFOs, sockets, devices: never images, and opening a FIFO could block.
-                        ++skipped;
-                        ctx.log->info("add_skipped",
-                                      {{"path", e.path}, {"reason", "not a regular file"}});
-                        return;
-                    }
-                },
-                exclude.empty() ? util::EnterDir() : util::EnterDir(enter));
-            if (!walked) {
-                refuse(arg, fmt::format("cannot walk directory: {}", walked.error()));
+            util::WalkAhead walk(
+                top, exclude.empty() ? util::EnterDir() : [&](std::string_view relative) {
+                    return exclude.match(relative, true) == nullptr;
+                });
+            std::vector<util::WalkAhead::Entry> chunk;
+            while (walk.next(chunk)) {
+                for (auto& e : chunk) {
+                    entry(e);
+                }
+            }
+            if (!walk.result()) {
+                refuse(arg, fmt::format("cannot walk directory: {}", walk.result().error()));
             }
             return;
         }

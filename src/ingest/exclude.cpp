@@ -29,12 +29,13 @@ const std::string* ExcludeList::match(std::string_view relative, bool is_dir) co
     if (patterns_.empty()) {
         return nullptr;
     }
-    buf_.assign(relative);
+    thread_local std::string buf; // the path, NUL-terminated for fnmatch
+    buf.assign(relative);
     for (const auto& p : patterns_) {
         if (p.dir_only && !is_dir) {
             continue;
         }
-        if (::fnmatch(p.glob.c_str(), buf_.c_str(), 0) == 0) {
+        if (::fnmatch(p.glob.c_str(), buf.c_str(), 0) == 0) {
             return &p.given;
         }
     }

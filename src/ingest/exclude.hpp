@@ -22,6 +22,7 @@ class ExcludeList {
 
     bool empty() const { return patterns_.empty(); }
     // The pattern that excludes this relative path (a directory's when is_dir), or nullptr.
+    // Safe to call from several threads at once.
     const std::string* match(std::string_view relative, bool is_dir) const;
 
   private:
@@ -31,7 +32,6 @@ class ExcludeList {
         bool dir_only = false;
     };
     std::vector<Pattern> patterns_;
-    mutable std::string buf_; // the path, NUL-terminated for fnmatch
 };
 
 } // namespace imgsync::core
