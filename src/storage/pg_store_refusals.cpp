@@ -81,6 +81,20 @@ void PgStore::for_each_refusal(std::int64_t limit,
     }
 }
 
+bool PgStore::import_refusal(const Refusal& refusal) {
+    return db_.run("INSERT INTO refusals (" REFUSAL_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                   "ON CONFLICT (path) DO NOTHING",
+                   PgParams()
+                       .add(refusal.path)
+                       .add(static_cast<std::int64_t>(refusal.size))
+                       .add(refusal.mtime_ns)
+                       .add(refusal.reason)
+                       .add(refusal.first_seen)
+                       .add(refusal.last_seen)
+                       .add(refusal.host_id))
+               .affected() == 1;
+}
+
 int PgStore::forget_refusals() {
     return db_.run("DELETE FROM refusals").affected();
 }

@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
     void for_each_refusal(std::int64_t limit,
                           const std::function<void(const Refusal&)>& visit) override;
     int forget_refusals() override;
+    bool import_refusal(const Refusal& refusal) override;
 
     int recover_orphans(std::int64_t now, const std::string& host_id,
                         const PidAlive& pid_alive) override;

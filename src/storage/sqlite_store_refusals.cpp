@@ -71,6 +71,19 @@ void SqliteStore::for_each_refusal(std::int64_t limit,
     }
 }
 
+bool SqliteStore::import_refusal(const Refusal& r) {
+    auto& s = stmt("INSERT INTO refusals (path, size, mtime_ns, reason, first_seen, last_seen, "
+                   "host_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (path) DO NOTHING");
+    s.bind(1, r.path)
+        .bind(2, static_cast<std::int64_t>(r.size))
+        .bind(3, r.mtime_ns)
+        .bind(4, r.reason)
+        .bind(5, r.first_seen)
+        .bind(6, r.last_seen)
+        .bind(7, r.host_id);
+    return s.run() == 1;
+}
+
 int SqliteStore::forget_refusals() {
     return stmt("DELETE FROM refusals").run();
 }

@@ -192,6 +192,8 @@ class Store {
     virtual bool import_image(const ImageExport& image) = 0;
     // Adds a finished pass to the history unless one with the same start, pid and host is there.
     virtual bool import_run(const RunRecord& run) = 0;
+    // Adds a remembered refusal as it is (both sightings kept) unless its path has one already.
+    virtual bool import_refusal(const Refusal& refusal) = 0;
 };
 
 // A write transaction: begun on construction, rolled back on destruction unless commit() ran, so

@@ -98,3 +98,19 @@ TEST_CASE("a version 4 state file gets the refusals table and version 5 when ope
     CHECK(store.count_refusals() == 1);
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("import_refusal keeps both sightings and never overwrites a path already there") {
+    TempDb db;
+    Store store(db.path, Store::Access::read_write);
+    Refusal r = refusal("/t/a.png", 5, "not an image");
+    r.first_seen = 10;
+    r.last_seen = 20;
+    CHECK(store.import_refusal(r));
+    r.reason = "other";
+    CHECK_FALSE(store.import_refusal(r));
+    auto a = store.find_refusal("/t/a.png");
+    REQUIRE(a);
+    CHECK(a->first_seen == 10);
+    CHECK(a->last_seen == 20);
+    CHECK(a->reason == "not an image");
+}
