@@ -366,8 +366,11 @@ int run(int argc, char** argv) {
             return core::cmd_presign(ctx, s.presign);
         }
         if (cmds.forget->parsed()) {
-            if (s.forget.ids.empty() == !s.forget.state) {
-                throw Error(ExitCode::usage, "forget: give image ids or --state, one of them");
+            if ((s.forget.ids.empty() ? 0 : 1) + (s.forget.state ? 1 : 0) +
+                    (s.forget.refused ? 1 : 0) !=
+                1) {
+                throw Error(ExitCode::usage,
+                            "forget: give image ids, --state or --refused, one of them");
             }
             return core::cmd_forget(ctx, s.forget);
         }

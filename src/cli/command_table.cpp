@@ -12,6 +12,29 @@ void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s) {
                     "Multipart part size (grown to stay within 10,000 parts)");
 }
 
+// How add and upload --source name the objects of the files they register.
+void add_key_options(CLI::App* cmd, core::KeyLayout& layout, std::string& key_template) {
+    add_enum_option(*cmd, "--key-layout", layout,
+                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
+                     core::KeyLayout::exif_date},
+                    "path: prefix + path relative to the argument; sha256: prefix + "
+                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
+                    "from EXIF DateTimeOriginal, else the mtime");
+    cmd->add_option("--key-template", key_template,
+                    "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
+                    "prefix path dir name stem ext sha256 sha256:N year month day hour "
+                    "minute second date)");
+}
+
+// add and upload --source skip what these globs match below a directory they walk.
+void add_exclude_option(CLI::App* cmd, std::vector<std::string>& patterns) {
+    cmd->add_option("--exclude", patterns,
+                    "Skip files and directories whose path below a directory argument matches "
+                    "this glob (fnmatch; '*' also matches '/'; a trailing '/' matches directories "
+                    "only; a directory matched is not entered); repeat it or separate with commas")
+        ->delimiter(',');
+}
+
 // add and seed hash on this many threads.
 void add_jobs_option(CLI::App* cmd, unsigned& jobs) {
     cmd->add_option("--jobs", jobs, "Hashing threads (0: the number of cores)")
@@ -85,17 +108,9 @@ Commands define_commands(CLI::App& app, Settings& s) {
 
     auto* add_cmd = app.add_subcommand("add", "Register image files (directories are walked)");
     add_cmd->add_option("paths", s.add.paths, "Files or directories")->required();
-    add_enum_option(*add_cmd, "--key-layout", s.add.key_layout,
-                    {core::KeyLayout::path, core::KeyLayout::sha256, core::KeyLayout::date,
-                     core::KeyLayout::exif_date},
-                    "path: prefix + path relative to the argument; sha256: prefix + "
-                    "content hash; date: prefix + YYYY/MM/DD/name (mtime); exif-date: the same "
-                    "from EXIF DateTimeOriginal, else the mtime");
-    add_cmd->add_option("--key-template", s.add.key_template,
-                        "Key from named fields, e.g. '{prefix}{date}/{sha256:8}-{name}' (fields: "
-                        "prefix path dir name stem ext sha256 sha256:N year month day hour "
-                        "minute second date)");
+    add_key_options(add_cmd, s.add.key_layout, s.add.key_template);
 
+    add_exclude_option(add_cmd, s.add.exclude);
     add_multipart_options(add_cmd, s.add.multipart);
     add_jobs_option(add_cmd, s.add.jobs);
 
@@ -106,6 +121,9 @@ Commands define_commands(CLI::App& app, Settings& s) {
                     "all", "pending, uploading, uploaded, failed or all");
     list_cmd->add_option("--limit", s.list.limit, "At most N rows (-1: all)");
     list_cmd->add_flag("--json", s.list.json, "One JSON array");
+    list_cmd->add_flag("--refused", s.list.refused,
+                       "The files add refused and skips while they stay unchanged (path, size, "
+                       "last seen, reason) instead of images");
 
     auto* status_cmd = app.add_subcommand("status", "Is the backlog draining?");
     status_cmd->add_flag("--json", s.status.json, "JSON object instead of text");
@@ -146,6 +164,9 @@ Commands define_commands(CLI::App& app, Settings& s) {
         *forget_cmd, "--state", s.forget.state,
         {core::ImageState::pending, core::ImageState::uploaded, core::ImageState::failed}, "",
         "Every image in this state instead of ids: failed, pending or uploaded");
+    forget_cmd->add_flag("--refused", s.forget.refused,
+                         "Instead: every refusal add remembers, so that the next add tries those "
+                         "files again");
 
     auto* verify_cmd = app.add_subcommand(
         "verify", "HEAD each uploaded image's object and report every one missing or changed");

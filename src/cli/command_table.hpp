@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace imgsync::cli {
 
@@ -54,5 +55,7 @@ CLI::App* define_upload(CLI::App& app, core::UploadSettings& upload);
 void add_multipart_options(CLI::App* cmd, core::MultipartSettings& s);
 void add_jobs_option(CLI::App* cmd, unsigned& jobs);
 void add_local_file_options(CLI::App* cmd, core::LocalFileSettings& s);
+void add_key_options(CLI::App* cmd, core::KeyLayout& layout, std::string& key_template);
+void add_exclude_option(CLI::App* cmd, std::vector<std::string>& patterns);
 
 } // namespace imgsync::cli

@@ -92,6 +92,14 @@ CLI::App* define_upload(CLI::App& app, core::UploadSettings& upload) {
         "Live progress line: auto (only on a terminal), always, never");
     add_object_options(upload_cmd, upload.object);
     add_local_file_options(upload_cmd, upload.local);
+    upload_cmd
+        ->add_option("--source", upload.sources,
+                     "Before the pass, register what is new or changed in this directory as "
+                     "add DIR would (with --prefix, --key-layout, --key-template, --exclude); "
+                     "repeat it or separate directories with ':'")
+        ->delimiter(':');
+    add_key_options(upload_cmd, upload.scan_key_layout, upload.scan_key_template);
+    add_exclude_option(upload_cmd, upload.scan_exclude);
     upload_cmd->add_flag("--dry-run", upload.dry_run,
                          "Print the images this pass would upload, in order, within --max-images "
                          "and --max-bytes; change nothing, send nothing");

@@ -1,359 +1,41 @@
-// imgsync add: register existing image files.
+// imgsync add: register existing image files (the work is register_files()).
 #include "commands/common.hpp"
-#include "images/exif.hpp"
-#include "ingest/ingest.hpp"
-#include "ingest/pipeline.hpp"
-#include "model/key_template.hpp"
-#include "util/dir_walk.hpp"
+#include "commands/register_files.hpp"
 #include "util/error.hpp"
-#include "util/fs.hpp"
-#include "util/json.hpp"
-#include "util/work_pool.hpp"
 
 #include <fmt/format.h>
 
-#include <ctime>
-#include <deque>
-#include <fcntl.h>
-#include <filesystem>
-#include <sys/stat.h>
-#include <unordered_set>
+#include <cstdio>
 
 namespace imgsync::core {
 
-namespace fs = std::filesystem;
-
-namespace {
-
-// S3 keys are UTF-8. A name that is not valid UTF-8 or holds a control character (a newline
-// would break every line-oriented tool downstream) is refused rather than silently mangled.
-std::optional<std::string> key_problem(const std::string& key) {
-    if (!util::is_valid_utf8(key)) {
-        return std::string("name is not valid UTF-8 (S3 keys are UTF-8; rename the file)");
-    }
-    for (unsigned char c : key) {
-        if (c < 0x20 || c == 0x7f) {
-            return std::string("name contains a control character such as a newline");
-        }
-    }
-    if (key.size() > 1024) {
-        return fmt::format("key is {} bytes, S3 allows 1024", key.size());
-    }
-    return std::nullopt;
-}
-
-// The built-in layouts are templates too; date-less templates never read EXIF data.
-model::KeyTemplate template_for(const AddSettings& s) {
-    if (!s.key_template.empty()) {
-        return model::KeyTemplate::parse(s.key_template).or_throw(ExitCode::usage);
-    }
-    std::string_view text = "{prefix}{path}";
-    switch (s.key_layout) {
-    case KeyLayout::sha256:
-        text = "{prefix}{sha256:2}/{sha256}.{ext}";
-        break;
-    case KeyLayout::date:
-    case KeyLayout::exif_date:
-        text = "{prefix}{date}/{name}";
-        break;
-    case KeyLayout::path:
-        break;
-    }
-    return model::KeyTemplate::parse(text).or_throw(ExitCode::internal);
-}
-
-// "jpg" for image/jpeg, else the subtype: png, tiff, webp, heic, avif, gif, bmp.
-std::string_view extension_for(std::string_view content_type) {
-    if (content_type == "image/jpeg") {
-        return "jpg";
-    }
-    const auto slash = content_type.find('/');
-    return slash == std::string_view::npos ? content_type : content_type.substr(slash + 1);
-}
-
-// When the photo was taken: EXIF DateTimeOriginal from the start of the file, else the mtime.
-model::CalendarTime taken_at(const std::string& path, std::int64_t mtime_ns) {
-    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (fd) {
-        std::vector<std::uint8_t> head(images::exif_scan_bytes);
-        const long long n = util::read_at(fd.get(), head.data(), head.size(), 0);
-        if (n > 0) {
-            if (auto d = images::exif_date(head.data(), static_cast<std::size_t>(n))) {
-                return {d->year, d->month, d->day, d->hour, d->minute, d->second};
-            }
-        }
-    }
-    return model::utc_time(mtime_ns);
-}
-
-std::string make_key(const model::KeyTemplate& key, KeyLayout layout, const std::string& prefix,
-                     const std::string& relative, const storage::NewImage& image) {
-    model::KeyFields f;
-    f.prefix = prefix;
-    f.relative = relative;
-    f.sha256 = image.sha256;
-    f.ext = extension_for(image.content_type);
-    if (key.uses_date()) {
-        f.taken = layout == KeyLayout::date ? model::utc_time(image.mtime_ns)
-                                            : taken_at(image.path, image.mtime_ns);
-    }
-    return key.render(f);
-}
-
-struct AddRun {
-    const Context& ctx;
-    const AddSettings& settings;
-    const model::KeyTemplate& key;
-    storage::Store& store;
-    Registrar registrar;
-    IngestPipeline& pipeline;
-    std::int64_t unchanged = 0, refused = 0, skipped = 0;
-    std::vector<std::string> missing{}; // arguments that do not exist: a usage error (exit 2)
-    // Files found but not read yet: looked up in the state file a batch at a time, then read
-    // by the pipeline while the walk goes on.
-    struct Candidate {
-        std::string path, relative;
-        std::optional<std::int64_t> replace_id;
-    };
-    static constexpr std::size_t ingest_batch = 64;
-    // Batches in the pipeline before the oldest is registered: enough to keep every worker busy
-    // while this thread walks and writes the state file.
-    static constexpr std::size_t batches_in_flight = 8;
-    std::vector<Candidate> pending{};
-    std::deque<std::vector<Candidate>> reading{}; // submitted, in order
-    std::unordered_set<std::string> reading_paths{};
-
-    void refuse(const std::string& path, const std::string& reason) {
-        ++refused;
-        ctx.log->warn("add_refused", {{"path", path}, {"reason", reason}});
-    }
-
-    void file(const fs::path& path, const std::string& relative) {
-        found(fs::absolute(path).lexically_normal().string(), relative);
-    }
-
-    // A file by its absolute, normalized path.
-    void found(std::string abs, const std::string& relative) {
-        if (auto problem = key_problem(relative)) {
-            refuse(abs, *problem);
-            return;
-        }
-        pending.push_back({std::move(abs), relative, std::nullopt});
-        if (pending.size() == ingest_batch) {
-            ingest_pending();
-        }
-    }
-
-    // Whether a file found needs reading: new, or changed since it was added (then replace_id
-    // is set). Unchanged files and files under a running pass are counted here.
-    bool needs_reading(Candidate& c) {
-        auto known = store.find_by_path(c.path);
-        if (!known) {
-            return true;
-        }
-        struct stat st {};
-        if (::lstat(c.path.c_str(), &st) == 0 &&
-            static_cast<std::uint64_t>(st.st_size) == known->size &&
-            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec ==
-                known->mtime_ns) {
-            ++unchanged;
-            return false;
-        }
-        if (known->state == ImageState::uploading) {
-            // A running pass is sending the old content; replacing the row under it could
-            // record the new hashes as uploaded.
-            refuse(c.path, "changed while a pass is uploading it; add it again after the pass");
-            return false;
-        }
-        c.replace_id = known->id; // the file changed since it was added: new content
-        return true;
-    }
-
-    // Looks up the files queued by file() in one snapshot of the state file and hands those to
-    // read to the pipeline; registers the oldest batches once enough are in flight.
-    void ingest_pending() {
-        // A path found again while its first sighting is still being read (a file named on the
-        // command line and found in a tree too): what is in flight is registered first, so the
-        // lookup below sees it, as it would without the pipeline.
-        for (const auto& c : pending) {
-            if (reading_paths.count(c.path) != 0) {
-                drain();
-                break;
-            }
-        }
-        std::vector<Candidate> to_read;
-        {
-            storage::ReadSnapshot snapshot(store);
-            for (auto& c : pending) {
-                if (needs_reading(c)) {
-                    to_read.push_back(std::move(c));
-                }
-            }
-        }
-        pending.clear();
-        if (to_read.empty()) {
-            return;
-        }
-        std::vector<std::string> paths;
-        paths.reserve(to_read.size());
-        for (const auto& c : to_read) {
-            paths.push_back(c.path);
-            reading_paths.insert(c.path);
-        }
-        pipeline.submit(std::move(paths));
-        reading.push_back(std::move(to_read));
-        while (reading.size() >= batches_in_flight) {
-            register_oldest();
-        }
-    }
-
-    // Registers every batch in flight, in order.
-    void drain() {
-        while (!reading.empty()) {
-            register_oldest();
-        }
-    }
-
-    // The oldest batch's answers, registered in the order the files were found. The state
-    // file is read in one snapshot for the batch.
-    void register_oldest() {
-        auto results = pipeline.next();
-        std::vector<Candidate> batch = std::move(reading.front());
-        reading.pop_front();
-        {
-            storage::ReadSnapshot snapshot(store);
-            for (std::size_t i = 0; i < batch.size(); ++i) {
-                Ingested& in = results[i];
-                const Candidate& c = batch[i];
-                reading_paths.erase(c.path);
-                if (!in.image) {
-                    refuse(c.path, in.refusal);
-                    continue;
-                }
-                in.image->host_id = ctx.global.host_id;
-                in.image->key =
-                    make_key(key, settings.key_layout, ctx.global.prefix, c.relative, *in.image);
-                if (auto problem = key_problem(in.image->key)) {
-                    refuse(c.path, *problem);
-                    continue;
-                }
-                if (!registrar.add(*in.image, c.replace_id)) {
-                    ++refused;
-                } else {
-                    ctx.log->debug("added", {{"path", c.path}, {"key", in.image->key}});
-                }
-            }
-        }
-        registrar.flush_if_full();
-    }
-
-    void argument(const std::string& arg) {
-        std::error_code ec;
-        auto status = fs::symlink_status(arg, ec);
-        if (ec) {
-            if (ec == std::errc::no_such_file_or_directory) {
-                missing.push_back(arg);
-            }
-            refuse(arg, ec == std::errc::no_such_file_or_directory
-                            ? std::string("no such file or directory")
-                            : ec.message());
-            return;
-        }
-        // Absolute once here, so that each file below is not made absolute with a getcwd().
-        fs::path root = fs::absolute(arg, ec);
-        if (ec) {
-            refuse(arg, ec.message());
-            return;
-        }
-        if (fs::is_symlink(status) && fs::is_directory(fs::status(arg, ec))) {
-            // A link to a directory named on the command line is followed too (find -H): the
-            // tree is walked from its target, keys stay relative to the argument.
-            root = fs::canonical(arg, ec);
-            if (ec) {
-                refuse(arg, fmt::format("cannot follow symbolic link: {}", ec.message()));
-                return;
-            }
-            status = fs::symlink_status(root, ec);
-        }
-        if (fs::is_directory(status)) {
-            // Normalized once: the names below it hold no "." or ".." and no "/", so each
-            // file's path is normal as the walk builds it.
-            auto walked =
-                util::walk_tree(root.lexically_normal().string(), [&](const util::WalkEntry& e) {
-                    switch (e.kind) {
-                    case util::EntryKind::regular:
-                        found(e.path, std::string(e.relative));
-                        return;
-                    case util::EntryKind::symlink:
-                        // Policy: links are not followed inside a tree (no loops, no escaping it).
-                        ++skipped;
-                        ctx.log->info("add_skipped", {{"path", e.path},
-                                                      {"reason", "symbolic link (not followed)"}});
-                        return;
-                    case util::EntryKind::other:
-                        // FIFOs, sockets, devices: never images, and opening a FIFO could block.
-                        ++skipped;
-                        ctx.log->info("add_skipped",
-                                      {{"path", e.path}, {"reason", "not a regular file"}});
-                        return;
-                    }
-                });
-            if (!walked) {
-                refuse(arg, fmt::format("cannot walk directory: {}", walked.error()));
-            }
-            return;
-        }
-        // A file named on the command line: followed if it is a link, as cp does.
-        fs::path path(arg);
-        if (fs::is_symlink(status)) {
-            path = fs::canonical(path, ec);
-            if (ec) {
-                refuse(arg, fmt::format("broken symbolic link: {}", ec.message()));
-                return;
-            }
-        }
-        file(path, fs::path(arg).filename().string());
-    }
-};
-
-} // namespace
-
 int cmd_add(const Context& ctx, const AddSettings& s) {
-    PartPlan parts = require_part_plan(s.multipart); // a bad value is refused before any write
-    const model::KeyTemplate key = template_for(s);
+    check_register_settings(s); // a bad value is refused before the state file is opened
     auto store = open_store(ctx);
-    IngestOptions options;
-    options.jobs = s.jobs > 0 ? s.jobs : util::available_cores();
-    IngestPipeline pipeline(parts, options);
-    AddRun run{ctx, s, key, *store, Registrar(*store, *ctx.log), pipeline};
-    for (const auto& arg : s.paths) {
-        run.argument(arg);
-    }
-    run.ingest_pending();
-    run.drain();
-    run.registrar.flush();
-    run.unchanged += run.registrar.duplicates;
-    run.refused += run.registrar.refused;
-    ctx.log->info("add_done", {{"added", run.registrar.added},
-                               {"updated", run.registrar.updated},
-                               {"unchanged", run.unchanged},
-                               {"skipped", run.skipped},
-                               {"refused", run.refused}});
-    std::printf("added %lld, updated %lld, unchanged %lld, skipped %lld, refused %lld\n",
-                static_cast<long long>(run.registrar.added),
-                static_cast<long long>(run.registrar.updated),
-                static_cast<long long>(run.unchanged), static_cast<long long>(run.skipped),
-                static_cast<long long>(run.refused));
+    const RegisterTotals t = register_files(ctx, s, *store);
+    ctx.log->info("add_done", {{"added", t.added},
+                               {"updated", t.updated},
+                               {"unchanged", t.unchanged},
+                               {"skipped", t.skipped},
+                               {"refused", t.refused},
+                               {"excluded", t.excluded},
+                               {"remembered_refusals", t.remembered}});
+    std::printf("added %lld, updated %lld, unchanged %lld, skipped %lld, refused %lld, "
+                "excluded %lld, remembered refusals %lld\n",
+                static_cast<long long>(t.added), static_cast<long long>(t.updated),
+                static_cast<long long>(t.unchanged), static_cast<long long>(t.skipped),
+                static_cast<long long>(t.refused), static_cast<long long>(t.excluded),
+                static_cast<long long>(t.remembered));
     std::fflush(stdout); // the summary before the error line, also when both go to one pipe
-    if (!run.missing.empty()) {
+    if (!t.missing.empty()) {
         // A path that does not exist is a mistyped argument: the rest was added all the same.
         throw Error(ExitCode::usage,
-                    fmt::format("add: {}: no such file or directory{}", run.missing.front(),
-                                run.missing.size() > 1
-                                    ? fmt::format(" (and {} more)", run.missing.size() - 1)
+                    fmt::format("add: {}: no such file or directory{}", t.missing.front(),
+                                t.missing.size() > 1
+                                    ? fmt::format(" (and {} more)", t.missing.size() - 1)
                                     : std::string()));
     }
-    return static_cast<int>(run.refused ? ExitCode::images_failed : ExitCode::ok);
+    return static_cast<int>(t.refused ? ExitCode::images_failed : ExitCode::ok);
 }
 
 } // namespace imgsync::core

@@ -53,10 +53,50 @@ void write_image_json(util::JsonWriter& w, const storage::ImageRecord& r) {
     w.end_object();
 }
 
+void write_refusal_json(util::JsonWriter& w, const storage::Refusal& r) {
+    w.begin_object();
+    w.key("path").value(r.path);
+    w.key("size").value(r.size);
+    w.key("mtime_ns").value(r.mtime_ns);
+    w.key("reason").value(r.reason);
+    w.key("first_seen").value(util::iso8601_utc(r.first_seen));
+    w.key("last_seen").value(util::iso8601_utc(r.last_seen));
+    w.key("host_id").value(r.host_id);
+    w.end_object();
+}
+
+// list --refused: the refusals add remembers, in path order.
+int list_refused(storage::Store& store, const ListSettings& s) {
+    if (s.json) {
+        util::JsonWriter w(util::JsonWriter::Style::compact, util::file_sink(stdout));
+        w.begin_array();
+        store.for_each_refusal(s.limit,
+                               [&](const storage::Refusal& r) { write_refusal_json(w, r); });
+        w.end_array();
+        w.finish();
+        std::fputc('\n', stdout);
+        return 0;
+    }
+    std::puts(fmt::format("{:>10}  {:<20}  {}", "SIZE", "LAST SEEN", "PATH (REASON)").c_str());
+    store.for_each_refusal(s.limit, [&](const storage::Refusal& r) {
+        std::puts(fmt::format("{:>10}  {:<20}  {}  ({})", util::format_bytes(r.size),
+                              util::iso8601_utc(r.last_seen), util::printable(r.path),
+                              util::printable(r.reason))
+                      .c_str());
+    });
+    return 0;
+}
+
 } // namespace
 
 int cmd_list(const Context& ctx, const ListSettings& s) {
+    if (s.refused && s.state) {
+        throw Error(ExitCode::usage, "list: --refused lists files, not images: no --state");
+    }
     auto store = open_existing_store(ctx);
+    if (s.refused) {
+        return list_refused(*store, s);
+    }
     if (s.json) {
         // Streamed: a million rows never sit in memory at once.
         util::JsonWriter w(util::JsonWriter::Style::compact, util::file_sink(stdout));
@@ -105,6 +145,12 @@ int cmd_forget(const Context& ctx, const ForgetSettings& s) {
         throw Error(ExitCode::usage, "forget: images uploading are held by a pass; stop it first");
     }
     auto store = open_existing_store(ctx);
+    if (s.refused) {
+        const int n = store->forget_refusals();
+        ctx.log->info("forgotten", {{"refusals", n}});
+        std::printf("forgot %d refusal%s\n", n, n == 1 ? "" : "s");
+        return 0;
+    }
     const int n = store->forget(s.ids, s.state);
     ctx.log->info("forgotten",
                   {{"images", n}, {"state", s.state ? std::string(to_string(*s.state)) : "ids"}});

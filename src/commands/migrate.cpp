@@ -64,6 +64,13 @@ int cmd_migrate(const Context& ctx, const MigrateSettings& s) {
         }
         runs_txn.commit();
     }
+    std::int64_t refusals = 0;
+    {
+        storage::WriteTransaction refusals_txn(*target);
+        source->for_each_refusal(
+            -1, [&](const storage::Refusal& r) { refusals += target->import_refusal(r) ? 1 : 0; });
+        refusals_txn.commit();
+    }
     const auto source_total = total(source->counts());
     const auto after = total(target->counts());
     if (seen != source_total || after != before + copied) {
@@ -75,7 +82,8 @@ int cmd_migrate(const Context& ctx, const MigrateSettings& s) {
     ctx.log->info("migrate_done", {{"to", target->describe()},
                                    {"copied", copied},
                                    {"already_there", present},
-                                   {"runs", runs}});
+                                   {"runs", runs},
+                                   {"refusals", refusals}});
     std::printf("migrated %lld images (%lld already there) and %lld passes to %s; the source "
                 "has %lld images\n",
                 static_cast<long long>(copied), static_cast<long long>(present),

@@ -59,13 +59,15 @@ struct MultipartSettings {
 struct AddSettings {
     std::vector<std::string> paths;
     KeyLayout key_layout = KeyLayout::path;
-    std::string key_template; // --key-template: wins over the layout when set
+    std::string key_template;         // --key-template: wins over the layout when set
+    std::vector<std::string> exclude; // --exclude: globs on the path below a directory argument
     MultipartSettings multipart;
     unsigned jobs = 0; // --jobs: hashing threads; 0: the number of cores
 };
 
 struct ListSettings {
     std::optional<ImageState> state; // empty: all
+    bool refused = false;            // the remembered refusals instead of images
     std::int64_t limit = -1;
     bool json = false;
 };
@@ -114,6 +116,11 @@ struct UploadSettings {
     std::string lease = "60s";
     std::string fleet_rate; // images/s or COUNT/PERIOD for every pass on the backlog; empty: none
     double fleet_burst = 0; // 0: one second's worth
+    // --source: directories registered (as add would, with these) before the pass claims.
+    std::vector<std::string> sources;
+    KeyLayout scan_key_layout = KeyLayout::path;
+    std::string scan_key_template;
+    std::vector<std::string> scan_exclude;
     LocalFileSettings local;
 };
 
@@ -130,6 +137,7 @@ struct RetrySettings {
 struct ForgetSettings {
     std::vector<std::int64_t> ids;
     std::optional<ImageState> state; // instead of ids: every image in this state
+    bool refused = false;            // instead: every remembered refusal
 };
 
 struct VerifySettings {

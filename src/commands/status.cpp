@@ -17,6 +17,7 @@ StatusReport load_status(storage::Store& store, std::int64_t window_seconds) {
                        now, store.last_success_at());
     report.fleet = store.fleet(10);
     report.last_verification = store.last_verification();
+    report.refused_files = store.count_refusals();
     return report;
 }
 

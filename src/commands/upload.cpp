@@ -1,6 +1,7 @@
 // imgsync upload: one pass, under the pass lock, recorded in the state file.
 #include "commands/common.hpp"
 #include "commands/prune.hpp"
+#include "commands/register_files.hpp"
 #include "commands/status_io.hpp"
 #include "commands/target.hpp"
 #include "model/fleet_bucket.hpp"
@@ -15,6 +16,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace imgsync::core {
@@ -78,6 +81,55 @@ PassOptions pass_options(const UploadSettings& s) {
     return o;
 }
 
+// upload --source: what add DIR... would do, with upload's key and part settings.
+AddSettings scan_settings(const UploadSettings& s) {
+    AddSettings a;
+    a.paths = s.sources;
+    a.key_layout = s.scan_key_layout;
+    a.key_template = s.scan_key_template;
+    a.exclude = s.scan_exclude;
+    a.multipart = s.multipart;
+    return a;
+}
+
+// Every source must be a directory: one that is missing is a usage error that names it, before
+// the state is opened and anything claimed.
+void check_sources(const std::vector<std::string>& sources) {
+    for (const auto& dir : sources) {
+        if (dir.empty()) {
+            throw Error(ExitCode::usage, "--source: an empty directory name");
+        }
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) {
+            throw Error(ExitCode::usage,
+                        fmt::format("--source {}: {}", dir,
+                                    errno == ENOENT ? "no such directory" : std::strerror(errno)));
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            throw Error(ExitCode::usage, fmt::format("--source {}: not a directory", dir));
+        }
+    }
+}
+
+// Registers what is new or changed under the sources, as add would. Refusals are logged and
+// remembered but do not fail the pass.
+void scan_sources(const Context& ctx, const AddSettings& scan, storage::Store& store) {
+    const double t0 = util::monotonic_seconds();
+    const RegisterTotals t = register_files(ctx, scan, store);
+    for (const auto& gone : t.missing) {
+        ctx.log->warn("source_missing", {{"path", gone}, {"reason", "removed during the scan"}});
+    }
+    ctx.log->info("sources_scanned", {{"sources", static_cast<std::int64_t>(scan.paths.size())},
+                                      {"added", t.added},
+                                      {"updated", t.updated},
+                                      {"unchanged", t.unchanged},
+                                      {"skipped", t.skipped},
+                                      {"refused", t.refused},
+                                      {"excluded", t.excluded},
+                                      {"remembered_refusals", t.remembered},
+                                      {"seconds", util::monotonic_seconds() - t0}});
+}
+
 } // namespace
 
 // upload --dry-run: the images a pass would take now, in its order, within --max-images and
@@ -113,8 +165,13 @@ int dry_run(const Context& ctx, const PassOptions& o) {
 int cmd_upload(const Context& ctx, const UploadSettings& s) {
     PassOptions options = pass_options(s);
     (void)prune_plan(s.local); // a bad --after-upload, --move-to or --keep-for: before any request
+    const AddSettings scan = scan_settings(s);
+    if (!s.sources.empty()) {
+        check_sources(s.sources);
+        check_register_settings(scan);
+    }
     if (s.dry_run) {
-        return dry_run(ctx, options);
+        return dry_run(ctx, options); // registers nothing: what is registered already
     }
     double wait_timeout =
         s.wait_timeout.empty() ? 0 : require_seconds("--wait-timeout", s.wait_timeout);
@@ -133,6 +190,9 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     if (int recovered = store->recover_orphans(util::wall_epoch(), ctx.global.host_id, pid_alive)) {
         log.warn("recovered", {{"images", recovered},
                                {"reason", "left uploading by a pass that did not finish"}});
+    }
+    if (!s.sources.empty()) {
+        scan_sources(ctx, scan, *store); // before the pass claims anything
     }
 
     util::StopSignals signals;

@@ -78,6 +78,17 @@ struct ImageExport {
     std::vector<PartDigest> digests;
 };
 
+// A file add refused, remembered with the size and mtime it had then: a later add skips it while
+// both stay the same (epoch seconds for the sightings).
+struct Refusal {
+    std::string path;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string reason;
+    std::int64_t first_seen = 0, last_seen = 0;
+    std::string host_id;
+};
+
 struct BacklogCounts {
     std::int64_t pending = 0, uploading = 0, uploaded = 0, failed = 0;
     std::uint64_t bytes_pending = 0, bytes_uploading = 0, bytes_uploaded = 0, bytes_failed = 0;

@@ -357,6 +357,11 @@ std::string render_status_text(const StatusReport& r) {
                               util::format_bytes(c.bytes_failed));
     }
     line("failed", failed);
+    if (r.refused_files > 0) {
+        line("refused", fmt::format("{} file{} add skips while unchanged (imgsync list --refused; "
+                                    "imgsync forget --refused)",
+                                    r.refused_files, r.refused_files == 1 ? "" : "s"));
+    }
 
     if (!r.last_run) {
         line("last pass", "none yet");
@@ -421,6 +426,7 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     w.field("uploaded_on_local_disk", c.bytes_uploaded - c.bytes_pruned);
     w.end_object();
     w.field("oldest_pending_age_seconds", r.oldest_pending_age_seconds);
+    w.field("refused_files", r.refused_files);
     w.key("last_run");
     if (r.last_run) {
         write_run(w, *r.last_run);

@@ -41,6 +41,7 @@ struct StatusReport {
     std::int64_t now = 0;
     BacklogCounts counts;
     std::optional<std::int64_t> oldest_pending_age_seconds;
+    std::int64_t refused_files = 0; // refusals add remembers (filled by the caller)
 
     std::vector<RunRecord> runs;                 // newest first
     std::optional<RunRecord> last_run;           // the newest pass, possibly still running

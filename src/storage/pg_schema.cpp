@@ -224,6 +224,20 @@ BEGIN
 END $$;
 )sql";
 
+// Version 4: files add refused, remembered by path with the size and mtime they had, so that a
+// later add skips them while they stay the same.
+constexpr const char* schema_v4 = R"sql(
+CREATE TABLE refusals (
+    path       text PRIMARY KEY,
+    size       bigint NOT NULL,
+    mtime_ns   bigint NOT NULL,
+    reason     text NOT NULL,
+    first_seen bigint NOT NULL,
+    last_seen  bigint NOT NULL,
+    host_id    text NOT NULL DEFAULT ''
+);
+)sql";
+
 } // namespace
 
 void migrate_pg(PgConnection& db) {
@@ -259,7 +273,10 @@ void migrate_pg(PgConnection& db) {
         if (version < 3) {
             db.exec(schema_v3);
         }
-        // Future migrations go here: if (version < 4) { ... }
+        if (version < 4) {
+            db.exec(schema_v4);
+        }
+        // Future migrations go here: if (version < 5) { ... }
         if (version != pg_schema_version) {
             db.run("UPDATE imgsync_schema SET version = $1",
                    PgParams().add(std::int64_t{pg_schema_version}));

@@ -7,7 +7,7 @@
 
 namespace imgsync::storage {
 
-constexpr int pg_schema_version = 3;
+constexpr int pg_schema_version = 4;
 
 void migrate_pg(PgConnection& db);
 

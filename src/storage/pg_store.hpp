@@ -32,9 +32,21 @@ class PgStore final : public Store {
     void rollback_batch() noexcept override {}
 
     std::optional<Known> find_by_path(const std::string& path) override;
+    std::vector<std::optional<Known>>
+    find_by_paths(const std::vector<std::string_view>& paths) override; // *_store_scan.cpp
     std::optional<std::string> path_for_key(const std::string& key) override;
     void insert_image(const NewImage& image, std::int64_t now) override;
     bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) override;
+
+    // Remembered refusals: in pg_store_refusals.cpp.
+    std::optional<Refusal> find_refusal(const std::string& path) override;
+    void remember_refusal(const Refusal& refusal, std::int64_t now) override;
+    void drop_refusal(const std::string& path) override;
+    std::int64_t count_refusals() override;
+    void for_each_refusal(std::int64_t limit,
+                          const std::function<void(const Refusal&)>& visit) override;
+    int forget_refusals() override;
+    bool import_refusal(const Refusal& refusal) override;
 
     int recover_orphans(std::int64_t now, const std::string& host_id,
                         const PidAlive& pid_alive) override;

@@ -173,6 +173,20 @@ CREATE TRIGGER images_pruned_delete AFTER DELETE ON images
 END;
 )sql";
 
+// Version 7: files add refused, remembered by path with the size and mtime they had, so that
+// a later add skips them while they stay the same.
+constexpr const char* schema_v7 = R"sql(
+CREATE TABLE refusals (
+    path       TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    host_id    TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -219,7 +233,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 6) {
         db_.exec(schema_v6);
     }
-    // Future migrations go here: if (version < 7) { ... }
+    if (version < 7) {
+        db_.exec(schema_v7);
+    }
+    // Future migrations go here: if (version < 8) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

@@ -79,12 +79,30 @@ class Store {
         core::ImageState state;
     };
     virtual std::optional<Known> find_by_path(const std::string& path) = 0;
+    // find_by_path() of each path, in one statement (or a few): element i answers paths[i].
+    virtual std::vector<std::optional<Known>>
+    find_by_paths(const std::vector<std::string_view>& paths) = 0;
     // The path already registered under this key, if any.
     virtual std::optional<std::string> path_for_key(const std::string& key) = 0;
     virtual void insert_image(const NewImage& image, std::int64_t now) = 0;
     // The file behind an existing record changed: new content, back to pending. Returns false
     // (and changes nothing) when a running pass holds the row.
     virtual bool replace_content(std::int64_t id, const NewImage& image, std::int64_t now) = 0;
+
+    // --- remembered refusals (add) ----------------------------------------------------------
+    // Files add refused, each with the size and mtime it had when it was refused, so that a
+    // later add of the same tree skips a file that did not change instead of refusing it again.
+    virtual std::optional<Refusal> find_refusal(const std::string& path) = 0;
+    // Records a refusal, or updates the one recorded for the path (its size, mtime, reason and
+    // last sighting; the first sighting stays).
+    virtual void remember_refusal(const Refusal& refusal, std::int64_t now) = 0;
+    virtual void drop_refusal(const std::string& path) = 0;
+    virtual std::int64_t count_refusals() = 0;
+    // In path order, at most `limit` (-1: all) without holding them all.
+    virtual void for_each_refusal(std::int64_t limit,
+                                  const std::function<void(const Refusal&)>& visit) = 0;
+    // Forgets every refusal, so that the next add tries those files again. Returns how many.
+    virtual int forget_refusals() = 0;
 
     // --- a pass ------------------------------------------------------------------------------
     // SQLite: images left "uploading" by a pass that died go back to pending (call only under the
@@ -208,6 +226,8 @@ class Store {
     virtual bool import_image(const ImageExport& image) = 0;
     // Adds a finished pass to the history unless one with the same start, pid and host is there.
     virtual bool import_run(const RunRecord& run) = 0;
+    // Adds a remembered refusal as it is (both sightings kept) unless its path has one already.
+    virtual bool import_refusal(const Refusal& refusal) = 0;
 };
 
 // A write transaction: begun on construction, rolled back on destruction unless commit() ran, so

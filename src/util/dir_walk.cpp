@@ -64,8 +64,8 @@ Kind kind_of(DIR* dir, const dirent& e) {
 
 } // namespace
 
-Result<void> walk_tree(const std::string& root,
-                       const std::function<void(const WalkEntry&)>& visit) {
+Result<void> walk_tree(const std::string& root, const std::function<void(const WalkEntry&)>& visit,
+                       const EnterDir& enter) {
     std::vector<Dir> stack;
     std::vector<std::size_t> lengths; // the path's length at each level, before its entries
     Dir top = open_dir(AT_FDCWD, root.c_str());
@@ -105,6 +105,9 @@ Result<void> walk_tree(const std::string& root,
             continue; // removed since it was listed
         }
         if (kind == Kind::directory) {
+            if (enter && !enter(std::string_view(path).substr(root_len))) {
+                continue; // pruned
+            }
             Dir sub = open_dir(::dirfd(dir), e->d_name);
             if (!sub) {
                 if (errno == EACCES || errno == ENOENT) {
@@ -123,7 +126,7 @@ Result<void> walk_tree(const std::string& root,
         EntryKind k = kind == Kind::regular   ? EntryKind::regular
                       : kind == Kind::symlink ? EntryKind::symlink
                                               : EntryKind::other;
-        visit(WalkEntry{k, path, std::string_view(path).substr(root_len)});
+        visit(WalkEntry{k, path, std::string_view(path).substr(root_len), ::dirfd(dir), e->d_name});
     }
     return {};
 }

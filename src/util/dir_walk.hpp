@@ -21,11 +21,19 @@ struct WalkEntry {
     EntryKind kind;
     const std::string& path;   // root, "/", then the names below it
     std::string_view relative; // the part of `path` below root
+    int dir_fd;                // the open directory that lists it (for fstatat), during visit
+    const char* name;          // its name in that directory
 };
 
+// Whether the walk enters a directory below root, given its path relative to root (no trailing
+// "/"); false prunes it and everything under it.
+using EnterDir = std::function<bool(std::string_view relative)>;
+
 // Calls `visit` for every entry of the tree under `root` but directories, which it descends
-// into. A directory that cannot be opened for lack of permission is skipped without a word
-// (root included); any other error ends the walk with its message (strerror's text).
-Result<void> walk_tree(const std::string& root, const std::function<void(const WalkEntry&)>& visit);
+// into unless `enter` (when given) says no. A directory that cannot be opened for lack of
+// permission is skipped without a word (root included); any other error ends the walk with its
+// message (strerror's text).
+Result<void> walk_tree(const std::string& root, const std::function<void(const WalkEntry&)>& visit,
+                       const EnterDir& enter = {});
 
 } // namespace imgsync::util

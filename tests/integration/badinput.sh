@@ -412,10 +412,12 @@ if t_begin "a tree of awkward files: each refused or skipped with one log line, 
 fi
 
 if t_begin "--log-format json: every event is one valid JSON line, odd names included"; then
+    # The second add remembers every refusal of the first (add_refusal_remembered, at debug).
     export IMGSYNC_DB=$T_TMP/awkward-json.db
     add_tree
-    assert_exit 1 imgsync_run --log-format json add "$A" &&
-        assert_contains "$(<"$T_OUT")" "added 0, updated 0, unchanged 2, skipped 5, refused ${#refusals[@]}" &&
+    assert_exit 0 imgsync_run -v --log-format json add "$A" &&
+        assert_contains "$(<"$T_OUT")" "added 0, updated 0, unchanged 2, skipped 5, refused 0, excluded 0, remembered refusals ${#refusals[@]}" &&
+        assert_eq "${#refusals[@]}" "$(grep -c '"add_refusal_remembered"' "$T_ERR")" "remembered refusals logged" &&
         assert_eq "ok" "$("$T_PY" -c '
 import json, sys
 lines = open(sys.argv[1], "rb").read().splitlines()

@@ -84,10 +84,11 @@ if t_begin "add refuses non-images, keeps the rest, exits 1"; then
         assert_contains "$(<"$T_OUT")" "added ${#NAMES[@]}," && t_ok
 fi
 
-if t_begin "adding the same files again changes nothing"; then
+if t_begin "adding the same files again changes nothing, and the refusals are remembered"; then
     added_tree again
-    assert_exit 1 imgsync_run --prefix "odd/" add "$SRC" &&
+    assert_exit 0 imgsync_run --prefix "odd/" add "$SRC" &&
         assert_contains "$(<"$T_OUT")" "added 0, updated 0, unchanged ${#NAMES[@]}" &&
+        assert_contains "$(<"$T_OUT")" "refused 0, excluded 0, remembered refusals 3" &&
         assert_exit 0 imgsync_run status --json &&
         assert_eq $((40 + ${#NAMES[@]})) "$(json "$T_OUT" 'd["counts"]["pending"]')" && t_ok
 fi
@@ -198,7 +199,7 @@ if t_begin "forget removes images from the backlog, by id or by state"; then
         assert_eq "forgot 2 images" "$(<"$T_OUT")" &&
         assert_exit 2 imgsync_run forget "${ids[0]}" &&
         assert_contains "$(<"$T_ERR")" "1 of the 1 ids given are not in the backlog" &&
-        assert_exit 2 imgsync_run forget && assert_contains "$(<"$T_ERR")" "give image ids or --state" &&
+        assert_exit 2 imgsync_run forget && assert_contains "$(<"$T_ERR")" "give image ids, --state or --refused" &&
         assert_exit 2 imgsync_run forget --state uploading &&
         assert_eq 2 "$(counts 'd["counts"]["uploaded"]')" "uploaded left" &&
         assert_exit 0 imgsync_run forget --state uploaded && assert_eq "forgot 2 images" "$(<"$T_OUT")" &&

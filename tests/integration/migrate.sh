@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # imgsync migrate --to: a state file with every state in it (pending, deferred with attempts and
 # an error, uploaded, failed, a half-done multipart upload with its upload id and parts, part
-# digests, finished passes) copied to PostgreSQL and back to a new state file. Every row arrives
+# digests, finished passes, remembered refusals) copied to PostgreSQL and back to a new state file. Every row arrives
 # as it was (a dump of both sides compared), a second run adds nothing, the source is untouched,
 # and the copy works: a pass on it resumes the multipart upload and finishes the backlog.
 # imgsync-test: backends pg
@@ -33,6 +33,9 @@ dump() {
     t_sql "SELECT started_at || '|' || coalesce(CAST(finished_at AS TEXT), '') || '|' || pid || '|' ||
         host_id || '|' || uploaded || '|' || failed || '|' || retried || '|' || bytes || '|' || outcome || '|' || message
         FROM runs ORDER BY started_at, pid" "$1"
+    echo "== refusals"
+    t_sql "SELECT path || '|' || size || '|' || mtime_ns || '|' || reason || '|' || first_seen || '|' ||
+        last_seen || '|' || host_id FROM refusals ORDER BY path" "$1"
 }
 states() { t_sql "SELECT state || ':' || count(*) FROM images GROUP BY state ORDER BY state" "$1" | tr '\n' ' '; }
 MP=(--multipart-threshold 8M --part-size 5M)
@@ -57,6 +60,9 @@ if t_begin "SQLite to PostgreSQL and back: every state, multipart progress, dige
     imgsync_run upload "${MP[@]}" --concurrency 1 --bandwidth 8M --max-duration 2s --grace 0s >/dev/null 2>&1
     [ "$(t_sql 'SELECT count(*) FROM parts')" -ge 1 ] || t_die "no half-done multipart upload"
     imgsync_run seed --count 2 >/dev/null 2>&1 || t_die "seed" # pending, never tried
+    mkdir -p "$TD/bad" && printf 'no image\n' >"$TD/bad/notes.jpg" && : >"$TD/bad/empty.png"
+    imgsync_run add "$TD/bad" >/dev/null 2>&1 # two refusals, remembered
+    [ "$(t_sql 'SELECT count(*) FROM refusals')" = 2 ] || t_die "no remembered refusals"
     before=$(dump "$src")
     echo "     source: $(states "$src"); $(t_sql 'SELECT count(*) FROM parts') parts, $(t_sql 'SELECT count(*) FROM part_digests') digests, $(t_sql 'SELECT count(*) FROM runs') passes"
     t_newdb migrate-pg

@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 using imgsync::Error;
 using imgsync::ExitCode;
@@ -612,4 +613,66 @@ TEST_CASE("prune's side: prunable images in upload order, the record, the pruned
     CHECK(store.forget({claimed[1].id}, std::nullopt) == 1);
     CHECK(store.counts().pruned == 0);
     CHECK(store.integrity_check() == "ok");
+}
+
+TEST_CASE("remembered refusals: recorded, updated in place, listed in path order, forgotten") {
+    TestDb db;
+    PgStore store(db.uri);
+    imgsync::storage::Refusal r;
+    r.path = "/t/b.png";
+    r.size = 10;
+    r.mtime_ns = 1700000000123456789;
+    r.reason = "not an image";
+    r.host_id = "host-a";
+    CHECK(store.count_refusals() == 0);
+    store.remember_refusal(r, 100);
+    r.path = "/t/a.png";
+    store.remember_refusal(r, 100);
+    r.size = 30;
+    r.reason = "truncated";
+    store.remember_refusal(r, 200);
+    auto a = store.find_refusal("/t/a.png");
+    REQUIRE(a);
+    CHECK(a->size == 30);
+    CHECK(a->mtime_ns == 1700000000123456789);
+    CHECK(a->reason == "truncated");
+    CHECK(a->first_seen == 100);
+    CHECK(a->last_seen == 200);
+    CHECK(a->host_id == "host-a");
+    std::vector<std::string> paths;
+    store.for_each_refusal(-1,
+                           [&](const imgsync::storage::Refusal& x) { paths.push_back(x.path); });
+    CHECK(paths == std::vector<std::string>{"/t/a.png", "/t/b.png"});
+    store.drop_refusal("/t/a.png");
+    CHECK_FALSE(store.find_refusal("/t/a.png"));
+    CHECK(store.count_refusals() == 1);
+    CHECK(store.forget_refusals() == 1);
+    CHECK(store.count_refusals() == 0);
+}
+
+TEST_CASE("a version 3 backlog gets the refusals table and version 4 when opened") {
+    TestDb db;
+    {
+        PgStore first(db.uri);
+        first.connection().exec("DROP TABLE refusals");
+        first.connection().exec("UPDATE imgsync_schema SET version = 3");
+    }
+    PgStore store(db.uri);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 4);
+    CHECK(store.count_refusals() == 0);
+}
+
+TEST_CASE("find_by_paths answers each path in order, a path given twice too") {
+    TestDb db;
+    PgStore store(db.uri);
+    store.insert_image(image("a.png"), 1);
+    store.insert_image(image("b.png"), 1);
+    const auto known = store.find_by_paths(
+        {"/images/b.png", "/images/none.png", "/images/a.png", "/images/b.png"});
+    REQUIRE(known.size() == 4);
+    CHECK(known[0]->id == store.find_by_path("/images/b.png")->id);
+    CHECK_FALSE(known[1]);
+    CHECK(known[2]->id == store.find_by_path("/images/a.png")->id);
+    CHECK(known[3]->id == known[0]->id);
+    CHECK(known[2]->state == ImageState::pending);
 }

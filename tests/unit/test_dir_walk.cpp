@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -106,4 +108,42 @@ TEST_CASE("walk_tree: a root that is no directory, or missing, is an error with 
     CHECK(calls == 0);
     REQUIRE(util::walk_tree(dir.path, count));
     CHECK(calls == 1);
+}
+
+TEST_CASE("walk_tree: a directory the enter predicate refuses is pruned with all below it") {
+    test_support::TempDir dir("imgsync-walk-prune");
+    const std::string root = dir.path;
+    for (const char* d : {"keep", "keep/cache", "cache", "cache/deep"}) {
+        REQUIRE(fs::create_directory(root + "/" + d));
+    }
+    for (const char* f : {"keep/a", "keep/cache/b", "cache/c", "cache/deep/d", "top"}) {
+        std::ofstream(root + "/" + f) << "x";
+    }
+    std::vector<std::string> asked, seen;
+    auto walked = util::walk_tree(
+        root, [&](const util::WalkEntry& e) { seen.emplace_back(e.relative); },
+        [&](std::string_view relative) {
+            asked.emplace_back(relative);
+            return relative != "cache" && relative != "keep/cache";
+        });
+    REQUIRE(walked);
+    std::sort(asked.begin(), asked.end());
+    std::sort(seen.begin(), seen.end());
+    CHECK(asked == std::vector<std::string>{"cache", "keep", "keep/cache"});
+    CHECK(seen == std::vector<std::string>{"keep/a", "top"});
+}
+
+TEST_CASE("walk_tree: each entry's directory descriptor and name reach the file (fstatat)") {
+    test_support::TempDir dir("imgsync-walk-fd");
+    REQUIRE(fs::create_directory(dir.path + "/d"));
+    std::ofstream(dir.path + "/d/f") << "12345";
+    std::vector<long long> sizes;
+    auto walked = util::walk_tree(dir.path, [&](const util::WalkEntry& e) {
+        struct stat st {};
+        REQUIRE(::fstatat(e.dir_fd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0);
+        CHECK(std::string(e.name) == "f");
+        sizes.push_back(static_cast<long long>(st.st_size));
+    });
+    REQUIRE(walked);
+    CHECK(sizes == std::vector<long long>{5});
 }

@@ -218,7 +218,7 @@ TEST_CASE("json status, compact") {
         R"("counts":{"pending":1500,"uploading":0,"uploaded":5000,"failed":0,"pruned":0},)"
         R"("bytes":{"pending":1572864000,"uploading":0,"uploaded":5242880000,"failed":0,"pruned":0,)"
         R"("uploaded_on_local_disk":5242880000},)"
-        R"("oldest_pending_age_seconds":180,"last_run":)" +
+        R"("oldest_pending_age_seconds":180,"refused_files":0,"last_run":)" +
         run42 + R"(,"last_success_at":"2026-11-28T15:00:35Z","runs":[)" + run42 +
         R"(,{"id":41,"started_at":"2026-11-28T14:44:05Z","finished_at":"2026-11-28T14:45:05Z",)"
         R"("duration_seconds":60,"uploaded":50,"failed":1,"retried":0,"bytes":5242880,)"
@@ -258,6 +258,7 @@ TEST_CASE("json status, pretty, before the first pass") {
     "uploaded_on_local_disk": 0
   },
   "oldest_pending_age_seconds": null,
+  "refused_files": 0,
   "last_run": null,
   "last_success_at": null,
   "runs": [],
@@ -669,4 +670,15 @@ TEST_CASE("pruned images: the bytes still on the local disk in the text and the 
           std::string::npos);
     CHECK(render_prometheus(r).find("imgsync_uploaded_local_bytes 947912704\n") !=
           std::string::npos);
+}
+
+TEST_CASE("status shows remembered refusals in text (only when there are some) and JSON") {
+    StatusReport r = compute_status(BacklogCounts{}, {}, ArrivalWindow{}, now);
+    CHECK(render_status_text(r).find("refused:") == std::string::npos);
+    r.refused_files = 2;
+    CHECK(render_status_text(r).find("refused:     2 files add skips while unchanged "
+                                     "(imgsync list --refused; imgsync forget --refused)\n") !=
+          std::string::npos);
+    CHECK(render_status_json(r, imgsync::util::JsonWriter::Style::compact)
+              .find("\"refused_files\":2,") != std::string::npos);
 }
