@@ -104,15 +104,25 @@ std::string make_key(const model::KeyTemplate& key, KeyLayout layout, const std:
     return key.render(f);
 }
 
-// A file's size and mtime as lstat gives them, before it is read.
+// A file's size, mtime and inode as lstat gives them, before it is read.
 struct FileStat {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;
+    std::uint64_t inode = 0;
 };
 
 FileStat file_stat(const struct stat& st) {
     return FileStat{static_cast<std::uint64_t>(st.st_size),
-                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                    static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// Whether the file is the one registered: the same size and mtime, and the same inode where the
+// state knows it (0: registered before inodes were recorded). A file replaced by a copy with the
+// same size and mtime (cp -p, rsync) is another file.
+bool same_as_registered(const FileStat& st, const storage::Store::Known& known) {
+    return st.size == known.size && st.mtime_ns == known.mtime_ns &&
+           (known.inode == 0 || st.inode == known.inode);
 }
 
 std::optional<FileStat> stat_of(const std::string& path) {
@@ -246,7 +256,7 @@ struct AddRun {
         if (!c.stat) {
             c.stat = stat_of(c.path);
         }
-        if (known && c.stat && c.stat->size == known->size && c.stat->mtime_ns == known->mtime_ns) {
+        if (known && c.stat && same_as_registered(*c.stat, *known)) {
             ++unchanged;
             return false;
         }
@@ -366,7 +376,8 @@ struct AddRun {
         case Kind::regular: {
             std::string relative(e.relative()); // before the path moves
             found(std::move(e.path), relative,
-                  e.stat_ok ? std::optional<FileStat>(FileStat{e.size, e.mtime_ns}) : std::nullopt);
+                  e.stat_ok ? std::optional<FileStat>(FileStat{e.size, e.mtime_ns, e.inode})
+                            : std::nullopt);
             return;
         }
         case Kind::symlink:

@@ -117,14 +117,15 @@ void PgStore::end_read() noexcept {
 }
 
 std::optional<Store::Known> PgStore::find_by_path(const std::string& path) {
-    auto r = db_.run("SELECT id, size, mtime_ns, state FROM images WHERE path = $1",
+    auto r = db_.run("SELECT id, size, mtime_ns, state, inode FROM images WHERE path = $1",
                      PgParams().add(path));
     if (r.rows() == 0) {
         return std::nullopt;
     }
     auto state = core::parse_image_state(r.text(0, 3));
     return Known{r.int64(0, 0), static_cast<std::uint64_t>(r.int64(0, 1)), r.int64(0, 2),
-                 state.value_or(core::ImageState::pending)};
+                 state.value_or(core::ImageState::pending),
+                 static_cast<std::uint64_t>(r.int64(0, 4))};
 }
 
 std::optional<std::string> PgStore::path_for_key(const std::string& key) {

@@ -20,7 +20,7 @@ PgStore::find_by_paths(const std::vector<std::string_view>& paths) {
         }
     }
     auto r =
-        db_.run("SELECT path, id, size, mtime_ns, state FROM images "
+        db_.run("SELECT path, id, size, mtime_ns, state, inode FROM images "
                 "WHERE path = ANY($1::text[])",
                 PgParams().add(pg_array(std::vector<std::string>(paths.begin(), paths.end()))));
     for (int row = 0; row < r.rows(); ++row) {
@@ -30,7 +30,8 @@ PgStore::find_by_paths(const std::vector<std::string_view>& paths) {
         }
         auto state = core::parse_image_state(r.text(row, 4));
         out[at->second] = Known{r.int64(row, 1), static_cast<std::uint64_t>(r.int64(row, 2)),
-                                r.int64(row, 3), state.value_or(core::ImageState::pending)};
+                                r.int64(row, 3), state.value_or(core::ImageState::pending),
+                                static_cast<std::uint64_t>(r.int64(row, 5))};
     }
     for (const auto& [i, first] : again) {
         out[i] = out[first];

@@ -118,12 +118,13 @@ Statement& SqliteStore::stmt(std::string_view sql) {
 }
 
 std::optional<Store::Known> SqliteStore::find_by_path(const std::string& path) {
-    auto& s = stmt("SELECT id, size, mtime_ns, state FROM images WHERE path = ?1");
+    auto& s = stmt("SELECT id, size, mtime_ns, state, inode FROM images WHERE path = ?1");
     s.bind(1, path);
     if (!s.step()) {
         return std::nullopt;
     }
-    Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), read_state(s, 3)};
+    Known known{s.int64(0), static_cast<std::uint64_t>(s.int64(1)), s.int64(2), read_state(s, 3),
+                static_cast<std::uint64_t>(s.int64(4))};
     s.reset(); // an unfinished SELECT would hold its read snapshot open
     return known;
 }

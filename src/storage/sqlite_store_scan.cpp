@@ -16,7 +16,7 @@ namespace {
 // matches nothing.
 const std::string& lookup_sql() {
     static const std::string sql = [] {
-        std::string s = "SELECT path, id, size, mtime_ns, state FROM images WHERE path IN (";
+        std::string s = "SELECT path, id, size, mtime_ns, state, inode FROM images WHERE path IN (";
         for (std::size_t i = 1; i <= SqliteStore::lookup_batch; ++i) {
             s += fmt::format("{}?{}", i > 1 ? ", " : "", i);
         }
@@ -56,8 +56,8 @@ SqliteStore::find_by_paths(const std::vector<std::string_view>& paths) {
                 throw Error(ExitCode::state_error,
                             fmt::format("unknown image state '{}' in the state file", s.text(4)));
             }
-            out[at->second] =
-                Known{s.int64(1), static_cast<std::uint64_t>(s.int64(2)), s.int64(3), *state};
+            out[at->second] = Known{s.int64(1), static_cast<std::uint64_t>(s.int64(2)), s.int64(3),
+                                    *state, static_cast<std::uint64_t>(s.int64(5))};
         }
         for (const auto& [i, first] : again) {
             out[i] = out[first];

@@ -77,6 +77,7 @@ class Store {
         std::uint64_t size;
         std::int64_t mtime_ns;
         core::ImageState state;
+        std::uint64_t inode = 0; // 0: not recorded (registered before schema 6)
     };
     virtual std::optional<Known> find_by_path(const std::string& path) = 0;
     // find_by_path() of each path, in one statement (or a few): element i answers paths[i].

@@ -58,6 +58,7 @@ void WalkAhead::run(const std::string& root, const EnterDir& enter) {
                     struct stat st {};
                     if (::fstatat(e.dir_fd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
                         out.size = static_cast<std::uint64_t>(st.st_size);
+                        out.inode = static_cast<std::uint64_t>(st.st_ino);
                         out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
                                        st.st_mtim.tv_nsec;
                         out.stat_ok = true;

@@ -29,6 +29,7 @@ class WalkAhead {
         std::size_t relative_at;   // where the part below root starts in `path`
         std::uint64_t size = 0;    // regular files, when `stat_ok`: lstat's size and mtime
         std::int64_t mtime_ns = 0; // taken when the file was listed
+        std::uint64_t inode = 0;
         bool stat_ok = false;
         std::string_view relative() const { return std::string_view(path).substr(relative_at); }
     };

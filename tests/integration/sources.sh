@@ -195,4 +195,20 @@ if t_begin "upload --source DIR that does not exist: exit 2 naming it, nothing r
         assert_eq 0 "$(counts 'd["counts"]["uploaded"]')" "nothing uploaded" && t_ok
 fi
 
+if t_begin "a file replaced by a copy with its size and mtime (another inode) is read again"; then
+    t_fixture source-inode
+    mkdir -p "$TD/src"
+    cp "${IMGS[6]}" "$TD/src/p.${IMGS[6]##*.}"
+    f=$TD/src/p.${IMGS[6]##*.}
+    assert_exit 0 imgsync_run upload --source "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=1 added=1 updated=0 unchanged=0" &&
+        cp -p "$f" "$TD/copy" && mv "$TD/copy" "$f" &&
+        assert_exit 0 imgsync_run upload --source "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=1 added=0 updated=1 unchanged=0" &&
+        assert_eq "$(stat -c %i "$f")" "$(t_sql "SELECT inode FROM images")" "the new inode recorded" &&
+        assert_exit 0 imgsync_run upload --source "$TD/src" &&
+        assert_contains "$(<"$T_ERR")" "event=sources_scanned sources=1 added=0 updated=0 unchanged=1" &&
+        t_ok
+fi
+
 t_finish
