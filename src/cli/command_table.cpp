@@ -52,6 +52,9 @@ void add_local_file_options(CLI::App* cmd, core::LocalFileSettings& s) {
                     "absolute path (/srv/in/a.jpg: DIR/srv/in/a.jpg)");
     cmd->add_option("--keep-for", s.keep_for,
                     "Keep a file this long after its upload before deleting or moving it, e.g. 7d");
+    cmd->add_flag("--delete-empty-dirs", s.delete_empty_dirs,
+                  "Remove the directories a deleted or moved file leaves empty, below a --source "
+                  "(never the source itself)");
 }
 
 void define_global_options(CLI::App& app, core::GlobalSettings& g) {
@@ -197,6 +200,11 @@ Commands define_commands(CLI::App& app, Settings& s) {
     auto* prune_cmd = app.add_subcommand(
         "prune", "Delete or move the local files of uploaded images, as --after-upload says");
     add_local_file_options(prune_cmd, s.prune.local);
+    prune_cmd
+        ->add_option("--source", s.prune.sources,
+                     "A source directory, as for upload: with --delete-empty-dirs, directories "
+                     "emptied below it are removed; repeat it or separate directories with ':'")
+        ->delimiter(':');
     prune_cmd->add_flag("--dry-run", s.prune.dry_run,
                         "Print what would be deleted or moved; change nothing");
 

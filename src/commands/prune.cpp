@@ -12,11 +12,31 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace imgsync::core {
 
 namespace {
+
+// A source as the walk of add names the files below it: absolute and normalized (a link to a
+// directory resolved, as add follows it), ending in '/'.
+std::string source_root(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path root = fs::absolute(dir, ec);
+    if (!ec && fs::is_symlink(fs::symlink_status(root, ec))) {
+        root = fs::canonical(root, ec);
+    }
+    std::string out = root.lexically_normal().string();
+    if (out.empty() || out.back() != '/') {
+        out += '/';
+    }
+    return out;
+}
 
 // The file as the upload had it, for the checks of util/safe_remove.
 util::FileStat as_uploaded(const storage::ImageRecord& image) {
@@ -125,6 +145,7 @@ class Walk {
         record(image,
                plan_.action == AfterUpload::move ? std::optional<std::string>(dest) : std::nullopt);
         count(image);
+        remove_empty_dirs(image.path);
         log_.info("pruned", {{"id", image.id},
                              {"key", image.key},
                              {"path", image.path},
@@ -151,6 +172,7 @@ class Walk {
         ++totals_.gone;
         if (!plan_.dry_run) {
             record(image, moved_to);
+            remove_empty_dirs(image.path);
             log_.info("pruned", {{"id", image.id},
                                  {"key", image.key},
                                  {"path", image.path},
@@ -158,6 +180,30 @@ class Walk {
                                  {"to", moved_to.value_or("")}});
         }
         print("gone", image, moved_to.value_or(""));
+    }
+
+    // After the file at `path` went: its directory and the ones above it, while each is empty
+    // and below a source (never the source itself). rmdir(2) removes only an empty directory, so
+    // one that another program just put a file into stays.
+    void remove_empty_dirs(const std::string& path) {
+        for (const auto& root : plan_.empty_dir_roots) {
+            if (path.compare(0, root.size(), root) != 0) {
+                continue;
+            }
+            for (std::string dir = util::parent_dir(path); dir.size() >= root.size() && dir != "/";
+                 dir = util::parent_dir(dir)) { // bounded: each step is a shorter path
+                if (::rmdir(dir.c_str()) != 0) {
+                    if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+                        log_.warn("prune_dir_kept",
+                                  {{"path", dir}, {"reason", std::strerror(errno)}});
+                    }
+                    return;
+                }
+                ++totals_.dirs;
+                log_.info("pruned_dir", {{"path", dir}});
+            }
+            return;
+        }
     }
 
     void count(const storage::ImageRecord& image) {
@@ -174,8 +220,17 @@ class Walk {
 
 } // namespace
 
-PrunePlan prune_plan(const LocalFileSettings& s) {
+PrunePlan prune_plan(const LocalFileSettings& s, const std::vector<std::string>& sources) {
     PrunePlan plan;
+    if (s.delete_empty_dirs) {
+        if (sources.empty()) {
+            throw Error(ExitCode::usage, "--delete-empty-dirs needs --source DIR: directories "
+                                         "are removed only below a source");
+        }
+        for (const auto& dir : sources) {
+            plan.empty_dir_roots.push_back(source_root(dir));
+        }
+    }
     plan.action = s.after_upload;
     plan.keep_for_seconds = require_seconds("--keep-for", s.keep_for);
     if (plan.keep_for_seconds < 0) {
@@ -200,13 +255,17 @@ PruneTotals prune_files(const PrunePlan& plan, storage::Store& store, util::Logg
 
 std::string describe(const PruneTotals& t) {
     const auto files = t.deleted + t.moved + t.gone;
-    return fmt::format("{} file{}, {}: {} deleted, {} moved, {} already gone; {} refused", files,
-                       files == 1 ? "" : "s", util::format_bytes(t.bytes), t.deleted, t.moved,
-                       t.gone, t.refused);
+    std::string out = fmt::format(
+        "{} file{}, {}: {} deleted, {} moved, {} already gone; {} refused", files,
+        files == 1 ? "" : "s", util::format_bytes(t.bytes), t.deleted, t.moved, t.gone, t.refused);
+    if (t.dirs > 0) {
+        out += fmt::format("; {} empty director{} removed", t.dirs, t.dirs == 1 ? "y" : "ies");
+    }
+    return out;
 }
 
 int cmd_prune(const Context& ctx, const PruneSettings& s) {
-    PrunePlan plan = prune_plan(s.local);
+    PrunePlan plan = prune_plan(s.local, s.sources);
     if (plan.action == AfterUpload::keep) {
         throw Error(ExitCode::usage,
                     "prune: --after-upload is keep, which prunes nothing; give delete or move "

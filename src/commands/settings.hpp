@@ -87,8 +87,9 @@ struct StatusSettings {
 // What becomes of an image's local file once S3 holds it: upload --after-upload and prune.
 struct LocalFileSettings {
     AfterUpload after_upload = AfterUpload::keep;
-    std::string move_to;         // for move: the directory the files go under
-    std::string keep_for = "0s"; // how long after its upload a file stays
+    std::string move_to;            // for move: the directory the files go under
+    std::string keep_for = "0s";    // how long after its upload a file stays
+    bool delete_empty_dirs = false; // directories emptied below a source go too
 };
 
 struct UploadSettings {
@@ -126,6 +127,7 @@ struct UploadSettings {
 
 struct PruneSettings {
     LocalFileSettings local;
+    std::vector<std::string> sources; // --source: where --delete-empty-dirs may remove directories
     bool dry_run = false;
 };
 

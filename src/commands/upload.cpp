@@ -164,7 +164,8 @@ int dry_run(const Context& ctx, const PassOptions& o) {
 
 int cmd_upload(const Context& ctx, const UploadSettings& s) {
     PassOptions options = pass_options(s);
-    (void)prune_plan(s.local); // a bad --after-upload, --move-to or --keep-for: before any request
+    // A bad --after-upload, --move-to, --keep-for or --delete-empty-dirs: before any request.
+    (void)prune_plan(s.local, s.sources);
     const AddSettings scan = scan_settings(s);
     if (!s.sources.empty()) {
         check_sources(s.sources);
@@ -253,7 +254,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
              {"message", result.run.message}});
     // What is uploaded may leave the local disk (--after-upload), unless a signal stopped us.
     if (s.local.after_upload != AfterUpload::keep && result.exit_code != ExitCode::interrupted) {
-        PrunePlan plan = prune_plan(s.local);
+        PrunePlan plan = prune_plan(s.local, s.sources);
         if (store->leases() && options.claim_scope == storage::ClaimScope::local) {
             plan.host_id = ctx.global.host_id;
         }
@@ -263,6 +264,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
                  {"moved", pruned.moved},
                  {"gone", pruned.gone},
                  {"refused", pruned.refused},
+                 {"dirs", pruned.dirs},
                  {"bytes", pruned.bytes}});
     }
     // The exit status reports the pass: a metrics file that cannot be written is logged as the

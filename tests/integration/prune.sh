@@ -104,4 +104,28 @@ if t_begin "bad settings are refused before any request: exit 2, one line naming
         assert_exit 2 imgsync_run upload --after-upload shred && t_ok
 fi
 
+if t_begin "--delete-empty-dirs: directories emptied below a source go, the source and others stay"; then
+    seeded emptydirs 2
+    mkdir -p "$TD/src/a/b" "$TD/src/keep"
+    i=0
+    while IFS= read -r f; do
+        i=$((i + 1))
+        case $i in 1) cp "$f" "$TD/src/a/b/" ;; 2) cp "$f" "$TD/src/keep/" ;; esac
+    done < <(find "$TD/spool" -type f | sort)
+    printf 'not an image\n' >"$TD/src/keep/notes.txt"
+    assert_exit 0 imgsync_run upload --source "$TD/src" --exclude '*.txt' --after-upload delete \
+        --delete-empty-dirs &&
+        assert_contains "$(<"$T_ERR")" "event=pruned_dir path=$TD/src/a/b" "the deepest first" &&
+        assert_contains "$(<"$T_ERR")" "event=pruned_dir path=$TD/src/a" &&
+        assert_eq "" "$(ls -d "$TD/src/a" 2>/dev/null)" "a/ and a/b/ removed" &&
+        assert_eq "notes.txt" "$(ls "$TD/src/keep")" "keep/ holds another file: kept" &&
+        assert_eq 1 "$(find "$TD/src" -maxdepth 0 -type d | wc -l)" "the source itself stays" &&
+        assert_eq 0 "$(files_left)" "the spool's files deleted too" &&
+        assert_eq 1 "$(find "$TD/spool" -mindepth 1 -maxdepth 1 -type d | wc -l)" \
+            "the spool is no source: its directory stays" &&
+        assert_exit 2 imgsync_run prune --after-upload delete --delete-empty-dirs &&
+        assert_eq "imgsync: --delete-empty-dirs needs --source DIR: directories are removed only below a source" \
+            "$(<"$T_ERR")" && t_ok
+fi
+
 t_finish
