@@ -128,4 +128,28 @@ if t_begin "--delete-empty-dirs: directories emptied below a source go, the sour
             "$(<"$T_ERR")" && t_ok
 fi
 
+if t_begin "SIGKILL during a prune that moves 300 files: the next prune finishes, every file intact"; then
+    seeded sigkill 300
+    assert_exit 0 imgsync_run upload --concurrency 16 || t_die "upload"
+    imgsync_bg prune --after-upload move --move-to "$TD/archive"
+    for _ in $(seq 500); do # bounded: 5 s at most; kill once the first file has moved
+        [ -d "$TD/archive" ] && break
+        sleep 0.01
+    done
+    sleep "0.0$((RANDOM % 5))" # and then 0 to 40 ms later
+    kill -KILL "$IMGSYNC_PID" 2>/dev/null
+    wait "$IMGSYNC_PID" 2>/dev/null
+    echo "     killed with $(find "$TD/archive" -type f 2>/dev/null | wc -l) files moved"
+    assert_exit 0 imgsync_run prune --after-upload move --move-to "$TD/archive" &&
+        assert_eq 0 "$(files_left)" "nothing left in the spool" &&
+        assert_eq "" "$(find "$TD" -name '.imgsync-*')" "no hidden leftover" &&
+        assert_eq 300 "$(t_sql "SELECT count(*) FROM images WHERE pruned_to IS NOT NULL")" "all recorded as moved" && {
+        bad=0
+        while IFS='|' read -r path sha; do
+            [ "$(sha256_of "$TD/archive$path")" = "$sha" ] || { bad=1; echo "     not intact: $path"; break; }
+        done < <(t_sql "SELECT path, sha256 FROM images")
+        assert_eq 0 "$bad" "every file byte for byte at its destination"
+    } && t_ok
+fi
+
 t_finish
