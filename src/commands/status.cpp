@@ -1,12 +1,16 @@
 // imgsync status: is the backlog draining? Text, JSON, a Nagios check, Prometheus metrics.
 #include "commands/common.hpp"
 #include "commands/status_io.hpp"
+#include "report/chart.hpp"
 #include "report/report.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
 #include <fmt/format.h>
+
+#include <cstdlib>
+#include <unistd.h>
 
 namespace imgsync::core {
 
@@ -74,7 +78,10 @@ int cmd_status(const Context& ctx, const StatusSettings& s) {
         std::puts(result.line.c_str());
         return result.exit_code;
     }
-    std::string out = s.json ? render_status_json(report) : render_status_text(report);
+    const bool chart =
+        !s.json && ::isatty(STDOUT_FILENO) == 1 &&
+        utf8_locale(std::getenv("LC_ALL"), std::getenv("LC_CTYPE"), std::getenv("LANG"));
+    std::string out = s.json ? render_status_json(report) : render_status_text(report, chart);
     if (out.empty() || out.back() != '\n') {
         out += '\n';
     }

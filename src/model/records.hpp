@@ -148,12 +148,20 @@ struct FleetStatus {
 };
 
 // Activity within [now - window_seconds, now], from the hourly activity table.
+// Images added and uploaded in one clock hour (hour: epoch seconds / 3600).
+struct HourActivity {
+    std::int64_t hour = 0;
+    std::int64_t added = 0;
+    std::int64_t uploaded = 0;
+};
+
 struct ArrivalWindow {
     std::int64_t window_seconds = 0;
     std::int64_t images_added = 0;
     std::uint64_t bytes_added = 0;
     std::int64_t images_uploaded = 0;
     std::uint64_t bytes_uploaded = 0;
+    std::vector<HourActivity> hours; // the hours of the window with any activity, in order
 };
 
 // One finished imgsync verify: what it checked (scope: "all", "sample 100", "since 7d"), what it

@@ -1,5 +1,7 @@
 #include "report/report.hpp"
 
+#include "report/chart.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -329,7 +331,7 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
     return r;
 }
 
-std::string render_status_text(const StatusReport& r) {
+std::string render_status_text(const StatusReport& r, bool chart) {
     std::string out;
     const auto line = [&out](std::string_view label, const std::string& text) {
         fmt::format_to(std::back_inserter(out), "{:<12} {}\n", fmt::format("{}:", label), text);
@@ -397,6 +399,14 @@ std::string render_status_text(const StatusReport& r) {
         line(fmt::format("last {}", window_label(r.window.window_seconds)),
              fmt::format("{} ({} added, {} uploaded)", rates_phrase(r), r.window.images_added,
                          r.window.images_uploaded));
+    }
+    if (chart) {
+        const auto hourly = backlog_by_hour(r.window, c.pending + c.uploading, r.now);
+        if (hourly.size() >= 2) {
+            line("backlog", fmt::format("{} pending each hour of the last {}, 0 to {}",
+                                        sparkline(hourly), window_label(r.window.window_seconds),
+                                        *std::max_element(hourly.begin(), hourly.end())));
+        }
     }
     line("trend", fmt::format("{}: {}", to_string(r.trend), r.message));
     if (r.last_verification) {

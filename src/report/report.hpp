@@ -81,8 +81,9 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
                             const ArrivalWindow& window, std::int64_t now,
                             std::optional<std::int64_t> last_success_at = std::nullopt);
 
-// Aligned "label: value" lines, each ending in '\n'.
-std::string render_status_text(const StatusReport& report);
+// Aligned "label: value" lines, each ending in '\n'. With `chart` (a UTF-8 terminal), a line
+// "backlog:" draws the pending images of each hour of the window as a sparkline.
+std::string render_status_text(const StatusReport& report, bool chart = false);
 // One JSON object followed by '\n'. Timestamps are ISO-8601 UTC strings, unknowns are null.
 std::string render_status_json(const StatusReport& report,
                                util::JsonWriter::Style style = util::JsonWriter::Style::pretty);

@@ -579,6 +579,12 @@ ArrivalWindow PgStore::window(std::int64_t now, std::int64_t seconds) {
     w.bytes_added = static_cast<std::uint64_t>(r.int64(0, 1));
     w.images_uploaded = r.int64(0, 2);
     w.bytes_uploaded = static_cast<std::uint64_t>(r.int64(0, 3));
+    auto h = db_.run("SELECT hour, sum(added), sum(uploaded) FROM activity_deltas "
+                     "WHERE hour >= $1 GROUP BY hour ORDER BY hour",
+                     PgParams().add((now - seconds) / 3600));
+    for (int row = 0; row < h.rows(); ++row) {
+        w.hours.push_back({h.int64(row, 0), h.int64(row, 1), h.int64(row, 2)});
+    }
     return w;
 }
 

@@ -545,6 +545,11 @@ ArrivalWindow SqliteStore::window(std::int64_t now, std::int64_t seconds) {
     w.images_uploaded = s.int64(2);
     w.bytes_uploaded = static_cast<std::uint64_t>(s.int64(3));
     s.reset();
+    auto& h = stmt("SELECT hour, added, uploaded FROM activity WHERE hour >= ?1 ORDER BY hour");
+    h.bind(1, (now - seconds) / 3600);
+    while (h.step()) {
+        w.hours.push_back({h.int64(0), h.int64(1), h.int64(2)});
+    }
     return w;
 }
 

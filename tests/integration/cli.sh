@@ -275,4 +275,18 @@ if t_begin "status --check: a bad threshold is UNKNOWN, naming the option and th
     unset IMGSYNC_DB IMGSYNC_SPOOL
 fi
 
+if t_begin "status on a UTF-8 terminal draws the backlog by hour; in a pipe or another locale, not"; then
+    export IMGSYNC_DB=$T_TMP/chart.db IMGSYNC_SPOOL=$T_TMP/chart-spool
+    imgsync_run seed --count 5 >/dev/null 2>&1 || t_die "seed"
+    # script(1) gives the command a terminal of its own.
+    LANG=C.UTF-8 LC_ALL= LC_CTYPE= script -qec "$IMGSYNC_BIN status" /dev/null >"$T_TMP/tty.out" 2>&1
+    assert_match "$(grep '^backlog:' "$T_TMP/tty.out")" \
+        '^backlog: +[▁▂▃▄▅▆▇█]{24} pending each hour of the last 24h, 0 to 5' "on a terminal" &&
+        assert_contains "$(grep '^backlog:' "$T_TMP/tty.out")" "█" "now, the largest" &&
+        assert_eq "" "$(imgsync_run status | grep '^backlog:')" "not in a pipe" &&
+        assert_eq "" "$(LANG=C LC_ALL= LC_CTYPE= script -qec "$IMGSYNC_BIN status" /dev/null | grep '^backlog:')" \
+            "not without UTF-8" && t_ok
+    unset IMGSYNC_DB IMGSYNC_SPOOL
+fi
+
 t_finish

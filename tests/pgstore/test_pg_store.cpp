@@ -366,7 +366,13 @@ TEST_CASE("list streams every row in pages, and a read snapshot and a write tran
                          [&](const imgsync::storage::ImageRecord&) { ++n; });
     CHECK(n == 1500);
     CHECK(store.counts().pending == 2100);
-    CHECK(store.window(1000 + 3600, 24 * 3600).images_added == 2100);
+    const auto w = store.window(1000 + 3600, 24 * 3600);
+    CHECK(w.images_added == 2100);
+    // status' chart: the hour's activity, summed over the deltas of every statement.
+    REQUIRE(w.hours.size() == 1);
+    CHECK(w.hours[0].hour == 0);
+    CHECK(w.hours[0].added == 2100);
+    CHECK(w.hours[0].uploaded == 0);
 }
 
 TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every state, twice") {

@@ -51,8 +51,12 @@ std::vector<RunRecord> three_runs() {
 }
 
 ArrivalWindow day(std::int64_t added, std::int64_t uploaded) {
-    return ArrivalWindow{86400, added, static_cast<std::uint64_t>(added) * MiB, uploaded,
-                         static_cast<std::uint64_t>(uploaded) * MiB};
+    return ArrivalWindow{86400,
+                         added,
+                         static_cast<std::uint64_t>(added) * MiB,
+                         uploaded,
+                         static_cast<std::uint64_t>(uploaded) * MiB,
+                         {}};
 }
 
 // 120/h in, 80/h out over a day, 1500 waiting.
@@ -94,7 +98,8 @@ TEST_CASE("draining backlog gets an ETA from the net wall-clock rate") {
 TEST_CASE("ETA rounds up and counts images a pass has claimed") {
     BacklogCounts c = backlog(0);
     c.uploading = 3;
-    const StatusReport r = compute_status(c, three_runs(), ArrivalWindow{3600, 0, 0, 7, 0}, now);
+    const StatusReport r =
+        compute_status(c, three_runs(), ArrivalWindow{3600, 0, 0, 7, 0, {}}, now);
     CHECK(r.trend == Trend::draining);
     CHECK(r.eta_seconds == 1543); // 3 * 3600 / 7 = 1542.9
     CHECK_FALSE(r.oldest_pending_age_seconds.has_value());
@@ -102,14 +107,14 @@ TEST_CASE("ETA rounds up and counts images a pass has claimed") {
 
 TEST_CASE("steady: stalled, and keeping pace") {
     const StatusReport stalled =
-        compute_status(backlog(1500), three_runs(), ArrivalWindow{3600, 0, 0, 0, 0}, now);
+        compute_status(backlog(1500), three_runs(), ArrivalWindow{3600, 0, 0, 0, 0, {}}, now);
     CHECK(stalled.trend == Trend::steady);
     CHECK_FALSE(stalled.eta_seconds.has_value());
     CHECK(stalled.message ==
           "nothing was uploaded in the last 1h; the backlog (1500 images) is not draining");
 
     const StatusReport pace =
-        compute_status(backlog(1), three_runs(), ArrivalWindow{5400, 150, 0, 150, 0}, now);
+        compute_status(backlog(1), three_runs(), ArrivalWindow{5400, 150, 0, 150, 0, {}}, now);
     CHECK(pace.trend == Trend::steady);
     CHECK(pace.message ==
           "uploads only keep pace with arrivals (100/h in, 100/h out); the backlog (1 image) is "
@@ -129,7 +134,7 @@ TEST_CASE("empty and unknown") {
     CHECK_FALSE(first.last_run.has_value());
 
     const StatusReport no_window =
-        compute_status(backlog(12), three_runs(), ArrivalWindow{0, 0, 0, 0, 0}, now);
+        compute_status(backlog(12), three_runs(), ArrivalWindow{0, 0, 0, 0, 0, {}}, now);
     CHECK(no_window.trend == Trend::unknown);
     CHECK_FALSE(no_window.arrivals_per_hour.has_value());
     CHECK(no_window.message == "no time window to measure arrival and upload rates over");
@@ -201,7 +206,7 @@ TEST_CASE("text summary before the first pass, with failures and a running pass"
 
     const std::vector<RunRecord> runs{run(7, 75, std::nullopt, 0, 0, 0, "running", "a\nb")};
     const std::string text =
-        render_status_text(compute_status(c, runs, ArrivalWindow{1000000, 1, 0, 0, 0}, now));
+        render_status_text(compute_status(c, runs, ArrivalWindow{1000000, 1, 0, 0, 0, {}}, now));
     CHECK(text.find("last pass:   #7 running since 2026-11-28T15:02:50Z (1m 15s) (a\\nb)\n") !=
           std::string::npos);
     CHECK(text.find("last 1000000s: <0.01/h in, 0/h out (1 added, 0 uploaded)\n") !=
