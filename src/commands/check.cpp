@@ -38,10 +38,7 @@ std::string uncreatable_by_this_user(const std::string& path) {
 
 // An answer that no S3 API gives: an HTML page, or a success that is not a bucket listing.
 bool looks_like_s3(const util::HttpResponse& r) {
-    const bool html = r.content_type.find("text/html") != std::string::npos ||
-                      r.body.find("<html") != std::string::npos ||
-                      r.body.find("<HTML") != std::string::npos;
-    if (html) {
+    if (s3::is_html_answer(r.content_type, r.body)) {
         return false;
     }
     if (r.status >= 200 && r.status < 300) {
@@ -49,10 +46,6 @@ bool looks_like_s3(const util::HttpResponse& r) {
     }
     return s3::parse_error(r.body).has_value();
 }
-
-constexpr const char* not_s3_hint =
-    "; the answer is not S3's: the endpoint is probably not an S3 API (check --endpoint: host, "
-    "port, scheme, and a path that should not be there)";
 
 } // namespace
 
@@ -119,13 +112,14 @@ int cmd_check(const Context& ctx) {
                                                : ""));
     }
     if (!looks_like_s3(r)) {
-        throw Error(
-            ExitCode::pass_failed,
-            fmt::format("signed request to bucket {}: HTTP {}{}{}", target.endpoint.bucket(),
-                        r.status, r.content_type.empty() ? "" : " (" + r.content_type + ")",
-                        target.endpoint.scheme() == "http" && r.status == 400
-                            ? std::string(not_s3_hint) + "; if this port speaks TLS, use https://"
-                            : not_s3_hint));
+        throw Error(ExitCode::pass_failed,
+                    fmt::format("signed request to bucket {}: HTTP {}{}{}",
+                                target.endpoint.bucket(), r.status,
+                                r.content_type.empty() ? "" : " (" + r.content_type + ")",
+                                target.endpoint.scheme() == "http" && r.status == 400
+                                    ? std::string(s3::not_s3_hint) +
+                                          "; if this port speaks TLS, use https://"
+                                    : s3::not_s3_hint));
     }
     if (r.status < 200 || r.status >= 300) {
         auto err = s3::parse_error(r.body);

@@ -256,8 +256,12 @@ void Pass::on_failure(Job& job, Step step, std::size_t part, const util::HttpRes
     std::string reason =
         r.transport != util::Transport::ok
             ? fmt::format("{}: {}", util::transport_name(r.transport), r.transport_error)
-            : fmt::format("HTTP {}{}{}{}", r.status, code.empty() ? "" : " ", code,
-                          message.empty() ? "" : ": " + message);
+            : fmt::format("HTTP {}{}{}{}{}", r.status, code.empty() ? "" : " ", code,
+                          message.empty() ? "" : ": " + message,
+                          code.empty() && r.status >= 400 && r.status < 500 &&
+                                  s3::is_html_answer(r.content_type, r.body)
+                              ? s3::not_s3_hint
+                              : "");
     job.last_error = fmt::format("{}: {}", step_name(step), reason);
     last_failure_ = job.last_error;
 

@@ -343,6 +343,12 @@ S3Error error_from(const XmlElement& e) {
 
 } // namespace
 
+bool is_html_answer(std::string_view content_type, std::string_view body) {
+    return content_type.find("text/html") != std::string_view::npos ||
+           body.find("<html") != std::string_view::npos ||
+           body.find("<HTML") != std::string_view::npos;
+}
+
 std::optional<S3Error> parse_error(std::string_view body) {
     const auto root = parse_xml(body);
     if (!root || root->name != "Error") {

@@ -54,6 +54,14 @@ struct S3Error {
 // body" that CompleteMultipartUpload and CopyObject can return.
 std::optional<S3Error> parse_error(std::string_view body);
 
+// Whether an answer is a web page (text/html, or an <html> body): no S3 API answers with one, so
+// the endpoint is probably a web server, or a proxy's page, rather than the store.
+bool is_html_answer(std::string_view content_type, std::string_view body);
+// Appended to the error such an answer gets.
+inline constexpr const char* not_s3_hint =
+    "; the answer is not S3's: the endpoint is probably not an S3 API (check --endpoint: host, "
+    "port, scheme, and a path that should not be there)";
+
 // InitiateMultipartUploadResult -> UploadId; nullopt when missing or empty.
 std::optional<std::string> parse_upload_id(std::string_view body);
 

@@ -47,6 +47,20 @@ TEST_SUITE("upload_pass") {
         CHECK_FALSE(img.last_error); // only a charged failure is recorded on the image
     }
 
+    TEST_CASE("a web page instead of an S3 answer: the pass's error says so") {
+        Fixture f;
+        f.add("a.png", 1000);
+        auto r = f.run([](const Seen&, int) {
+            Reply page = status(404);
+            page.response.content_type = "text/html; charset=utf-8";
+            page.response.body = "<html><body>Not Found</body></html>";
+            return page;
+        });
+        CHECK(r.exit_code == ExitCode::pass_failed);
+        CHECK(r.run.message.find("HTTP 404; the answer is not S3's: the endpoint is probably not "
+                                 "an S3 API") != std::string::npos);
+    }
+
     TEST_CASE("a pass-wide failure stops the pass at once, even after successes") {
         Fixture f;
         f.options.concurrency = 1;
