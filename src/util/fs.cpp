@@ -226,6 +226,10 @@ std::optional<FileStat> stat_fd(int fd) {
     if (::fstat(fd, &st) != 0) {
         return std::nullopt;
     }
+    return file_stat(st);
+}
+
+FileStat file_stat(const struct stat& st) {
     FileStat out;
     out.size = static_cast<std::uint64_t>(st.st_size);
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;

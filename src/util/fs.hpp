@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 namespace imgsync::util {
 
@@ -78,6 +79,8 @@ struct FileStat {
     std::uint64_t links = 1;
     std::uint64_t inode = 0;
 };
+// What fstat(2) or lstat(2) gave, as a FileStat.
+FileStat file_stat(const struct stat& st);
 std::optional<FileStat> stat_fd(int fd);
 
 // pread() until `size` bytes or EOF; returns bytes read or -1 (errno set). With `expected_end`

@@ -14,16 +14,6 @@ namespace imgsync::util {
 
 namespace {
 
-FileStat from_stat(const struct stat& st) {
-    FileStat out;
-    out.size = static_cast<std::uint64_t>(st.st_size);
-    out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    out.mode = st.st_mode;
-    out.links = static_cast<std::uint64_t>(st.st_nlink);
-    out.inode = static_cast<std::uint64_t>(st.st_ino);
-    return out;
-}
-
 std::string hidden_name(const std::string& path, const FileStat& expected) {
     return fmt::format("{}/.imgsync-removing-{}", parent_dir(path), expected.inode);
 }
@@ -106,7 +96,7 @@ Result<std::optional<FileStat>> lstat_path(const std::string& path) {
         }
         return fail(fmt::format("cannot look at {}: {}", path, std::strerror(errno)));
     }
-    return std::optional<FileStat>(from_stat(st));
+    return std::optional<FileStat>(file_stat(st));
 }
 
 bool same_file(const FileStat& a, const FileStat& b) {
