@@ -89,9 +89,7 @@ int cmd_check(const Context& ctx) {
                 target.endpoint.path_style() ? "path-style" : "virtual-hosted",
                 target.endpoint.region().c_str());
 
-    util::HttpClient::Options http_options;
-    http_options.ca_bundle = g.ca_bundle;
-    util::HttpClient http(http_options);
+    util::HttpClient http(http_options(ctx, 1));
     warn_if_tls_keylog_ignored(*ctx.log);
     std::printf("ok: %s\n", util::printable(describe_proxy(target)).c_str());
     s3::Operations ops(target.endpoint, target.credentials);

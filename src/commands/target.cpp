@@ -117,6 +117,13 @@ std::string describe_proxy(const Target& target) {
     return "no proxy";
 }
 
+util::HttpClient::Options http_options(const Context& ctx, int concurrency) {
+    util::HttpClient::Options o;
+    o.ca_bundle = ctx.global.ca_bundle;
+    o.max_host_connections = concurrency;
+    return o;
+}
+
 void warn_if_tls_keylog_ignored(util::Logger& log) {
     if (const auto& keylog = util::HttpClient::ignored_tls_keylog()) {
         log.warn("tls_keylog_ignored",

@@ -4,8 +4,11 @@
 
 #include "commands/commands.hpp"
 #include "commands/credential_fetch.hpp"
+#include "s3/credential_rules.hpp"
 #include "s3/credentials.hpp"
 #include "s3/endpoint.hpp"
+#include "util/clock.hpp"
+#include "util/http_client.hpp"
 #include "util/log.hpp"
 #include "util/proxy.hpp"
 
@@ -31,6 +34,23 @@ std::string describe_proxy(const Target& target);
 
 // The SSLKEYLOGFILE that HttpClient refused, as a warning event (after an HttpClient was made).
 void warn_if_tls_keylog_ignored(util::Logger& log);
+
+// The HTTP client's options for a command that keeps up to `concurrency` requests in flight
+// (upload, verify): the CA bundle, and as many connections to the host.
+util::HttpClient::Options http_options(const Context& ctx, int concurrency);
+
+// Temporary credentials are fetched again before they expire: sets the credentials_refresh_at
+// and refresh_credentials of a pass's or a verification's options (PassOptions, VerifyOptions).
+// Static keys: left unset.
+template <class Options> void plan_credential_refresh(const Target& target, Options& options) {
+    if (target.provider && target.credentials.expires_at) {
+        options.credentials_refresh_at =
+            s3::refresh_time(util::wall_epoch(), *target.credentials.expires_at);
+        options.refresh_credentials = [provider = target.provider.get()](std::int64_t now) {
+            return provider->fetch(now);
+        };
+    }
+}
 
 // Throws Error(usage) with a one-line reason: no bucket, bad endpoint URL, invalid bucket name,
 // no credentials. Temporary credentials are fetched here: a source that does not give them

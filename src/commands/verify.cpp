@@ -123,19 +123,10 @@ int cmd_verify(const Context& ctx, const VerifySettings& s) {
     util::Logger& log = *ctx.log;
 
     util::StopSignals signals;
-    util::HttpClient::Options http_options;
-    http_options.ca_bundle = ctx.global.ca_bundle;
-    http_options.max_host_connections = options.concurrency;
-    util::HttpClient http(http_options);
+    util::HttpClient http(http_options(ctx, options.concurrency));
     warn_if_tls_keylog_ignored(log);
     s3::Operations ops(target.endpoint, target.credentials);
-    if (target.provider && target.credentials.expires_at) {
-        options.credentials_refresh_at =
-            s3::refresh_time(util::wall_epoch(), *target.credentials.expires_at);
-        options.refresh_credentials = [provider = target.provider.get()](std::int64_t now) {
-            return provider->fetch(now);
-        };
-    }
+    plan_credential_refresh(target, options);
     preflight(http, ops, target, log);
 
     const std::string scope = scope_text(s);
