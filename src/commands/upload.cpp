@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,6 +229,7 @@ int cmd_upload(const Context& ctx, const UploadSettings& s) {
     double t0 = util::monotonic_seconds();
     PassResult result = run_upload_pass(options, *store, http, ops, log, run_id);
     double seconds = util::monotonic_seconds() - t0;
+    result.run.seconds = std::round(seconds * 1000) / 1000; // as the logs show it
     store->finish_run(result.run, util::wall_epoch());
 
     auto level = result.exit_code == ExitCode::ok ? util::Level::info : util::Level::warn;

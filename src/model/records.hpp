@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgsync::storage {
@@ -126,6 +127,9 @@ struct RunRecord {
     std::string message;
     std::int64_t pid = 0;
     std::string host_id;
+    // How long the pass ran, by its monotonic clock (started_at and finished_at are whole
+    // seconds); absent for a pass that did not finish or was recorded before it was kept.
+    std::optional<double> seconds;
 };
 
 // A pass as the fleet view shows it: running now, or one of the recent ones.
@@ -137,14 +141,41 @@ struct PassRecord {
     std::optional<std::int64_t> finished_at;
     core::RunOutcome outcome = core::RunOutcome::running;
     std::int64_t in_flight = 0;                   // images it holds now
+    std::int64_t requests = 0;                    // its HTTP requests in flight (about 1 s old)
     std::optional<std::int64_t> lease_expires_at; // its run lease (PostgreSQL), epoch seconds
 };
 
-// The passes running now and recent ones, newest first, and the images whose lease expired
-// (their pass died or was cut off; any pass may claim them).
+// The backlog registered with one host id (add --host-id): its images not uploaded yet.
+struct HostBacklog {
+    std::string host_id;
+    std::int64_t pending = 0, uploading = 0, failed = 0;
+    std::uint64_t bytes_pending = 0, bytes_uploading = 0, bytes_failed = 0;
+};
+
+// The passes running now and recent ones, newest first; the images whose lease expired (their
+// pass died or was cut off; any pass may claim them); the backlog by host id, in host id order
+// (uploaded images are counted only in BacklogCounts: the query never reads them).
 struct FleetStatus {
     std::vector<PassRecord> passes;
     std::int64_t expired_leases = 0;
+    std::vector<HostBacklog> hosts;
+
+    // Adds one host id's images and bytes in one state, as the backends' GROUP BY names it; rows
+    // come in host id order.
+    void add_host_state(const std::string& host_id, std::string_view state, std::int64_t images,
+                        std::uint64_t bytes) {
+        if (hosts.empty() || hosts.back().host_id != host_id) {
+            hosts.push_back(HostBacklog{host_id, 0, 0, 0, 0, 0, 0});
+        }
+        HostBacklog& h = hosts.back();
+        if (state == "pending") {
+            h.pending = images, h.bytes_pending = bytes;
+        } else if (state == "uploading") {
+            h.uploading = images, h.bytes_uploading = bytes;
+        } else if (state == "failed") {
+            h.failed = images, h.bytes_failed = bytes;
+        }
+    }
 };
 
 // Activity within [now - window_seconds, now], from the hourly activity table.

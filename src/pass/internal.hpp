@@ -56,6 +56,15 @@ class Pass {
         }
         return held;
     }
+    // The requests in flight, for status, in the open batch (or one of their own).
+    void maybe_report_requests(double now) {
+        const auto n = static_cast<std::int64_t>(requests_.size());
+        if (requests_report_due(requests_reported_, n, requests_reported_at_, now)) {
+            write([&] { store_.set_run_requests(run_.id, n); });
+            requests_reported_ = n;
+            requests_reported_at_ = now;
+        }
+    }
     void maybe_commit(double now) {
         if (writes_.due(now)) {
             commit();
@@ -144,6 +153,8 @@ class Pass {
     std::uint64_t next_tag_ = 1;
 
     WriteBatch writes_;
+    std::int64_t requests_reported_ = 0;
+    double requests_reported_at_ = -1e9; // monotonic
 
     storage::RunRecord run_;
     storage::Claimant claimant_;

@@ -515,6 +515,7 @@ PassResult Pass::run() {
             static_cast<int>((wake - now) * 1000) + 1,
             [this](std::uint64_t tag, util::HttpResponse&& r) { on_done(tag, std::move(r)); });
         double after = clock_.monotonic_seconds();
+        maybe_report_requests(after);
         maybe_commit(after);
         maybe_renew(after);
         progress(after, false);

@@ -8,4 +8,10 @@ bool commit_due(int writes, double opened_at, double now) {
     return writes >= max_writes || now - opened_at >= max_seconds;
 }
 
+bool requests_report_due(std::int64_t reported, std::int64_t current, double reported_at,
+                         double now) {
+    constexpr double min_interval = 1.0;
+    return current != reported && now - reported_at >= min_interval;
+}
+
 } // namespace imgsync::core::pass

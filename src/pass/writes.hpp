@@ -13,6 +13,13 @@ namespace imgsync::core::pass {
 // Pure: whether a transaction opened at `opened_at` holding `writes` writes is due at `now`.
 bool commit_due(int writes, double opened_at, double now);
 
+// Pure: whether the pass writes its number of requests in flight (Store::set_run_requests) at
+// `now`, having last written `reported` at `reported_at`: when the number changed, at most once
+// a second, so that status is about a second behind and the state file gains one small write a
+// second at most.
+bool requests_report_due(std::int64_t reported, std::int64_t current, double reported_at,
+                         double now);
+
 class WriteBatch {
   public:
     explicit WriteBatch(storage::Store& store) : store_(store) {}

@@ -2,6 +2,8 @@
 // collector).
 #include "report/report.hpp"
 
+#include "report/fleet.hpp"
+
 #include "util/build_info.hpp"
 
 #include <fmt/format.h>
@@ -36,6 +38,63 @@ class Exposition {
   private:
     std::string out_;
 };
+
+// A label's value as the exposition format quotes it: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v) {
+    std::string out;
+    for (char ch : v) {
+        if (ch == '\\' || ch == '"') {
+            out += '\\';
+            out += ch;
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+std::string host_label(const std::string& host_id) {
+    return fmt::format("host_id=\"{}\"", label_value(host_id));
+}
+
+// Per host id: the backlog registered with it, and the passes it runs now with their requests
+// in flight (0 for a host id with a backlog and no pass running, so alerts need no absent()).
+void host_samples(Exposition& e, const FleetStatus& fleet, std::int64_t now) {
+    if (!fleet.hosts.empty()) {
+        const auto states = [&e](std::string_view name, const std::string& host, auto pending,
+                                 auto uploading, auto failed) {
+            e.sample(name, host + ",state=\"pending\"", pending);
+            e.sample(name, host + ",state=\"uploading\"", uploading);
+            e.sample(name, host + ",state=\"failed\"", failed);
+        };
+        e.header("imgsync_host_images", "gauge",
+                 "Images not uploaded yet by the host id that registered them, by upload state.");
+        for (const auto& h : fleet.hosts) {
+            states("imgsync_host_images", host_label(h.host_id), h.pending, h.uploading, h.failed);
+        }
+        e.header("imgsync_host_bytes", "gauge",
+                 "Bytes of images not uploaded yet by the host id that registered them, by state.");
+        for (const auto& h : fleet.hosts) {
+            states("imgsync_host_bytes", host_label(h.host_id), h.bytes_pending, h.bytes_uploading,
+                   h.bytes_failed);
+        }
+    }
+    const auto by_host = running_by_host(fleet, now);
+    if (by_host.empty()) {
+        return;
+    }
+    e.header("imgsync_passes_running", "gauge", "Upload passes running now, by host id.");
+    for (const auto& [id, r] : by_host) {
+        e.sample("imgsync_passes_running", host_label(id), r.passes);
+    }
+    e.header("imgsync_requests_in_flight", "gauge",
+             "HTTP requests the running passes have in flight (about a second old), by host id.");
+    for (const auto& [id, r] : by_host) {
+        e.sample("imgsync_requests_in_flight", host_label(id), r.requests);
+    }
+}
 
 } // namespace
 
@@ -85,6 +144,7 @@ std::string render_prometheus(const StatusReport& r) {
 
     e.gauge("imgsync_run_in_progress", "1 while an upload pass is running.",
             std::optional<int>(r.run_in_progress ? 1 : 0));
+    host_samples(e, r.fleet, r.now);
     if (r.last_finished_run) {
         // The last finished pass, so a pass running at scrape time does not flap these.
         const RunRecord& run = *r.last_finished_run;

@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include "report/chart.hpp"
+#include "report/fleet.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -89,33 +90,6 @@ void write_run(util::JsonWriter& w, const RunRecord& run) {
     w.field("outcome", std::string(to_string(run.outcome)));
     w.field("message", run.message);
     w.end_object();
-}
-
-// "passes": the passes running now and recent ones; "expired_leases": images any pass may claim.
-void write_fleet(util::JsonWriter& w, const FleetStatus& fleet) {
-    w.key("passes").begin_array();
-    for (const PassRecord& p : fleet.passes) {
-        w.begin_object();
-        w.field("run", p.run_id);
-        w.field("host_id", p.host_id);
-        w.field("pid", p.pid);
-        w.field("started_at", util::iso8601_utc(p.started_at));
-        if (p.finished_at) {
-            w.field("finished_at", util::iso8601_utc(*p.finished_at));
-        } else {
-            w.key("finished_at").null();
-        }
-        w.field("outcome", std::string(to_string(p.outcome)));
-        w.field("in_flight", p.in_flight);
-        if (p.lease_expires_at) {
-            w.field("lease_expires_at", util::iso8601_utc(*p.lease_expires_at));
-        } else {
-            w.key("lease_expires_at").null();
-        }
-        w.end_object();
-    }
-    w.end_array();
-    w.field("expired_leases", fleet.expired_leases);
 }
 
 // "2026-12-07T03:10:00Z (2h 05m ago), all: 1000 checked, 998 ok, 1 missing, 1 changed, 0
@@ -222,11 +196,14 @@ bool run_succeeded(const RunRecord& run) {
     return run.finished_at && is_success(run.outcome);
 }
 
-std::optional<std::int64_t> run_duration(const RunRecord& run) {
+std::optional<double> run_duration(const RunRecord& run) {
     if (!run.finished_at) {
         return std::nullopt;
     }
-    return std::max<std::int64_t>(0, *run.finished_at - run.started_at);
+    if (run.seconds) {
+        return std::max(0.0, *run.seconds);
+    }
+    return static_cast<double>(std::max<std::int64_t>(0, *run.finished_at - run.started_at));
 }
 
 StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRecord>& recent_runs,
@@ -272,16 +249,17 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
         if (run.uploaded + run.failed > 0) {
             uploaded += run.uploaded;
             bytes += run.bytes;
-            // Timestamps are whole seconds, and a pass that did work took some time.
-            r.pass_seconds += std::max<std::int64_t>(1, *run_duration(run));
+            // A pass that did work took some time: a millisecond at least when it was measured,
+            // a second when only its whole-second timestamps are known.
+            r.pass_seconds += std::max(run.seconds ? 0.001 : 1.0, *run_duration(run));
         }
     }
     if (last_success_at && (!r.last_success_at || *last_success_at > *r.last_success_at)) {
         r.last_success_at = last_success_at;
     }
     if (r.pass_seconds > 0) {
-        r.images_per_second = static_cast<double>(uploaded) / static_cast<double>(r.pass_seconds);
-        r.bytes_per_second = static_cast<double>(bytes) / static_cast<double>(r.pass_seconds);
+        r.images_per_second = static_cast<double>(uploaded) / r.pass_seconds;
+        r.bytes_per_second = static_cast<double>(bytes) / r.pass_seconds;
     }
 
     const std::int64_t ws = window.window_seconds;
@@ -333,8 +311,10 @@ StatusReport compute_status(const BacklogCounts& counts, const std::vector<RunRe
 
 std::string render_status_text(const StatusReport& r, bool chart) {
     std::string out;
+    // An empty label continues the line above.
     const auto line = [&out](std::string_view label, const std::string& text) {
-        fmt::format_to(std::back_inserter(out), "{:<12} {}\n", fmt::format("{}:", label), text);
+        fmt::format_to(std::back_inserter(out), "{:<12} {}\n",
+                       label.empty() ? std::string() : fmt::format("{}:", label), text);
     };
     const BacklogCounts& c = r.counts;
 
@@ -345,7 +325,8 @@ std::string render_status_text(const StatusReport& r, bool chart) {
                                util::format_duration(*r.oldest_pending_age_seconds));
     }
     line("pending", pending);
-    line("uploading", images(c.uploading));
+    const RunningPasses running = running_passes(r.fleet, r.now);
+    line("uploading", uploading_text(c.uploading, running));
     std::string uploaded =
         fmt::format("{}, {}", images(c.uploaded), util::format_bytes(c.bytes_uploaded));
     if (c.pruned > 0) {
@@ -364,6 +345,9 @@ std::string render_status_text(const StatusReport& r, bool chart) {
                                     "imgsync forget --refused)",
                                     r.refused_files, r.refused_files == 1 ? "" : "s"));
     }
+    for (const auto& [label, text] : fleet_lines(r.fleet, r.now)) {
+        line(label, text);
+    }
 
     if (!r.last_run) {
         line("last pass", "none yet");
@@ -375,11 +359,10 @@ std::string render_status_text(const StatusReport& r, bool chart) {
             text = fmt::format("#{} running since {} ({})", run.id,
                                util::iso8601_utc(run.started_at), util::format_duration(ago));
         } else {
-            text =
-                fmt::format("#{} {}, started {} ({} ago), took {}: {} uploaded, {} failed, {}",
-                            run.id, to_string(run.outcome), util::iso8601_utc(run.started_at),
-                            util::format_duration(ago), util::format_duration(*run_duration(run)),
-                            run.uploaded, run.failed, util::format_bytes(run.bytes));
+            text = fmt::format("#{} {}, started {} ({} ago), took {}: {} uploaded, {} failed, {}",
+                               run.id, to_string(run.outcome), util::iso8601_utc(run.started_at),
+                               util::format_duration(ago), util::format_elapsed(*run_duration(run)),
+                               run.uploaded, run.failed, util::format_bytes(run.bytes));
         }
         if (!run.message.empty()) {
             text += fmt::format(" ({})", util::printable(run.message));
@@ -453,7 +436,13 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
         write_run(w, run);
     }
     w.end_array();
-    write_fleet(w, r.fleet);
+    const RunningPasses running = running_passes(r.fleet, r.now);
+    w.key("in_flight").begin_object();
+    w.field("passes", running.passes);
+    w.field("images", running.images);
+    w.field("requests", running.requests);
+    w.end_object();
+    write_fleet_json(w, r.fleet, r.now);
     w.key("last_verification");
     if (r.last_verification) {
         write_verification(w, *r.last_verification);

@@ -34,8 +34,9 @@ std::string_view to_string(Trend trend);
 // A pass that ended normally without failed uploads: "ok", or stopped by its image/byte limit or
 // its deadline, which are how periodic passes are meant to end.
 bool run_succeeded(const RunRecord& run);
-// finished_at - started_at (never negative), or none while the pass runs.
-std::optional<std::int64_t> run_duration(const RunRecord& run);
+// How long a finished pass ran: its measured seconds, or finished_at - started_at (whole seconds,
+// never negative) for a pass recorded without them; none while the pass runs.
+std::optional<double> run_duration(const RunRecord& run);
 
 struct StatusReport {
     std::int64_t now = 0;
@@ -55,7 +56,7 @@ struct StatusReport {
     // Speed while passes run, over recent finished passes that had work to do; none if there is
     // no such pass. Says what a pass can do, not whether the backlog drains.
     std::optional<double> images_per_second, bytes_per_second;
-    std::int64_t pass_seconds = 0; // time those passes ran
+    double pass_seconds = 0; // time those passes ran
 
     // Wall-clock rates over the window: with periodic passes these decide the trend.
     ArrivalWindow window;

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 namespace imgsync::storage {
 
@@ -82,6 +84,16 @@ std::optional<std::int64_t> PgResult::optional_int64(int row, int column) const 
         return std::nullopt;
     }
     return int64(row, column);
+}
+
+std::optional<double> PgResult::optional_real(int row, int column) const {
+    if (is_null(row, column)) {
+        return std::nullopt;
+    }
+    const char* v = PQgetvalue(result_.get(), row, column);
+    double d = 0;
+    std::from_chars(v, v + std::strlen(v), d);
+    return d;
 }
 
 bool PgResult::boolean(int row, int column) const {

@@ -27,6 +27,7 @@ class PgResult {
     std::int64_t int64(int row, int column) const;
     std::optional<std::string> optional_text(int row, int column) const;
     std::optional<std::int64_t> optional_int64(int row, int column) const;
+    std::optional<double> optional_real(int row, int column) const;
     bool boolean(int row, int column) const;
     // Rows an INSERT, UPDATE or DELETE changed.
     int affected() const;
@@ -53,6 +54,7 @@ class PgParams {
     PgParams& add(const std::optional<std::int64_t>& v) {
         return add(v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt);
     }
+    PgParams& add(const std::optional<double>& v) { return v ? add(*v) : add_null(); }
     PgParams& add_null() { return add(std::optional<std::string>()); }
     const std::vector<std::optional<std::string>>& values() const { return values_; }
 

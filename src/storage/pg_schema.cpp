@@ -238,6 +238,14 @@ CREATE TABLE refusals (
 );
 )sql";
 
+// Version 5: how long each pass ran, to the millisecond (started_at and finished_at are whole
+// seconds), and the HTTP requests a running pass has in flight, which it reports about once a
+// second, so that status tells images claimed from requests being made.
+constexpr const char* schema_v5 = R"sql(
+ALTER TABLE runs ADD COLUMN seconds double precision,
+                 ADD COLUMN requests bigint NOT NULL DEFAULT 0;
+)sql";
+
 } // namespace
 
 void migrate_pg(PgConnection& db) {
@@ -276,7 +284,10 @@ void migrate_pg(PgConnection& db) {
         if (version < 4) {
             db.exec(schema_v4);
         }
-        // Future migrations go here: if (version < 5) { ... }
+        if (version < 5) {
+            db.exec(schema_v5);
+        }
+        // Future migrations go here: if (version < 6) { ... }
         if (version != pg_schema_version) {
             db.run("UPDATE imgsync_schema SET version = $1",
                    PgParams().add(std::int64_t{pg_schema_version}));

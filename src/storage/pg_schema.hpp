@@ -7,7 +7,7 @@
 
 namespace imgsync::storage {
 
-constexpr int pg_schema_version = 4;
+constexpr int pg_schema_version = 5;
 
 void migrate_pg(PgConnection& db);
 

@@ -271,7 +271,8 @@ std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::s
 
 void PgStore::finish_run(const RunRecord& totals, std::int64_t now) {
     db_.run("UPDATE runs SET finished_at = $2, uploaded = $3, failed = $4, retried = $5, "
-            "bytes = $6, outcome = $7, message = $8, lease_expires_at = NULL WHERE id = $1",
+            "bytes = $6, outcome = $7, message = $8, seconds = $9, requests = 0, "
+            "lease_expires_at = NULL WHERE id = $1",
             PgParams()
                 .add(totals.id)
                 .add(now)
@@ -280,7 +281,12 @@ void PgStore::finish_run(const RunRecord& totals, std::int64_t now) {
                 .add(totals.retried)
                 .add(static_cast<std::int64_t>(totals.bytes))
                 .add(std::string(core::to_string(totals.outcome)))
-                .add(totals.message));
+                .add(totals.message)
+                .add(totals.seconds));
+}
+
+void PgStore::set_run_requests(std::int64_t run_id, std::int64_t requests) {
+    db_.run("UPDATE runs SET requests = $2 WHERE id = $1", PgParams().add(run_id).add(requests));
 }
 
 std::vector<ImageRecord> PgStore::claim(const Claimant& who, std::int64_t now, int limit) {
@@ -541,7 +547,7 @@ std::optional<std::int64_t> PgStore::last_success_at() {
 
 std::vector<RunRecord> PgStore::recent_runs(int limit) {
     auto r = db_.run("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                     "outcome, message, pid, host_id FROM runs ORDER BY id DESC LIMIT $1",
+                     "outcome, message, pid, host_id, seconds FROM runs ORDER BY id DESC LIMIT $1",
                      PgParams().add(static_cast<std::int64_t>(limit)));
     std::vector<RunRecord> runs;
     for (int i = 0; i < r.rows(); ++i) {
@@ -563,6 +569,7 @@ std::vector<RunRecord> PgStore::recent_runs(int limit) {
         run.message = r.text(i, 8);
         run.pid = r.int64(i, 9);
         run.host_id = r.text(i, 10);
+        run.seconds = r.optional_real(i, 11);
         runs.push_back(std::move(run));
     }
     return runs;

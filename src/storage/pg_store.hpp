@@ -53,6 +53,7 @@ class PgStore final : public Store {
     std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                            double lease_seconds) override;
     void finish_run(const RunRecord& totals, std::int64_t now) override;
+    void set_run_requests(std::int64_t run_id, std::int64_t requests) override;
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
     void for_each_claimable(const Claimant& who, std::int64_t now,
                             const std::function<bool(const ImageRecord&)>& visit) override;

@@ -10,7 +10,7 @@ FleetStatus PgStore::fleet(int recent) {
     auto r =
         db_.run("SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
                 "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND i.run_id = r.id), "
-                "floor(extract(epoch FROM r.lease_expires_at))::bigint "
+                "floor(extract(epoch FROM r.lease_expires_at))::bigint, r.requests "
                 "FROM (SELECT * FROM runs WHERE outcome = 'running' UNION ALL "
                 "(SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id DESC LIMIT $1)) r "
                 "ORDER BY r.id DESC",
@@ -26,11 +26,19 @@ FleetStatus PgStore::fleet(int recent) {
         p.outcome = core::parse_run_outcome(r.text(i, 5)).value_or(core::RunOutcome::crashed);
         p.in_flight = r.int64(i, 6);
         p.lease_expires_at = r.optional_int64(i, 7);
+        p.requests = r.int64(i, 8);
         f.passes.push_back(std::move(p));
     }
     f.expired_leases = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
                                 "AND lease_expires_at < now()")
                            .int64(0, 0);
+    auto hosts = db_.exec("SELECT host_id, state, count(*), sum(size) FROM images "
+                          "WHERE state IN ('pending', 'uploading', 'failed') "
+                          "GROUP BY host_id, state ORDER BY host_id");
+    for (int i = 0; i < hosts.rows(); ++i) {
+        f.add_host_state(hosts.text(i, 0), hosts.text(i, 1), hosts.int64(i, 2),
+                         static_cast<std::uint64_t>(hosts.int64(i, 3)));
+    }
     return f;
 }
 
@@ -131,7 +139,7 @@ bool PgStore::import_image(const ImageExport& e) {
 bool PgStore::import_run(const RunRecord& run) {
     auto r = db_.run(
         "INSERT INTO runs (started_at, finished_at, pid, host_id, uploaded, failed, retried, "
-        "bytes, outcome, message) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 "
+        "bytes, outcome, message, seconds) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 "
         "WHERE NOT EXISTS (SELECT 1 FROM runs WHERE started_at = $1 AND pid = $3 "
         "AND host_id = $4)",
         PgParams()
@@ -144,7 +152,8 @@ bool PgStore::import_run(const RunRecord& run) {
             .add(run.retried)
             .add(static_cast<std::int64_t>(run.bytes))
             .add(std::string(core::to_string(run.outcome)))
-            .add(run.message));
+            .add(run.message)
+            .add(run.seconds));
     return r.affected() != 0;
 }
 

@@ -95,6 +95,10 @@ Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) 
     return value ? bind(index, *value) : bind(index, std::nullopt);
 }
 
+Statement& Statement::bind(int index, const std::optional<double>& value) {
+    return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
 bool Statement::step() {
     int rc = sqlite3_step(stmt_.get());
     if (rc == SQLITE_ROW) {
@@ -151,6 +155,13 @@ std::optional<std::int64_t> Statement::optional_int64(int column) const {
         return std::nullopt;
     }
     return int64(column);
+}
+
+std::optional<double> Statement::optional_real(int column) const {
+    if (is_null(column)) {
+        return std::nullopt;
+    }
+    return real(column);
 }
 
 void Database::Close::operator()(sqlite3* db) const {

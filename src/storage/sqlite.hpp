@@ -32,6 +32,7 @@ class Statement {
     Statement& bind(int index, std::nullopt_t);
     Statement& bind(int index, const std::optional<std::string>& value);
     Statement& bind(int index, const std::optional<std::int64_t>& value);
+    Statement& bind(int index, const std::optional<double>& value);
 
     // Returns true while a row is available; false when done. Throws on error.
     bool step();
@@ -44,6 +45,7 @@ class Statement {
     std::string text(int column) const;
     std::optional<std::string> optional_text(int column) const;
     std::optional<std::int64_t> optional_int64(int column) const;
+    std::optional<double> optional_real(int column) const;
     bool is_null(int column) const;
 
   private:

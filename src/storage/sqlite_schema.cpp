@@ -187,6 +187,14 @@ CREATE TABLE refusals (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 8: how long each pass ran, to the millisecond (started_at and finished_at are whole
+// seconds), and the HTTP requests a running pass has in flight, which it reports about once a
+// second, so that status tells images claimed from requests being made.
+constexpr const char* schema_v8 = R"sql(
+ALTER TABLE runs ADD COLUMN seconds REAL;
+ALTER TABLE runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 std::int64_t user_version(Database& db) {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
@@ -236,7 +244,10 @@ void migrate_sqlite(Database& db_, int schema_version) {
     if (version < 7) {
         db_.exec(schema_v7);
     }
-    // Future migrations go here: if (version < 8) { ... }
+    if (version < 8) {
+        db_.exec(schema_v8);
+    }
+    // Future migrations go here: if (version < 9) { ... }
     db_.exec(fmt::format("PRAGMA user_version = {}", schema_version));
     txn.commit();
 }

@@ -242,7 +242,7 @@ std::int64_t SqliteStore::begin_run(std::int64_t now, std::int64_t pid, const st
 
 void SqliteStore::finish_run(const RunRecord& totals, std::int64_t now) {
     stmt("UPDATE runs SET finished_at = ?2, uploaded = ?3, failed = ?4, retried = ?5, "
-         "bytes = ?6, outcome = ?7, message = ?8 WHERE id = ?1")
+         "bytes = ?6, outcome = ?7, message = ?8, seconds = ?9, requests = 0 WHERE id = ?1")
         .bind(1, totals.id)
         .bind(2, now)
         .bind(3, totals.uploaded)
@@ -251,7 +251,12 @@ void SqliteStore::finish_run(const RunRecord& totals, std::int64_t now) {
         .bind(6, static_cast<std::int64_t>(totals.bytes))
         .bind(7, std::string(core::to_string(totals.outcome)))
         .bind(8, totals.message)
+        .bind(9, totals.seconds)
         .run();
+}
+
+void SqliteStore::set_run_requests(std::int64_t run_id, std::int64_t requests) {
+    stmt("UPDATE runs SET requests = ?2 WHERE id = ?1").bind(1, run_id).bind(2, requests).run();
 }
 
 std::vector<ImageRecord> SqliteStore::claim(const Claimant& who, std::int64_t now, int limit) {
@@ -505,7 +510,7 @@ std::optional<std::int64_t> SqliteStore::last_success_at() {
 
 std::vector<RunRecord> SqliteStore::recent_runs(int limit) {
     auto& s = stmt("SELECT id, started_at, finished_at, uploaded, failed, retried, bytes, "
-                   "outcome, message, pid, host_id FROM runs ORDER BY id DESC LIMIT ?1");
+                   "outcome, message, pid, host_id, seconds FROM runs ORDER BY id DESC LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(limit));
     std::vector<RunRecord> runs;
     while (s.step()) {
@@ -527,6 +532,7 @@ std::vector<RunRecord> SqliteStore::recent_runs(int limit) {
         r.message = s.text(8);
         r.pid = s.int64(9);
         r.host_id = s.text(10);
+        r.seconds = s.optional_real(11);
         runs.push_back(std::move(r));
     }
     return runs;

@@ -21,7 +21,7 @@ class SqliteStore final : public Store {
     // read_only refuses a missing file instead of creating it.
     SqliteStore(const std::string& path, Access access);
 
-    static constexpr int schema_version = 7;
+    static constexpr int schema_version = 8;
     // Paths find_by_paths() looks up per statement.
     static constexpr std::size_t lookup_batch = 64;
 
@@ -69,6 +69,7 @@ class SqliteStore final : public Store {
     std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                            double lease_seconds) override;
     void finish_run(const RunRecord& totals, std::int64_t now) override;
+    void set_run_requests(std::int64_t run_id, std::int64_t requests) override;
     // The scope is not applied: a state file is this host's own backlog.
     std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) override;
     void for_each_claimable(const Claimant& who, std::int64_t now,

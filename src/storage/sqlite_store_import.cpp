@@ -10,11 +10,12 @@ namespace imgsync::storage {
 // any) holds every uploading image; no leases expire.
 FleetStatus SqliteStore::fleet(int recent) {
     FleetStatus f;
-    auto& s = stmt("SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
-                   "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND "
-                   "i.run_id = r.id) FROM (SELECT * FROM runs WHERE outcome = 'running' UNION "
-                   "SELECT * FROM (SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id "
-                   "DESC LIMIT ?1)) r ORDER BY r.id DESC");
+    auto& s = stmt(
+        "SELECT r.id, r.host_id, r.pid, r.started_at, r.finished_at, r.outcome, "
+        "(SELECT count(*) FROM images i WHERE i.state = 'uploading' AND "
+        "i.run_id = r.id), r.requests FROM (SELECT * FROM runs WHERE outcome = 'running' UNION "
+        "SELECT * FROM (SELECT * FROM runs WHERE outcome <> 'running' ORDER BY id "
+        "DESC LIMIT ?1)) r ORDER BY r.id DESC");
     s.bind(1, static_cast<std::int64_t>(recent));
     while (s.step()) {
         PassRecord p;
@@ -25,9 +26,18 @@ FleetStatus SqliteStore::fleet(int recent) {
         p.finished_at = s.optional_int64(4);
         p.outcome = core::parse_run_outcome(s.text(5)).value_or(core::RunOutcome::crashed);
         p.in_flight = s.int64(6);
+        p.requests = s.int64(7);
         f.passes.push_back(std::move(p));
     }
     s.reset();
+    auto& hosts = stmt("SELECT host_id, state, count(*), sum(size) FROM images "
+                       "WHERE state IN ('pending', 'uploading', 'failed') "
+                       "GROUP BY host_id, state ORDER BY host_id");
+    while (hosts.step()) {
+        f.add_host_state(hosts.text(0), hosts.text(1), hosts.int64(2),
+                         static_cast<std::uint64_t>(hosts.int64(3)));
+    }
+    hosts.reset();
     return f;
 }
 
@@ -125,7 +135,8 @@ bool SqliteStore::import_image(const ImageExport& e) {
 
 bool SqliteStore::import_run(const RunRecord& r) {
     return stmt("INSERT INTO runs (started_at, finished_at, pid, host_id, uploaded, failed, "
-                "retried, bytes, outcome, message) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+                "retried, bytes, outcome, message, seconds) "
+                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
                 "WHERE NOT EXISTS (SELECT 1 FROM runs WHERE started_at = ?1 AND pid = ?3 "
                 "AND host_id = ?4)")
                .bind(1, r.started_at)
@@ -138,6 +149,7 @@ bool SqliteStore::import_run(const RunRecord& r) {
                .bind(8, static_cast<std::int64_t>(r.bytes))
                .bind(9, std::string(core::to_string(r.outcome)))
                .bind(10, r.message)
+               .bind(11, r.seconds)
                .run() != 0;
 }
 

@@ -118,7 +118,11 @@ class Store {
     // without a recorded end crashed).
     virtual std::int64_t begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                                    double lease_seconds) = 0;
+    // Records the end of a run: its totals, outcome, message and seconds (RunRecord::seconds).
     virtual void finish_run(const RunRecord& totals, std::int64_t now) = 0;
+    // Records how many HTTP requests the run has in flight now, for status (the pass calls it
+    // about once a second while the number changes, inside its write batch).
+    virtual void set_run_requests(std::int64_t run_id, std::int64_t requests) = 0;
     // Moves up to `limit` due images, oldest first, to uploading for `who` and returns them, each
     // with its fencing token.
     virtual std::vector<ImageRecord> claim(const Claimant& who, std::int64_t now, int limit) = 0;

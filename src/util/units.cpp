@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -367,6 +368,13 @@ std::string format_duration(std::int64_t seconds) {
         return fmt::format("{}{}h {:02}m", sign, s / 3600, s % 3600 / 60);
     }
     return fmt::format("{}{}d {:02}h", sign, s / 86400, s % 86400 / 3600);
+}
+
+std::string format_elapsed(double seconds) {
+    if (seconds < 59.9995) {
+        return fmt::format("{:.3f}s", std::max(0.0, seconds));
+    }
+    return format_duration(static_cast<std::int64_t>(std::llround(seconds)));
 }
 
 } // namespace imgsync::util

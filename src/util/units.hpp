@@ -48,5 +48,8 @@ std::string format_bytes(std::uint64_t bytes);
 // 93784 -> "1d 02h"; negative values get a leading "-". parse_duration reads the others back
 // (to within the dropped smaller unit).
 std::string format_duration(std::int64_t seconds);
+// A measured duration: to the millisecond under a minute ("0.009s", "12.388s"), then as
+// format_duration.
+std::string format_elapsed(double seconds);
 
 } // namespace imgsync::util

@@ -248,4 +248,35 @@ if t_begin "a pass refused by the server: exit 3, then status --check is at leas
         assert_eq None "$(json "$T_OUT" 'd["last_success_at"]')" && t_ok
 fi
 
+if t_begin "status while a pass runs: images claimed, requests in flight, the pass, its seconds"; then
+    fresh inflight 3
+    # Every PUT is held 8 s by the proxy: the pass has 2 requests in flight for that long.
+    fp_rules "stall:method=PUT:seconds=8"
+    imgsync_bg upload --concurrency 2
+    seen=""
+    for _ in $(seq 1 60); do # bounded: 12 s at most
+        imgsync_run status --json >"$T_TMP/inflight.json" 2>/dev/null &&
+            seen=$(json "$T_TMP/inflight.json" 'd["in_flight"]["requests"]') &&
+            [ "$seen" = 2 ] && break
+        sleep 0.2
+    done
+    assert_eq 2 "$seen" "requests in flight seen by status --json" &&
+        assert_exit 0 imgsync_run status &&
+        assert_match "$(<"$T_OUT")" $'\nuploading: +[23] images claimed, 2 requests in flight \\(1 pass running\\)\n' &&
+        assert_match "$(<"$T_OUT")" $'\nrunning: +#[0-9]+ on [^ ]+ \\(pid '"$IMGSYNC_PID"'\) for [0-9]+s: [23] images held, 2 requests in flight' &&
+        assert_exit 0 imgsync_run status --prometheus "$T_TMP/inflight.prom" &&
+        assert_match "$(<"$T_TMP/inflight.prom")" $'\nimgsync_requests_in_flight\\{host_id="[^"]+"\\} 2\n'
+    ok=$?
+    fp_rules
+    wait "$IMGSYNC_PID"
+    rc=$?
+    [ $ok = 0 ] && assert_eq 0 "$rc" "the pass's exit status" &&
+        assert_exit 0 imgsync_run status &&
+        assert_match "$(<"$T_OUT")" $'\nuploading: +0 images\n' &&
+        assert_match "$(<"$T_OUT")" 'took [0-9]+\.[0-9]{3}s: 3 uploaded' &&
+        assert_exit 0 imgsync_run status --json &&
+        assert_eq 0 "$(json "$T_OUT" 'd["in_flight"]["requests"]')" &&
+        assert_match "$(json "$T_OUT" 'd["last_run"]["duration_seconds"]')" '^[0-9]+(\.[0-9]{1,3})?$' && t_ok
+fi
+
 t_finish

@@ -415,6 +415,7 @@ TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every st
         done.id = run;
         done.uploaded = 1;
         done.outcome = imgsync::core::RunOutcome::partial;
+        done.seconds = 0.009;
         src.finish_run(done, 2002);
         // held.png stays "uploading": it arrives pending.
     }
@@ -442,6 +443,8 @@ TEST_CASE("migrate's export and import: SQLite to PostgreSQL to SQLite, every st
     CHECK(pg.recent_runs(10).size() == 1);
     CHECK(back.recent_runs(10)[0].pid == 7);
     CHECK(back.recent_runs(10)[0].host_id == "host-a");
+    CHECK(pg.recent_runs(10)[0].seconds == doctest::Approx(0.009));
+    CHECK(back.recent_runs(10)[0].seconds == doctest::Approx(0.009));
 
     for (imgsync::storage::Store* s : {static_cast<imgsync::storage::Store*>(&pg),
                                        static_cast<imgsync::storage::Store*>(&back)}) {
@@ -528,11 +531,24 @@ TEST_CASE("the fleet view: running passes with their images in flight, expired l
     CHECK(f.passes[0].in_flight == 2);
     CHECK(f.passes[0].lease_expires_at.has_value());
     CHECK(f.passes[0].outcome == imgsync::core::RunOutcome::running);
+    CHECK(f.passes[0].requests == 0);
     CHECK(f.passes[1].run_id == old_run);
     CHECK_FALSE(f.passes[1].lease_expires_at.has_value());
     CHECK(f.expired_leases == 0);
+    // The backlog by host id: image() registers with host-a.
+    REQUIRE(f.hosts.size() == 1);
+    CHECK(f.hosts[0].host_id == "host-a");
+    CHECK(f.hosts[0].pending == 1);
+    CHECK(f.hosts[0].uploading == 2);
+    store.set_run_requests(run, 3);
+    CHECK(store.fleet(10).passes[0].requests == 3);
     expire_leases(store);
     CHECK(store.fleet(10).expired_leases == 2);
+    done.id = run;
+    done.seconds = 1.25;
+    store.finish_run(done, 2001);
+    CHECK(store.fleet(10).passes[0].requests == 0);
+    CHECK(store.recent_runs(1)[0].seconds == doctest::Approx(1.25));
 }
 
 TEST_CASE("verify's side: uploaded rows in pages, a sample, requeue, the verifications") {
@@ -656,16 +672,32 @@ TEST_CASE("remembered refusals: recorded, updated in place, listed in path order
     CHECK(store.count_refusals() == 0);
 }
 
-TEST_CASE("a version 3 backlog gets the refusals table and version 4 when opened") {
+TEST_CASE("a version 3 backlog gets the refusals table and the current version when opened") {
     TestDb db;
     {
         PgStore first(db.uri);
         first.connection().exec("DROP TABLE refusals");
+        first.connection().exec("ALTER TABLE runs DROP COLUMN seconds, DROP COLUMN requests");
         first.connection().exec("UPDATE imgsync_schema SET version = 3");
     }
     PgStore store(db.uri);
-    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 4);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) ==
+          imgsync::storage::pg_schema_version);
     CHECK(store.count_refusals() == 0);
+}
+
+TEST_CASE("a version 4 backlog gets the runs' seconds and requests and version 5 when opened") {
+    TestDb db;
+    {
+        PgStore first(db.uri);
+        first.connection().exec("ALTER TABLE runs DROP COLUMN seconds, DROP COLUMN requests");
+        first.connection().exec("UPDATE imgsync_schema SET version = 4");
+    }
+    PgStore store(db.uri);
+    CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 5);
+    auto run = store.begin_run(100, 1, "h", 60);
+    store.set_run_requests(run, 2);
+    CHECK(store.fleet(1).passes[0].requests == 2);
 }
 
 TEST_CASE("find_by_paths answers each path in order, a path given twice too") {

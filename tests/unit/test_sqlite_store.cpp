@@ -340,6 +340,7 @@ TEST_CASE("migrate's export and import between state files: every field, idempot
     imgsync::storage::RunRecord done;
     done.id = run;
     done.outcome = imgsync::core::RunOutcome::partial;
+    done.seconds = 0.25;
     from.finish_run(done, 1003);
 
     Store to(to_file.path, Store::Access::read_write);
@@ -356,6 +357,7 @@ TEST_CASE("migrate's export and import between state files: every field, idempot
     CHECK(copy() == 2);
     CHECK(copy() == 0);
     CHECK(to.recent_runs(10).size() == 1);
+    CHECK(to.recent_runs(10)[0].seconds == doctest::Approx(0.25));
     auto moved = to.find_by_path(big_image().path);
     REQUIRE(moved);
     auto record = *to.image(moved->id);
@@ -509,4 +511,57 @@ TEST_CASE("prune's side: prunable images in upload order, the record, the pruned
     CHECK(store.counts().pruned == 1);
     CHECK(store.forget({claimed[0].id}, std::nullopt) == 1);
     CHECK(store.counts().pruned == 0);
+}
+
+TEST_CASE("a pass's seconds and requests in flight, and the backlog by host id") {
+    TempDb tmp;
+    Store store(tmp.path, Store::Access::read_write);
+    for (const char* name : {"a1.png", "a2.png", "b1.png"}) {
+        NewImage im = image(name);
+        im.host_id = name[0] == 'a' ? "host-a" : "host-b";
+        store.insert_image(im, 1000);
+    }
+    std::int64_t run = store.begin_run(1001, 9, "host-a", 60);
+    REQUIRE(store.claim(Claimant{run, "host-a"}, 1001, 1).size() == 1);
+    store.set_run_requests(run, 4);
+    auto f = store.fleet(5);
+    REQUIRE(f.passes.size() == 1);
+    CHECK(f.passes[0].in_flight == 1);
+    CHECK(f.passes[0].requests == 4);
+    REQUIRE(f.hosts.size() == 2);
+    CHECK(f.hosts[0].host_id == "host-a");
+    CHECK(f.hosts[0].pending == 1);
+    CHECK(f.hosts[0].uploading == 1);
+    CHECK(f.hosts[0].bytes_uploading == image("a1.png").size);
+    CHECK(f.hosts[1].host_id == "host-b");
+    CHECK(f.hosts[1].pending == 1);
+    CHECK(f.hosts[1].failed == 0);
+
+    imgsync::storage::RunRecord done;
+    done.id = run;
+    done.outcome = imgsync::core::RunOutcome::ok;
+    done.seconds = 0.009;
+    store.finish_run(done, 1001);
+    CHECK(store.fleet(5).passes[0].requests == 0);
+    CHECK(store.recent_runs(1)[0].seconds == doctest::Approx(0.009));
+}
+
+TEST_CASE("a version 7 state file gets the runs' seconds and requests when opened") {
+    TempDb tmp;
+    {
+        Store store(tmp.path, Store::Access::read_write);
+        store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
+        store.db().exec("ALTER TABLE runs DROP COLUMN requests");
+        store.db().exec("INSERT INTO runs (started_at, finished_at, pid) VALUES (10, 12, 1)");
+        store.db().exec("PRAGMA user_version = 7");
+    }
+    Store store(tmp.path, Store::Access::read_write);
+    auto v = store.db().prepare("PRAGMA user_version");
+    REQUIRE(v.step());
+    CHECK(v.int64(0) == 8);
+    v.reset();
+    auto runs = store.recent_runs(1);
+    REQUIRE(runs.size() == 1);
+    CHECK_FALSE(runs[0].seconds); // unknown: status falls back to the whole seconds
+    CHECK(store.integrity_check() == "ok");
 }

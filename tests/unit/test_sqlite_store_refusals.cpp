@@ -82,17 +82,19 @@ TEST_CASE("refusals: remembered with size and mtime, updated in place, dropped, 
     CHECK(store.count_refusals() == 0);
 }
 
-TEST_CASE("a version 6 state file gets the refusals table and version 7 when opened") {
+TEST_CASE("a version 6 state file gets the refusals table and the current version when opened") {
     TempDb db;
     {
         Store store(db.path, Store::Access::read_write);
         store.db().exec("DROP TABLE refusals");
+        store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
+        store.db().exec("ALTER TABLE runs DROP COLUMN requests");
         store.db().exec("PRAGMA user_version = 6");
     }
     Store store(db.path, Store::Access::read_write);
     auto v = store.db().prepare("PRAGMA user_version");
     REQUIRE(v.step());
-    CHECK(v.int64(0) == 7);
+    CHECK(v.int64(0) == Store::schema_version);
     v.reset();
     store.remember_refusal(refusal("/t/a.png", 1, "x"), 1);
     CHECK(store.count_refusals() == 1);

@@ -232,4 +232,14 @@ TEST_SUITE("units") {
         CHECK(ms_of(format_duration(270)) == 270000);
     }
 
+    TEST_CASE("format_elapsed: milliseconds under a minute, then as format_duration") {
+        CHECK(format_elapsed(0) == "0.000s");
+        CHECK(format_elapsed(0.0093) == "0.009s");
+        CHECK(format_elapsed(12.387812193000002) == "12.388s");
+        CHECK(format_elapsed(59.9994) == "59.999s");
+        CHECK(format_elapsed(59.9996) == "1m 00s");
+        CHECK(format_elapsed(270.4) == "4m 30s");
+        CHECK(format_elapsed(-1) == "0.000s"); // a measurement is never negative
+    }
+
 } // TEST_SUITE
