@@ -86,6 +86,21 @@ Result<void> copy_to(const std::string& path, const std::string& dest, const Fil
     return {};
 }
 
+// After `from` was renamed to `to`: keeps it there (done) when what arrived is `expected`;
+// otherwise another file took `from` just before, and it is put back (changed).
+Result<Removal> keep_if_same(const std::string& from, const std::string& to,
+                             const FileStat& expected, std::string_view doing) {
+    auto arrived = lstat_path(to);
+    if (arrived && *arrived && same_file(**arrived, expected)) {
+        return Removal::done;
+    }
+    if (int e = rename_noreplace(to, from)) {
+        return fail(fmt::format("{} changed while being {}, and cannot be put back from {}: {}",
+                                from, doing, to, std::strerror(e)));
+    }
+    return Removal::changed;
+}
+
 } // namespace
 
 Result<std::optional<FileStat>> lstat_path(const std::string& path) {
@@ -109,20 +124,14 @@ Result<Removal> remove_if_same(const std::string& path, const FileStat& expected
     if (int e = rename_noreplace(path, hidden)) {
         return fail(fmt::format("cannot remove {}: {}", path, std::strerror(e)));
     }
-    auto moved = lstat_path(hidden);
-    if (moved && *moved && same_file(**moved, expected)) {
-        if (::unlink(hidden.c_str()) != 0) {
-            return fail(fmt::format("cannot remove {}: {}", hidden, std::strerror(errno)));
-        }
-        return Removal::done;
+    auto kept = keep_if_same(path, hidden, expected, "removed");
+    if (!kept || *kept != Removal::done) {
+        return kept;
     }
-    // Another file took the path just now: put it back.
-    if (int e = rename_noreplace(hidden, path)) {
-        return fail(fmt::format("{} changed while being removed, and cannot be put back from "
-                                "{}: {}",
-                                path, hidden, std::strerror(e)));
+    if (::unlink(hidden.c_str()) != 0) {
+        return fail(fmt::format("cannot remove {}: {}", hidden, std::strerror(errno)));
     }
-    return Removal::changed;
+    return Removal::done;
 }
 
 Result<bool> remove_leftover(const std::string& path, const FileStat& expected) {
@@ -147,16 +156,7 @@ Result<Removal> move_if_same(const std::string& path, const std::string& dest,
     }
     int e = rename_noreplace(path, dest);
     if (e == 0) {
-        auto moved = lstat_path(dest);
-        if (moved && *moved && same_file(**moved, expected)) {
-            return Removal::done;
-        }
-        if (int back = rename_noreplace(dest, path)) {
-            return fail(fmt::format("{} changed while being moved, and cannot be put back from "
-                                    "{}: {}",
-                                    path, dest, std::strerror(back)));
-        }
-        return Removal::changed;
+        return keep_if_same(path, dest, expected, "moved");
     }
     if (e != EXDEV) {
         return fail(fmt::format("cannot move {} to {}: {}", path, dest, std::strerror(e)));
