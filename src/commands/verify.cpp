@@ -4,6 +4,7 @@
 #include "pass/job.hpp"
 #include "pass/verify_pass.hpp"
 #include "s3/credential_rules.hpp"
+#include "s3/xml.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -82,6 +83,12 @@ void preflight(util::HttpClient& http, s3::Operations& ops, const Target& target
         throw Error(ExitCode::pass_failed,
                     fmt::format("cannot reach {}: {} ({})", target.endpoint.host(),
                                 r.transport_error, util::transport_name(r.transport)));
+    }
+    // A web server's page (a 404, or a 200 for any path) is no bucket's answer.
+    if (s3::is_html_answer(r.content_type, r.body)) {
+        throw Error(ExitCode::pass_failed,
+                    fmt::format("bucket {}: HTTP {} ({}){}", target.endpoint.bucket(), r.status,
+                                util::printable(r.content_type), s3::not_s3_hint));
     }
     if (r.status == 403) {
         log.warn("bucket_not_listable",

@@ -203,15 +203,18 @@ print(len({len(l) - len(l.split()[-1]) for l in lines}))' "$T_OUT")" "distinct s
     unset IMGSYNC_DB IMGSYNC_SPOOL
 fi
 
-# check_at ENDPOINT: check against a server that is not S3, with made-up keys (from the
-# environment, never the command line).
-check_at() {
+# at_endpoint ENDPOINT COMMAND...: imgsync COMMAND against a server that is not S3, with made-up
+# keys (from the environment, never the command line); check_at ENDPOINT: its check.
+at_endpoint() {
+    local endpoint=$1
+    shift
     (cd "$T_TMP" && env -i PATH=/usr/bin:/bin HOME="$T_TMP/home" IMGSYNC_CONFIG="$IMGSYNC_CONFIG" \
         AWS_ACCESS_KEY_ID=AKIAIMGSYNCTEST AWS_SECRET_ACCESS_KEY=not-a-real-secret-key-for-tests \
-        timeout 60 "$IMGSYNC_BIN" --db "$T_TMP/nots3.db" --bucket some-bucket --endpoint "$1" check)
+        timeout 60 "$IMGSYNC_BIN" --db "$T_TMP/nots3.db" --bucket some-bucket --endpoint "$endpoint" "$@")
 }
+check_at() { at_endpoint "$1" check; }
 
-if t_begin "check against a web server that is not S3 (an HTML 404) says so"; then
+if t_begin "check and verify against a web server that is not S3 (an HTML 404) say so"; then
     port=$(free_port)
     mkdir -p "$T_TMP/www"
     (cd "$T_TMP/www" && exec "$T_PY" -m http.server --bind 127.0.0.1 "$port") >"$T_TMP/www.log" 2>&1 &
@@ -220,7 +223,13 @@ if t_begin "check against a web server that is not S3 (an HTML 404) says so"; th
     assert_exit 3 check_at "http://127.0.0.1:$port" &&
         assert_contains "$(<"$T_ERR")" "signed request to bucket some-bucket: HTTP 404 (text/html" &&
         assert_contains "$(<"$T_ERR")" "the endpoint is probably not an S3 API" &&
-        assert_not_contains "$(<"$T_ERR")" "not-a-real-secret" && t_ok
+        assert_not_contains "$(<"$T_ERR")" "not-a-real-secret" &&
+        # verify asks the bucket first, and a web page is no bucket's answer either (exit 3, as
+        # a pass that fails; not "every object missing")
+        mkdir -p "$T_TMP/none" && assert_exit 0 at_endpoint "http://127.0.0.1:$port" add "$T_TMP/none" &&
+        assert_exit 3 at_endpoint "http://127.0.0.1:$port" verify &&
+        assert_contains "$(<"$T_ERR")" "bucket some-bucket: HTTP 404 (text/html" &&
+        assert_contains "$(<"$T_ERR")" "the endpoint is probably not an S3 API" && t_ok
 fi
 
 if t_begin "check over http:// against a TLS port hints at https://"; then
