@@ -4,6 +4,7 @@
 # image-level and pass-level errors. Every pass must end (bounded by timeouts), and no image may be
 # marked uploaded unless radosgw holds exactly its bytes.
 # imgsync-test: backends sqlite pg
+# imgsync-test: pg-asan
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 fp_start || t_die "no fault proxy"

@@ -4,6 +4,7 @@
 # those images'; an answer that does not check out (a wrong ETag) never counts as an upload.
 # Against radosgw, and tests/faults/faultproxy.py in front of it for answers radosgw never gives.
 # imgsync-test: backends sqlite pg
+# imgsync-test: pg-asan
 . "$(dirname "$0")/../lib.sh"
 with_rgw
 fp_start || t_die "no fault proxy"
