@@ -116,20 +116,12 @@ void write_fleet_json(util::JsonWriter& w, const FleetStatus& fleet, std::int64_
         w.field("host_id", p.host_id);
         w.field("pid", p.pid);
         w.field("started_at", util::iso8601_utc(p.started_at));
-        if (p.finished_at) {
-            w.field("finished_at", util::iso8601_utc(*p.finished_at));
-        } else {
-            w.key("finished_at").null();
-        }
+        w.field("finished_at", util::iso8601_utc(p.finished_at));
         w.field("outcome", std::string(to_string(p.outcome)));
         w.field("running", pass_running(p, now));
         w.field("in_flight", p.in_flight);
         w.field("requests_in_flight", pass_running(p, now) ? p.requests : 0);
-        if (p.lease_expires_at) {
-            w.field("lease_expires_at", util::iso8601_utc(*p.lease_expires_at));
-        } else {
-            w.key("lease_expires_at").null();
-        }
+        w.field("lease_expires_at", util::iso8601_utc(p.lease_expires_at));
         w.end_object();
     }
     w.end_array();

@@ -77,11 +77,7 @@ void write_run(util::JsonWriter& w, const RunRecord& run) {
     w.begin_object();
     w.field("id", run.id);
     w.field("started_at", util::iso8601_utc(run.started_at));
-    if (run.finished_at) {
-        w.field("finished_at", util::iso8601_utc(*run.finished_at));
-    } else {
-        w.key("finished_at").null();
-    }
+    w.field("finished_at", util::iso8601_utc(run.finished_at));
     w.field("duration_seconds", run_duration(run));
     w.field("uploaded", run.uploaded);
     w.field("failed", run.failed);
@@ -426,11 +422,7 @@ std::string render_status_json(const StatusReport& r, util::JsonWriter::Style st
     } else {
         w.null();
     }
-    if (r.last_success_at) {
-        w.field("last_success_at", util::iso8601_utc(*r.last_success_at));
-    } else {
-        w.key("last_success_at").null();
-    }
+    w.field("last_success_at", util::iso8601_utc(r.last_success_at));
     w.key("runs").begin_array();
     for (const RunRecord& run : r.runs) {
         write_run(w, run);

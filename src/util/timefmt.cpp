@@ -198,6 +198,10 @@ std::string amz_day(std::int64_t epoch) {
     return fmt::format("{:04}{:02}{:02}", t.date.year, t.date.month, t.date.day);
 }
 
+std::optional<std::string> iso8601_utc(const std::optional<std::int64_t>& epoch) {
+    return epoch ? std::optional<std::string>(iso8601_utc(*epoch)) : std::nullopt;
+}
+
 std::string iso8601_utc(std::int64_t epoch) {
     const UtcTime t = split(epoch);
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.date.year, t.date.month,

@@ -33,6 +33,8 @@ unsigned weekday_from_days(std::int64_t days);
 std::string amz_date(std::int64_t epoch);
 std::string amz_day(std::int64_t epoch);
 std::string iso8601_utc(std::int64_t epoch);
+// The same for a time that may be unknown (none stays none: JSON's null).
+std::optional<std::string> iso8601_utc(const std::optional<std::int64_t>& epoch);
 // Nanoseconds since the epoch (a file's mtime): "2013-05-24T00:00:00.000000001Z", the fraction
 // left out when it is zero.
 std::string iso8601_utc_ns(std::int64_t epoch_ns);
