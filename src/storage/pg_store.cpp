@@ -252,6 +252,22 @@ int PgStore::recover_orphans(std::int64_t now, const std::string& host_id,
     return recovered + static_cast<int>(r.int64(0, 0));
 }
 
+// The record of claims keeps what could still overlap a live lease: a claim that ended (released,
+// or expired) more than 30 days ago is deleted. Oldest first by token (the primary key): each
+// statement looks at the 10,000 oldest claims only, so its cost is bounded however large the
+// table is, and up to 10 of them run per pass (100,000 claims), each a short transaction.
+void PgStore::forget_old_claims() {
+    for (int batch = 0; batch < 10; ++batch) {
+        auto r = db_.exec(
+            "DELETE FROM claims WHERE token IN (SELECT token FROM (SELECT token, released_at, "
+            "expires_at FROM claims ORDER BY token LIMIT 10000) oldest "
+            "WHERE coalesce(released_at, expires_at) < now() - interval '30 days')");
+        if (r.affected() < 10000) {
+            return;
+        }
+    }
+}
+
 std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::string& host_id,
                                 double lease_seconds) {
     // Fold the counter deltas into one row per key, once per pass: the tables stay small.
@@ -263,6 +279,7 @@ std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::s
              "INSERT INTO activity_deltas SELECT hour, sum(added), sum(added_bytes), "
              "sum(uploaded), sum(uploaded_bytes) FROM d GROUP BY hour");
     commit_write();
+    forget_old_claims();
     auto r = db_.run("INSERT INTO runs (started_at, pid, host_id, lease_expires_at) "
                      "VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id",
                      PgParams().add(now).add(pid).add(host_id).add(lease_seconds));

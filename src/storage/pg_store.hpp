@@ -103,6 +103,7 @@ class PgStore final : public Store {
 
   private:
     void insert_part_digests(std::int64_t id, const NewImage& image);
+    void forget_old_claims();
     PgConnection db_;
     std::vector<ModeFix> no_fixes_;
 };

@@ -700,6 +700,29 @@ TEST_CASE("a version 4 backlog gets the runs' seconds and requests and version 5
     CHECK(store.fleet(1).passes[0].requests == 2);
 }
 
+TEST_CASE("a pass's start forgets the claims that ended more than 30 days ago, oldest first") {
+    TestDb db;
+    PgStore store(db.uri);
+    auto& c = store.connection();
+    // 12,000 claims released 31 days ago (more than one batch), one expired 40 days ago and
+    // never released, and a recent one in between: only the old ones go.
+    c.exec(
+        "INSERT INTO claims (token, image_id, run_id, host_id, claimed_at, expires_at, "
+        "released_at) SELECT t, t, 1, 'h', now() - interval '31 days', "
+        "now() - interval '31 days', now() - interval '31 days' FROM generate_series(1, 12000) t");
+    c.exec("INSERT INTO claims VALUES (12001, 1, 1, 'h', now() - interval '1 hour', "
+           "now() - interval '1 hour', now() - interval '1 hour')");
+    c.exec("INSERT INTO claims VALUES (12002, 2, 1, 'h', now() - interval '41 days', "
+           "now() - interval '40 days', NULL)");
+    c.exec("INSERT INTO claims VALUES (12003, 3, 1, 'h', now(), now() + interval '1 minute', "
+           "NULL)");
+    store.begin_run(100, 1, "h", 60);
+    auto left = c.exec("SELECT token FROM claims ORDER BY token");
+    REQUIRE(left.rows() == 2);
+    CHECK(left.int64(0, 0) == 12001);
+    CHECK(left.int64(1, 0) == 12003);
+}
+
 TEST_CASE("find_by_paths answers each path in order, a path given twice too") {
     TestDb db;
     PgStore store(db.uri);
