@@ -240,10 +240,52 @@ CREATE TABLE refusals (
 
 // Version 5: how long each pass ran, to the millisecond (started_at and finished_at are whole
 // seconds), and the HTTP requests a running pass has in flight, which it reports about once a
-// second, so that status tells images claimed from requests being made.
+// second, so that status tells images claimed from requests being made. And the backlog (every
+// state but uploaded) by host id, as appended deltas like counter_deltas (statement triggers of
+// their own; begin_run folds them), so that status shows it without reading the images.
 constexpr const char* schema_v5 = R"sql(
 ALTER TABLE runs ADD COLUMN seconds double precision,
                  ADD COLUMN requests bigint NOT NULL DEFAULT 0;
+CREATE TABLE host_deltas (
+    host_id text NOT NULL,
+    state   text NOT NULL,
+    images  bigint NOT NULL,
+    bytes   bigint NOT NULL
+);
+INSERT INTO host_deltas SELECT host_id, state, count(*), sum(size) FROM images
+    WHERE state <> 'uploaded' GROUP BY host_id, state;
+
+CREATE FUNCTION imgsync_hosts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO host_deltas SELECT host_id, state, count(*), sum(size) FROM new_rows
+        WHERE state <> 'uploaded' GROUP BY host_id, state;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER images_hosts_inserted AFTER INSERT ON images REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION imgsync_hosts_inserted();
+
+CREATE FUNCTION imgsync_hosts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO host_deltas
+        SELECT host_id, state, sum(n), sum(b) FROM (
+            SELECT host_id, state, -1 AS n, -size AS b FROM old_rows WHERE state <> 'uploaded'
+            UNION ALL
+            SELECT host_id, state, 1, size FROM new_rows WHERE state <> 'uploaded') d
+        GROUP BY host_id, state HAVING sum(n) <> 0 OR sum(b) <> 0;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER images_hosts_updated AFTER UPDATE ON images
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION imgsync_hosts_updated();
+
+CREATE FUNCTION imgsync_hosts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO host_deltas SELECT host_id, state, -count(*), -sum(size) FROM old_rows
+        WHERE state <> 'uploaded' GROUP BY host_id, state;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER images_hosts_deleted AFTER DELETE ON images REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION imgsync_hosts_deleted();
 )sql";
 
 } // namespace

@@ -278,6 +278,9 @@ std::int64_t PgStore::begin_run(std::int64_t now, std::int64_t pid, const std::s
     db_.exec("WITH d AS (DELETE FROM activity_deltas RETURNING *) "
              "INSERT INTO activity_deltas SELECT hour, sum(added), sum(added_bytes), "
              "sum(uploaded), sum(uploaded_bytes) FROM d GROUP BY hour");
+    db_.exec("WITH d AS (DELETE FROM host_deltas RETURNING *) "
+             "INSERT INTO host_deltas SELECT host_id, state, sum(images), sum(bytes) FROM d "
+             "GROUP BY host_id, state HAVING sum(images) <> 0 OR sum(bytes) <> 0");
     commit_write();
     forget_old_claims();
     auto r = db_.run("INSERT INTO runs (started_at, pid, host_id, lease_expires_at) "

@@ -32,9 +32,8 @@ FleetStatus PgStore::fleet(int recent) {
     f.expired_leases = db_.exec("SELECT count(*) FROM images WHERE state = 'uploading' "
                                 "AND lease_expires_at < now()")
                            .int64(0, 0);
-    auto hosts = db_.exec("SELECT host_id, state, count(*), sum(size) FROM images "
-                          "WHERE state IN ('pending', 'uploading', 'failed') "
-                          "GROUP BY host_id, state ORDER BY host_id");
+    auto hosts = db_.exec("SELECT host_id, state, sum(images), sum(bytes) FROM host_deltas "
+                          "GROUP BY host_id, state HAVING sum(images) <> 0 ORDER BY host_id");
     for (int i = 0; i < hosts.rows(); ++i) {
         f.add_host_state(hosts.text(i, 0), hosts.text(i, 1), hosts.int64(i, 2),
                          static_cast<std::uint64_t>(hosts.int64(i, 3)));

@@ -189,10 +189,38 @@ CREATE TABLE refusals (
 
 // Version 8: how long each pass ran, to the millisecond (started_at and finished_at are whole
 // seconds), and the HTTP requests a running pass has in flight, which it reports about once a
-// second, so that status tells images claimed from requests being made.
+// second, so that status tells images claimed from requests being made. And the backlog (every
+// state but uploaded) by host id, kept by triggers like totals, so that status shows it without
+// reading the images.
 constexpr const char* schema_v8 = R"sql(
 ALTER TABLE runs ADD COLUMN seconds REAL;
 ALTER TABLE runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE host_totals (
+    host_id TEXT NOT NULL,
+    state   TEXT NOT NULL,
+    images  INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL,
+    PRIMARY KEY (host_id, state)
+) WITHOUT ROWID;
+INSERT INTO host_totals SELECT host_id, state, count(*), sum(size) FROM images
+    WHERE state <> 'uploaded' GROUP BY host_id, state;
+CREATE TRIGGER images_host_insert AFTER INSERT ON images WHEN NEW.state <> 'uploaded' BEGIN
+    INSERT INTO host_totals VALUES (NEW.host_id, NEW.state, 1, NEW.size)
+        ON CONFLICT (host_id, state) DO UPDATE SET images = images + 1,
+                                                   bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER images_host_update AFTER UPDATE OF state, size, host_id ON images
+    WHEN OLD.state <> 'uploaded' OR NEW.state <> 'uploaded' BEGIN
+    UPDATE host_totals SET images = images - 1, bytes = bytes - OLD.size
+        WHERE OLD.state <> 'uploaded' AND host_id = OLD.host_id AND state = OLD.state;
+    INSERT INTO host_totals SELECT NEW.host_id, NEW.state, 1, NEW.size WHERE NEW.state <> 'uploaded'
+        ON CONFLICT (host_id, state) DO UPDATE SET images = images + 1,
+                                                   bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER images_host_delete AFTER DELETE ON images WHEN OLD.state <> 'uploaded' BEGIN
+    UPDATE host_totals SET images = images - 1, bytes = bytes - OLD.size
+        WHERE host_id = OLD.host_id AND state = OLD.state;
+END;
 )sql";
 
 std::int64_t user_version(Database& db) {

@@ -30,9 +30,8 @@ FleetStatus SqliteStore::fleet(int recent) {
         f.passes.push_back(std::move(p));
     }
     s.reset();
-    auto& hosts = stmt("SELECT host_id, state, count(*), sum(size) FROM images "
-                       "WHERE state IN ('pending', 'uploading', 'failed') "
-                       "GROUP BY host_id, state ORDER BY host_id");
+    auto& hosts = stmt("SELECT host_id, state, images, bytes FROM host_totals "
+                       "WHERE images <> 0 ORDER BY host_id");
     while (hosts.step()) {
         f.add_host_state(hosts.text(0), hosts.text(1), hosts.int64(2),
                          static_cast<std::uint64_t>(hosts.int64(3)));

@@ -108,13 +108,19 @@ if t_begin "four host ids drain one backlog through SIGKILLs, a PostgreSQL resta
     kills=0 restarted=0 remaining=$N
     next_kill=$((t0 + 1 + RANDOM % 3))
     restart_at=$((t0 + 4 + RANDOM % 3))
-    last_poll=-1
+    last_poll=-1 seen_running=0 seen_hosts=""
     for ((tick = 0; tick < LIMIT * 10; tick++)); do
         now=$SECONDS
         for k in "${SLOTS[@]}"; do reap "$k"; done
         if [ "$now" != "$last_poll" ]; then
             last_poll=$now
             remaining=$(left)
+            # what status shows of the fleet meanwhile: passes running, each with its host id
+            if [ $restarted = 0 ] && imgsync_run status --json >"$T_TMP/fleet-status.json" 2>/dev/null; then
+                read -r n hosts < <(json "$T_TMP/fleet-status.json" \
+                    '"%d %s" % (d["in_flight"]["passes"], ",".join(sorted(p["host_id"] for p in d["passes"] if p["running"])))')
+                if [ "${n:-0}" -gt $seen_running ]; then seen_running=$n seen_hosts=$hosts; fi
+            fi
         fi
         # done when nothing is left and no pass runs
         running=0
@@ -152,6 +158,7 @@ if t_begin "four host ids drain one backlog through SIGKILLs, a PostgreSQL resta
         reap "$k"
     done
     echo "     $PASSES passes in $((SECONDS - t0)) s, $kills SIGKILLs, restart: $restarted, left: $(left)"
+    echo "     status showed at most $seen_running passes running at once ($seen_hosts)"
     echo "     exits (host, status, killed by the test): $(printf '%s; ' "${EXITS[@]}")"
     bad=""
     for e in "${EXITS[@]}"; do
@@ -165,6 +172,8 @@ if t_begin "four host ids drain one backlog through SIGKILLs, a PostgreSQL resta
     done
     [ -z "$bad" ] || t_fail "unexpected exit statuses: $bad"
     assert_eq 1 "$restarted" "PostgreSQL restarted" &&
+        { [ "$seen_running" -ge 2 ] || t_fail "status never showed two passes running at once"; } &&
+        assert_match "$seen_hosts" '^host-[1-4](,host-[1-4])+$' "host ids of the passes status showed running" &&
         assert_eq 0 "$(left)" "images not uploaded after ${LIMIT}s" &&
         assert_eq "$N" "$(counts 'd["counts"]["uploaded"]')" "uploaded (status)" &&
         assert_eq "$N" "$(t_sql "SELECT count(DISTINCT key) FROM images WHERE state = 'uploaded'")" "distinct keys uploaded" &&

@@ -678,6 +678,8 @@ TEST_CASE("a version 3 backlog gets the refusals table and the current version w
         PgStore first(db.uri);
         first.connection().exec("DROP TABLE refusals");
         first.connection().exec("ALTER TABLE runs DROP COLUMN seconds, DROP COLUMN requests");
+        first.connection().exec("DROP TABLE host_deltas; DROP FUNCTION imgsync_hosts_inserted, "
+                                "imgsync_hosts_updated, imgsync_hosts_deleted CASCADE");
         first.connection().exec("UPDATE imgsync_schema SET version = 3");
     }
     PgStore store(db.uri);
@@ -691,13 +693,20 @@ TEST_CASE("a version 4 backlog gets the runs' seconds and requests and version 5
     {
         PgStore first(db.uri);
         first.connection().exec("ALTER TABLE runs DROP COLUMN seconds, DROP COLUMN requests");
+        first.connection().exec("DROP TABLE host_deltas; DROP FUNCTION imgsync_hosts_inserted, "
+                                "imgsync_hosts_updated, imgsync_hosts_deleted CASCADE");
+        first.insert_image(image("old.png"), 5); // counted by the migration
         first.connection().exec("UPDATE imgsync_schema SET version = 4");
     }
     PgStore store(db.uri);
     CHECK(store.connection().exec("SELECT version FROM imgsync_schema").int64(0, 0) == 5);
     auto run = store.begin_run(100, 1, "h", 60);
     store.set_run_requests(run, 2);
-    CHECK(store.fleet(1).passes[0].requests == 2);
+    auto f = store.fleet(1);
+    CHECK(f.passes[0].requests == 2);
+    REQUIRE(f.hosts.size() == 1);
+    CHECK(f.hosts[0].host_id == "host-a");
+    CHECK(f.hosts[0].pending == 1);
 }
 
 TEST_CASE("a pass's start forgets the claims that ended more than 30 days ago, oldest first") {

@@ -522,7 +522,8 @@ TEST_CASE("a pass's seconds and requests in flight, and the backlog by host id")
         store.insert_image(im, 1000);
     }
     std::int64_t run = store.begin_run(1001, 9, "host-a", 60);
-    REQUIRE(store.claim(Claimant{run, "host-a"}, 1001, 1).size() == 1);
+    auto claimed = store.claim(Claimant{run, "host-a"}, 1001, 1);
+    REQUIRE(claimed.size() == 1);
     store.set_run_requests(run, 4);
     auto f = store.fleet(5);
     REQUIRE(f.passes.size() == 1);
@@ -536,6 +537,16 @@ TEST_CASE("a pass's seconds and requests in flight, and the backlog by host id")
     CHECK(f.hosts[1].host_id == "host-b");
     CHECK(f.hosts[1].pending == 1);
     CHECK(f.hosts[1].failed == 0);
+    // Kept by triggers: uploaded images leave the backlog, and a host id with none left goes.
+    CHECK(store.mark_uploaded(Lease{run, claimed[0].id, 0}, "\"e\"", 1001));
+    auto b1 = store.find_by_path("/images/b1.png");
+    REQUIRE(b1);
+    CHECK(store.forget({b1->id}, std::nullopt) == 1);
+    f = store.fleet(5);
+    REQUIRE(f.hosts.size() == 1);
+    CHECK(f.hosts[0].host_id == "host-a");
+    CHECK(f.hosts[0].pending == 1);
+    CHECK(f.hosts[0].uploading == 0);
 
     imgsync::storage::RunRecord done;
     done.id = run;
@@ -552,7 +563,14 @@ TEST_CASE("a version 7 state file gets the runs' seconds and requests when opene
         Store store(tmp.path, Store::Access::read_write);
         store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
         store.db().exec("ALTER TABLE runs DROP COLUMN requests");
+        store.db().exec("DROP TABLE host_totals");
+        store.db().exec("DROP TRIGGER images_host_insert");
+        store.db().exec("DROP TRIGGER images_host_update");
+        store.db().exec("DROP TRIGGER images_host_delete");
         store.db().exec("INSERT INTO runs (started_at, finished_at, pid) VALUES (10, 12, 1)");
+        NewImage im = image("old.png");
+        im.host_id = "host-a";
+        store.insert_image(im, 5); // registered before version 8: counted by the migration
         store.db().exec("PRAGMA user_version = 7");
     }
     Store store(tmp.path, Store::Access::read_write);
@@ -563,5 +581,10 @@ TEST_CASE("a version 7 state file gets the runs' seconds and requests when opene
     auto runs = store.recent_runs(1);
     REQUIRE(runs.size() == 1);
     CHECK_FALSE(runs[0].seconds); // unknown: status falls back to the whole seconds
+    auto hosts = store.fleet(1).hosts;
+    REQUIRE(hosts.size() == 1);
+    CHECK(hosts[0].host_id == "host-a");
+    CHECK(hosts[0].pending == 1);
+    CHECK(hosts[0].bytes_pending == 100);
     CHECK(store.integrity_check() == "ok");
 }

@@ -89,6 +89,10 @@ TEST_CASE("a version 6 state file gets the refusals table and the current versio
         store.db().exec("DROP TABLE refusals");
         store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
         store.db().exec("ALTER TABLE runs DROP COLUMN requests");
+        store.db().exec("DROP TABLE host_totals");
+        store.db().exec("DROP TRIGGER images_host_insert");
+        store.db().exec("DROP TRIGGER images_host_update");
+        store.db().exec("DROP TRIGGER images_host_delete");
         store.db().exec("PRAGMA user_version = 6");
     }
     Store store(db.path, Store::Access::read_write);
