@@ -1,6 +1,8 @@
 // The state file's guards, on a real SQLite file: outcomes only for the pass that holds a row, and
 // add never replacing the content of a row a pass is uploading.
 #include "storage/sqlite_store.hpp"
+
+#include "sqlite_schema_undo.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -561,12 +563,7 @@ TEST_CASE("a version 7 state file gets the runs' seconds and requests when opene
     TempDb tmp;
     {
         Store store(tmp.path, Store::Access::read_write);
-        store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
-        store.db().exec("ALTER TABLE runs DROP COLUMN requests");
-        store.db().exec("DROP TABLE host_totals");
-        store.db().exec("DROP TRIGGER images_host_insert");
-        store.db().exec("DROP TRIGGER images_host_update");
-        store.db().exec("DROP TRIGGER images_host_delete");
+        undo_sqlite_schema_v8(store.db());
         store.db().exec("INSERT INTO runs (started_at, finished_at, pid) VALUES (10, 12, 1)");
         NewImage im = image("old.png");
         im.host_id = "host-a";

@@ -2,6 +2,8 @@
 // forgotten, and a version 4 file migrated.
 #include "storage/sqlite_store.hpp"
 
+#include "sqlite_schema_undo.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -87,12 +89,7 @@ TEST_CASE("a version 6 state file gets the refusals table and the current versio
     {
         Store store(db.path, Store::Access::read_write);
         store.db().exec("DROP TABLE refusals");
-        store.db().exec("ALTER TABLE runs DROP COLUMN seconds");
-        store.db().exec("ALTER TABLE runs DROP COLUMN requests");
-        store.db().exec("DROP TABLE host_totals");
-        store.db().exec("DROP TRIGGER images_host_insert");
-        store.db().exec("DROP TRIGGER images_host_update");
-        store.db().exec("DROP TRIGGER images_host_delete");
+        undo_sqlite_schema_v8(store.db());
         store.db().exec("PRAGMA user_version = 6");
     }
     Store store(db.path, Store::Access::read_write);
