@@ -274,6 +274,8 @@ if t_begin "status while a pass runs: images claimed, requests in flight, the pa
         assert_exit 0 imgsync_run status &&
         assert_match "$(<"$T_OUT")" $'\nuploading: +0 images\n' &&
         assert_match "$(<"$T_OUT")" 'took [0-9]+\.[0-9]{3}s: 3 uploaded' &&
+        # measured, not the whole seconds between started_at and finished_at
+        assert_eq 1 "$("$T_PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT seconds IS NOT NULL FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])' "$IMGSYNC_DB")" "the pass's measured seconds recorded" &&
         assert_exit 0 imgsync_run status --json &&
         assert_eq 0 "$(json "$T_OUT" 'd["in_flight"]["requests"]')" &&
         assert_match "$(json "$T_OUT" 'd["last_run"]["duration_seconds"]')" '^[0-9]+(\.[0-9]{1,3})?$' && t_ok
