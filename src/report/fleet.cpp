@@ -118,9 +118,10 @@ void write_fleet_json(util::JsonWriter& w, const FleetStatus& fleet, std::int64_
         w.field("started_at", util::iso8601_utc(p.started_at));
         w.field("finished_at", util::iso8601_utc(p.finished_at));
         w.field("outcome", std::string(to_string(p.outcome)));
-        w.field("running", pass_running(p, now));
+        const bool running = pass_running(p, now);
+        w.field("running", running);
         w.field("in_flight", p.in_flight);
-        w.field("requests_in_flight", pass_running(p, now) ? p.requests : 0);
+        w.field("requests_in_flight", running ? p.requests : 0);
         w.field("lease_expires_at", util::iso8601_utc(p.lease_expires_at));
         w.end_object();
     }
